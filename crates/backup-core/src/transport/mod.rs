@@ -1,0 +1,248 @@
+//! The HTTP transport every vendor client sends through.
+//!
+//! One pooled `reqwest` client (rustls) per [`Transport`], with connect and request
+//! timeouts, a response body cap, request ids captured from the vendor's headers, a
+//! `tracing` span per attempt (vendor, method, path, status: never headers, query or
+//! body), and retries by [`RetryPolicy`] that respect each request's [`Idempotency`].
+
+mod request;
+mod retry;
+mod send;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderName;
+
+pub use request::{ErrorDecoder, Idempotency, PlainErrors, Request, Response};
+pub use retry::{RetryPolicy, retry_after};
+
+use crate::{Error, Result};
+
+/// The default cap on a response body: 8 MiB.
+pub const DEFAULT_BODY_CAP: usize = 8 * 1024 * 1024;
+
+/// Sends requests for one vendor. Cheap to clone; clones share the connection pool.
+#[derive(Clone)]
+pub struct Transport {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    vendor: &'static str,
+    user_agent: String,
+    body_cap: usize,
+    request_timeout: Duration,
+    request_id_headers: Vec<HeaderName>,
+    retry: RetryPolicy,
+    errors: Arc<dyn ErrorDecoder>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("vendor", &self.inner.vendor)
+            .field("user_agent", &self.inner.user_agent)
+            .field("body_cap", &self.inner.body_cap)
+            .field("request_timeout", &self.inner.request_timeout)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    /// A builder for `vendor`'s transport; `crate_name` goes into the user agent.
+    #[must_use]
+    pub fn builder(vendor: &'static str, crate_name: &'static str) -> TransportBuilder {
+        TransportBuilder::new(vendor, crate_name)
+    }
+
+    /// The vendor it sends for.
+    #[must_use]
+    pub fn vendor(&self) -> &'static str {
+        self.inner.vendor
+    }
+
+    /// The user agent sent with every request.
+    #[must_use]
+    pub fn user_agent(&self) -> &str {
+        &self.inner.user_agent
+    }
+
+    /// The retry policy.
+    #[must_use]
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// The body cap.
+    #[must_use]
+    pub fn body_cap(&self) -> usize {
+        self.inner.body_cap
+    }
+}
+
+/// Builds a [`Transport`].
+pub struct TransportBuilder {
+    vendor: &'static str,
+    crate_name: &'static str,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    body_cap: usize,
+    request_id_headers: Vec<HeaderName>,
+    retry: RetryPolicy,
+    errors: Arc<dyn ErrorDecoder>,
+    root_certificates: Vec<Vec<u8>>,
+    accept_invalid_certs: bool,
+    user_agent_suffix: Option<String>,
+}
+
+impl fmt::Debug for TransportBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportBuilder")
+            .field("vendor", &self.vendor)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("body_cap", &self.body_cap)
+            .field("retry", &self.retry)
+            .field("root_certificates", &self.root_certificates.len())
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TransportBuilder {
+    /// Defaults: connect timeout 10 s, request timeout 60 s, body cap 8 MiB, request ids
+    /// from `x-request-id`, [`RetryPolicy::default`], [`PlainErrors`].
+    #[must_use]
+    pub fn new(vendor: &'static str, crate_name: &'static str) -> Self {
+        Self {
+            vendor,
+            crate_name,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            body_cap: DEFAULT_BODY_CAP,
+            request_id_headers: vec![HeaderName::from_static("x-request-id")],
+            retry: RetryPolicy::default(),
+            errors: Arc::new(PlainErrors),
+            root_certificates: Vec::new(),
+            accept_invalid_certs: false,
+            user_agent_suffix: None,
+        }
+    }
+
+    /// The time allowed to open a connection.
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The time allowed for one attempt, from sending to the end of the body.
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The largest body read from an answer; a larger one gives [`Error::Decode`].
+    #[must_use]
+    pub fn body_cap(mut self, bytes: usize) -> Self {
+        self.body_cap = bytes;
+        self
+    }
+
+    /// The headers a request id is read from, first present wins.
+    #[must_use]
+    pub fn request_id_headers(mut self, names: &[&'static str]) -> Self {
+        self.request_id_headers = names.iter().map(|n| HeaderName::from_static(n)).collect();
+        self
+    }
+
+    /// The retry policy.
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The vendor's error decoder.
+    #[must_use]
+    pub fn errors(mut self, errors: Arc<dyn ErrorDecoder>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// Trusts an extra root certificate (PEM), for appliances with a private CA.
+    #[must_use]
+    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
+    /// DANGER: accepts any server certificate, even expired or for another host, so
+    /// anyone on the network path can read and change the traffic, credentials
+    /// included. Only for a lab appliance with a self-signed certificate; prefer
+    /// [`TransportBuilder::root_certificate_pem`]. A warning is logged at build.
+    #[must_use]
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// Appends text to the user agent (an application name).
+    #[must_use]
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Builds the transport.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a certificate cannot be parsed or the TLS stack cannot be
+    /// set up.
+    pub fn build(self) -> Result<Transport> {
+        let mut user_agent = format!("backup-rs/{} ({})", crate::VERSION, self.crate_name);
+        if let Some(suffix) = &self.user_agent_suffix {
+            user_agent.push(' ');
+            user_agent.push_str(suffix);
+        }
+        let mut builder = reqwest::Client::builder()
+            .user_agent(user_agent.clone())
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(60));
+        for pem in &self.root_certificates {
+            let certificate = reqwest::Certificate::from_pem(pem).map_err(|e| {
+                Error::config(self.vendor, format!("invalid root certificate: {e}"))
+            })?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        if self.accept_invalid_certs {
+            tracing::warn!(
+                vendor = self.vendor,
+                "TLS certificate verification is DISABLED: credentials and data can be intercepted"
+            );
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let http = builder.build().map_err(|e| {
+            Error::config(self.vendor, format!("cannot build the HTTP client: {e}"))
+        })?;
+        Ok(Transport {
+            inner: Arc::new(Inner {
+                http,
+                vendor: self.vendor,
+                user_agent,
+                body_cap: self.body_cap,
+                request_timeout: self.request_timeout,
+                request_id_headers: self.request_id_headers,
+                retry: self.retry,
+                errors: self.errors,
+            }),
+        })
+    }
+}

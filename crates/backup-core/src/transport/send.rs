@@ -1,0 +1,309 @@
+//! The send loop: authorize, send, read within the cap, classify, retry or fail.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::StatusCode;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::{Idempotency, Request, Response, Transport};
+use crate::auth::Authenticator;
+use crate::error::{ApiError, ApiErrorKind, Error, RequestSent};
+
+/// Why one attempt produced no answer.
+struct AttemptFailure {
+    sent: RequestSent,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Set when an answer came but its body could not be read (too large).
+    answered: Option<Error>,
+}
+
+/// What to do after an error answer.
+enum Verdict {
+    Retry(Option<Duration>),
+    Fail(Error),
+}
+
+impl Transport {
+    /// Sends `request`, authorizing each attempt with `auth`, retrying per the policy
+    /// and the request's [`Idempotency`], and returns a 2xx answer (or one of the
+    /// request's accepted statuses).
+    ///
+    /// A 401 makes the authenticator drop its token and the request is replayed once.
+    ///
+    /// # Errors
+    /// - [`Error::Auth`] when the credential is refused (after one replay);
+    /// - [`Error::Api`] for the vendor's error answers;
+    /// - [`Error::OutcomeUnknown`] when a trigger was sent and no usable answer came;
+    /// - [`Error::Transport`] when no answer came for another request;
+    /// - [`Error::Decode`] when the answer is larger than the body cap.
+    pub async fn send(
+        &self,
+        request: Request,
+        auth: &dyn Authenticator,
+    ) -> Result<Response, Error> {
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        let mut replayed_unauthorized = false;
+        loop {
+            attempt += 1;
+            let mut prepared = request.clone();
+            let ticket = auth.authorize(&mut prepared).await?;
+            let span = tracing::debug_span!(
+                "backup_request",
+                vendor = self.inner.vendor,
+                method = %request.method,
+                path = request.url.path(),
+                attempt,
+                status = tracing::field::Empty,
+            );
+            let outcome = self.attempt(prepared).instrument(span.clone()).await;
+            match outcome {
+                Ok(response) => {
+                    span.record("status", response.status.as_u16());
+                    let status = response.status;
+                    if status.is_success() || request.accept_statuses.contains(&status) {
+                        return Ok(response);
+                    }
+                    if status == StatusCode::UNAUTHORIZED
+                        && !replayed_unauthorized
+                        && auth.reject(ticket)
+                    {
+                        tracing::debug!(parent: &span, "credential refused; replaying once with a fresh one");
+                        replayed_unauthorized = true;
+                        attempt -= 1;
+                        continue;
+                    }
+                    match self.judge_answer(&request, &response, attempt, started.elapsed()) {
+                        Verdict::Retry(delay) => {
+                            let delay = delay.unwrap_or_default();
+                            tracing::debug!(parent: &span, ?delay, "retrying after error answer");
+                            tokio::time::sleep(delay).await;
+                        }
+                        Verdict::Fail(error) => return Err(error),
+                    }
+                }
+                Err(failure) => {
+                    if let Some(error) = failure.answered {
+                        return Err(error);
+                    }
+                    let retryable =
+                        failure.sent == RequestSent::No || request.idempotency == Idempotency::Safe;
+                    let delay = retryable
+                        .then(|| {
+                            self.inner
+                                .retry
+                                .next_delay(attempt, started.elapsed(), None)
+                        })
+                        .flatten();
+                    if let Some(delay) = delay {
+                        tracing::debug!(parent: &span, ?delay, error = %failure.message, "retrying after transport error");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Err(self.transport_error(&request, failure));
+                }
+            }
+        }
+    }
+
+    /// One attempt: send and read the body within the cap.
+    async fn attempt(&self, request: Request) -> Result<Response, AttemptFailure> {
+        let vendor = self.inner.vendor;
+        let trigger_action =
+            (request.idempotency == Idempotency::Trigger).then(|| request.action.clone());
+        let mut builder = self
+            .inner
+            .http
+            .request(request.method, request.url)
+            .headers(request.headers)
+            .timeout(request.timeout.unwrap_or(self.inner.request_timeout));
+        if !request.body.is_empty() {
+            builder = builder.body(request.body);
+        }
+        let mut answer = builder.send().await.map_err(classify_send_error)?;
+        let status = answer.status();
+        let headers = std::mem::take(answer.headers_mut());
+        let request_id = self
+            .inner
+            .request_id_headers
+            .iter()
+            .find_map(|name| headers.get(name)?.to_str().ok().map(str::to_owned));
+        let too_large = |read: usize| AttemptFailure {
+            sent: RequestSent::Yes,
+            message: String::new(),
+            source: None,
+            answered: Some(Error::Decode {
+                vendor,
+                status: status.as_u16(),
+                message: format!(
+                    "the answer is larger than the {} byte body cap ({read} bytes read)",
+                    self.inner.body_cap
+                ),
+                body_excerpt: String::new(),
+                request_id: request_id.clone(),
+            }),
+        };
+        let cap = self.inner.body_cap;
+        if let Some(length) = answer.content_length()
+            && usize::try_from(length).map_or(true, |length| length > cap)
+        {
+            return Err(too_large(0));
+        }
+        let mut body = BytesMut::new();
+        loop {
+            match answer.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > cap {
+                        return Err(too_large(body.len() + chunk.len()));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(AttemptFailure {
+                        sent: RequestSent::Maybe,
+                        message: format!(
+                            "the answer ({}) broke off while being read",
+                            status.as_u16()
+                        ),
+                        source: Some(Box::new(e.without_url())),
+                        answered: None,
+                    });
+                }
+            }
+        }
+        Ok(Response {
+            status,
+            headers,
+            body: Bytes::from(body),
+            request_id,
+            vendor,
+            trigger_action,
+        })
+    }
+
+    fn judge_answer(
+        &self,
+        request: &Request,
+        response: &Response,
+        attempt: u32,
+        elapsed: Duration,
+    ) -> Verdict {
+        let vendor = self.inner.vendor;
+        let api = self.inner.errors.decode_error(response);
+        let status = response.status.as_u16();
+        if status == 401 || api.kind == ApiErrorKind::Unauthorized {
+            return Verdict::Fail(unauthorized(&api, self.inner.errors.auth_hint()));
+        }
+        let retryable = match request.idempotency {
+            Idempotency::Safe => api.kind.is_transient(),
+            Idempotency::Trigger | Idempotency::Unsafe => {
+                matches!(
+                    api.kind,
+                    ApiErrorKind::Throttled | ApiErrorKind::Unavailable
+                )
+            }
+        };
+        if retryable
+            && let Some(delay) = self
+                .inner
+                .retry
+                .next_delay(attempt, elapsed, api.retry_after)
+        {
+            return Verdict::Retry(Some(delay));
+        }
+        if request.idempotency == Idempotency::Trigger
+            && matches!(
+                api.kind,
+                ApiErrorKind::Server | ApiErrorKind::RequestTimeout
+            )
+        {
+            return Verdict::Fail(Error::OutcomeUnknown {
+                vendor,
+                action: request.action.to_string(),
+                reason: format!("the service answered {api}"),
+                status: Some(status),
+                request_id: api.request_id.clone(),
+            });
+        }
+        Verdict::Fail(Error::Api(Box::new(api)))
+    }
+
+    fn transport_error(&self, request: &Request, failure: AttemptFailure) -> Error {
+        let vendor = self.inner.vendor;
+        if failure.sent != RequestSent::No && request.idempotency == Idempotency::Trigger {
+            let reason = match &failure.source {
+                Some(source) => format!("{}: {}", failure.message, source_chain(source.as_ref())),
+                None => failure.message,
+            };
+            return Error::OutcomeUnknown {
+                vendor,
+                action: request.action.to_string(),
+                reason,
+                status: None,
+                request_id: None,
+            };
+        }
+        Error::Transport {
+            vendor,
+            message: format!("{} failed: {}", request.action, failure.message),
+            sent: failure.sent,
+            source: failure.source,
+        }
+    }
+}
+
+fn unauthorized(api: &ApiError, hint: &str) -> Error {
+    Error::Auth {
+        vendor: api.vendor,
+        status: Some(api.status),
+        message: format!(
+            "{} rejected the credential: {}; {hint}",
+            api.vendor, api.message
+        ),
+        request_id: api.request_id.clone(),
+    }
+}
+
+fn classify_send_error(error: reqwest::Error) -> AttemptFailure {
+    let (sent, message) = if error.is_connect() {
+        (RequestSent::No, "could not connect".to_owned())
+    } else if error.is_timeout() {
+        (
+            RequestSent::Maybe,
+            "no answer within the timeout".to_owned(),
+        )
+    } else if error.is_builder() {
+        (RequestSent::No, "the request could not be built".to_owned())
+    } else {
+        (
+            RequestSent::Maybe,
+            "the connection failed before an answer came".to_owned(),
+        )
+    };
+    AttemptFailure {
+        sent,
+        message,
+        source: Some(Box::new(error.without_url())),
+        answered: None,
+    }
+}
+
+/// The error and its sources on one line (without URLs: reqwest's Display names the
+/// URL, which may carry a query; sources below it do not).
+fn source_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = Vec::new();
+    let mut current = error.source();
+    while let Some(e) = current {
+        parts.push(e.to_string());
+        current = e.source();
+    }
+    if parts.is_empty() {
+        "no further detail".to_owned()
+    } else {
+        parts.join(": ")
+    }
+}
