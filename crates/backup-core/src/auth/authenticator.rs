@@ -114,6 +114,7 @@ impl Authenticator for TokenAuth {
         })?;
         value.set_sensitive(true);
         request.headers.insert(self.header.clone(), value);
+        request.add_secret(&cached.token.secret);
         Ok(AuthTicket {
             generation: Some(cached.generation),
         })

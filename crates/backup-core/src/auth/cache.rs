@@ -50,6 +50,15 @@ pub struct TokenCache<P: ?Sized = dyn TokenProvider> {
 /// The default refresh margin: five minutes before expiry.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
+impl TokenCache {
+    /// A shared cache over any provider, refreshing `margin` before expiry: the form
+    /// [`crate::auth::TokenAuth`] takes.
+    #[must_use]
+    pub fn shared(provider: Arc<dyn TokenProvider>, margin: Duration) -> Arc<Self> {
+        Arc::new(Self::with_margin(provider, margin))
+    }
+}
+
 impl<P: TokenProvider + ?Sized> TokenCache<P> {
     /// A cache refreshing [`DEFAULT_REFRESH_MARGIN`] before expiry.
     pub fn new(provider: Arc<P>) -> Self {

@@ -5,6 +5,7 @@
 //! `tracing` span per attempt (vendor, method, path, status: never headers, query or
 //! body), and retries by [`RetryPolicy`] that respect each request's [`Idempotency`].
 
+mod redact;
 mod request;
 mod retry;
 mod send;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use http::HeaderName;
 
+pub use redact::{REDACTED, Redactor};
 pub use request::{ErrorDecoder, Idempotency, PlainErrors, Request, Response};
 pub use retry::{RetryPolicy, retry_after};
 

@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use super::redact::Redactor;
 use crate::error::{ApiError, Error};
 
 /// Whether a request may be sent again when its answer is lost.
@@ -26,6 +28,8 @@ pub enum Idempotency {
 }
 
 /// A request about to be sent by a [`crate::Transport`].
+///
+/// `Debug` shows sensitive headers as `Sensitive` and no registered secret.
 #[derive(Debug, Clone)]
 pub struct Request {
     /// The method.
@@ -46,6 +50,7 @@ pub struct Request {
     /// A timeout for this request instead of the transport's default.
     pub timeout: Option<Duration>,
     vendor: &'static str,
+    pub(crate) secrets: Redactor,
 }
 
 impl Request {
@@ -67,6 +72,7 @@ impl Request {
             accept_statuses: Vec::new(),
             timeout: None,
             vendor,
+            secrets: Redactor::default(),
         }
     }
 
@@ -158,6 +164,20 @@ impl Request {
         self
     }
 
+    /// Registers a secret this request carries in its body or URL (a password, a
+    /// refresh token): it is kept out of any error built from the answer. Sensitive
+    /// headers are registered by themselves.
+    #[must_use]
+    pub fn redacting(mut self, secret: &SecretString) -> Self {
+        self.secrets.add(secret.clone());
+        self
+    }
+
+    /// Registers a secret in place; see [`Request::redacting`].
+    pub fn add_secret(&mut self, secret: &SecretString) {
+        self.secrets.add(secret.clone());
+    }
+
     /// Sets a timeout for this request.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -179,6 +199,7 @@ pub struct Response {
     pub request_id: Option<String>,
     pub(crate) vendor: &'static str,
     pub(crate) trigger_action: Option<Cow<'static, str>>,
+    pub(crate) secrets: Redactor,
 }
 
 impl Response {
@@ -206,6 +227,19 @@ impl Response {
         super::retry::retry_after(&self.headers)
     }
 
+    /// `text` with every secret the request carried replaced by `<redacted>`: use it
+    /// on anything taken from the body into an error or a message.
+    #[must_use]
+    pub fn redact(&self, text: &str) -> String {
+        self.secrets.scrub(text)
+    }
+
+    /// A short excerpt of the body for error messages, secrets redacted.
+    #[must_use]
+    pub fn body_excerpt(&self) -> String {
+        crate::error::body_excerpt(self.redact(&self.text()).as_bytes())
+    }
+
     /// Decodes a JSON body.
     ///
     /// # Errors
@@ -229,18 +263,18 @@ impl Response {
                 reason: format!(
                     "the answer ({}) could not be decoded ({message}): {:?}",
                     self.status.as_u16(),
-                    crate::error::body_excerpt(&self.body)
+                    self.body_excerpt()
                 ),
                 status: Some(self.status.as_u16()),
                 request_id: self.request_id.clone(),
             },
-            _ => Error::decode(
-                self.vendor,
-                self.status.as_u16(),
-                message,
-                &self.body,
-                self.request_id.clone(),
-            ),
+            _ => Error::Decode {
+                vendor: self.vendor,
+                status: self.status.as_u16(),
+                message: self.redact(&message),
+                body_excerpt: self.body_excerpt(),
+                request_id: self.request_id.clone(),
+            },
         }
     }
 
@@ -248,7 +282,7 @@ impl Response {
     /// (an HTML page from a proxy, an empty body): the message is a short excerpt.
     #[must_use]
     pub fn unparsed_error(&self) -> ApiError {
-        let excerpt = crate::error::body_excerpt(&self.body);
+        let excerpt = self.body_excerpt();
         let message = if excerpt.is_empty() {
             format!(
                 "{} with an empty body",

@@ -114,6 +114,14 @@ impl Transport {
         let vendor = self.inner.vendor;
         let trigger_action =
             (request.idempotency == Idempotency::Trigger).then(|| request.action.clone());
+        let mut secrets = request.secrets.clone();
+        for value in request.headers.values() {
+            if value.is_sensitive()
+                && let Ok(text) = value.to_str()
+            {
+                secrets.add(secrecy::SecretString::from(text.to_owned()));
+            }
+        }
         let mut builder = self
             .inner
             .http
@@ -182,6 +190,7 @@ impl Transport {
             request_id,
             vendor,
             trigger_action,
+            secrets,
         })
     }
 
@@ -193,7 +202,8 @@ impl Transport {
         elapsed: Duration,
     ) -> Verdict {
         let vendor = self.inner.vendor;
-        let api = self.inner.errors.decode_error(response);
+        let mut api = self.inner.errors.decode_error(response);
+        response.secrets.scrub_api(&mut api);
         let status = response.status.as_u16();
         if status == 401 || api.kind == ApiErrorKind::Unauthorized {
             return Verdict::Fail(unauthorized(&api, self.inner.errors.auth_hint()));
