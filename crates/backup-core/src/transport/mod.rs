@@ -232,7 +232,17 @@ impl TransportBuilder {
             builder = builder.danger_accept_invalid_certs(true);
         }
         let http = builder.build().map_err(|e| {
-            Error::config(self.vendor, format!("cannot build the HTTP client: {e}"))
+            let mut message = format!("cannot build the HTTP client: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                message.push_str(": ");
+                message.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            if !self.root_certificates.is_empty() {
+                message.push_str(" (check the root certificates given)");
+            }
+            Error::config(self.vendor, message)
         })?;
         Ok(Transport {
             inner: Arc::new(Inner {
