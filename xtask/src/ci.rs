@@ -1,0 +1,340 @@
+//! `cargo xtask ci`: every check CI runs, in order, stopping at the first failure.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use crate::cmd::{Cmd, workspace_root};
+use crate::{Failure, check_options, test_args};
+
+/// The vendor features of `backup-all`, in the order CI builds them.
+pub const VENDOR_FEATURES: [&str; 5] = ["azure", "yandex", "huawei-csbs", "commvault", "veeam"];
+
+/// Crates only the azure feature may bring in.
+const AZURE_ONLY: [&str; 2] = ["azure_identity", "azure_core"];
+
+/// Crates only the commvault feature may bring in (Commvault speaks XML).
+const COMMVAULT_ONLY: [&str; 1] = ["quick-xml"];
+
+/// Installed when `cargo deny` is missing; `deny.toml` is written for this version.
+pub const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// Runs `cargo xtask ci`.
+pub fn run(args: &[String]) -> Result<(), Failure> {
+    if check_options("ci", args, &[])? {
+        return Ok(());
+    }
+    let mut ci = Ci::default();
+
+    ci.step("fmt", || {
+        Cmd::cargo().args(["fmt", "--all", "--", "--check"]).run()
+    })?;
+    ci.step("clippy", || {
+        Cmd::cargo()
+            .args(["clippy", "--workspace", "--all-targets", "--all-features"])
+            .args(["--", "-D", "warnings"])
+            .run()
+    })?;
+    let mut tally = TestTally::default();
+    let tested = ci.step("test", || {
+        let passed = Cmd::cargo()
+            .args(test_args())
+            .run_teeing(|line| tally.add_line(line))?;
+        if passed {
+            Ok(())
+        } else {
+            Err(Failure::new(format!(
+                "`{}` failed ({})",
+                crate::TEST_COMMAND,
+                tally.summary()
+            )))
+        }
+    });
+    if tested.is_err() {
+        println!("{}", tally.summary());
+    }
+    tested?;
+    ci.step("doc", || {
+        Cmd::cargo()
+            .args(["doc", "--workspace", "--no-deps", "--all-features"])
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .run()
+    })?;
+    ci.step("deny", cargo_deny)?;
+    ci.step("features", backup_all_features)?;
+
+    ci.print_times();
+    println!("xtask ci: all {} steps passed", ci.times.len());
+    // Last line on purpose: the plain 'N passed, N failed' form any CI log reader knows.
+    println!("{}", tally.summary());
+    Ok(())
+}
+
+#[derive(Default)]
+struct Ci {
+    times: Vec<(&'static str, Duration)>,
+}
+
+impl Ci {
+    fn step(
+        &mut self,
+        name: &'static str,
+        body: impl FnOnce() -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        println!("\n==> xtask ci: step `{name}`");
+        let start = Instant::now();
+        let result = body();
+        self.times.push((name, start.elapsed()));
+        match result {
+            Ok(()) => {
+                println!("==> step `{name}` passed");
+                Ok(())
+            }
+            Err(failure) => {
+                self.print_times();
+                Err(Failure::new(format!(
+                    "xtask ci: step `{name}` failed: {}",
+                    failure.message
+                )))
+            }
+        }
+    }
+
+    fn print_times(&self) {
+        println!("\n==> xtask ci: step times");
+        for (name, took) in &self.times {
+            println!("    {name:<10} {:>7.1}s", took.as_secs_f64());
+        }
+    }
+}
+
+/// `cargo deny check bans licenses sources`, installing cargo-deny first when it is missing.
+fn cargo_deny() -> Result<(), Failure> {
+    if Cmd::cargo().args(["deny", "--version"]).succeeds_quietly() {
+        Cmd::cargo().args(["deny", "--version"]).run()?;
+    } else {
+        println!("cargo-deny is not installed; installing it (this takes a few minutes)");
+        Cmd::cargo()
+            .args(["install", "--locked", "cargo-deny"])
+            .args(["--version", CARGO_DENY_VERSION])
+            .run()?;
+    }
+    // Advisories need a network database: `cargo deny check advisories` is left to people.
+    Cmd::cargo()
+        .args(["deny", "check", "bans", "licenses", "sources"])
+        .run()
+}
+
+/// Builds `backup-all` with each vendor feature alone and checks what each one pulls in.
+fn backup_all_features() -> Result<(), Failure> {
+    let manifest = workspace_root().join("crates/backup-all/Cargo.toml");
+    if !manifest.is_file() {
+        println!("skipped: crates/backup-all/Cargo.toml does not exist yet");
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| Failure::new(format!("cannot read {}: {e}", manifest.display())))?;
+    let declared = declared_features(&text);
+    let features: Vec<&str> = VENDOR_FEATURES
+        .into_iter()
+        .filter(|f| declared.contains(*f))
+        .collect();
+    if features.is_empty() {
+        println!("skipped: backup-all declares none of the features {VENDOR_FEATURES:?}");
+        return Ok(());
+    }
+    for feature in features {
+        let alone = [
+            "-p",
+            "backup-all",
+            "--no-default-features",
+            "--features",
+            feature,
+        ];
+        Cmd::cargo().args(["check"]).args(alone).run()?;
+        if feature == "azure" {
+            continue;
+        }
+        let tree = Cmd::cargo()
+            .args(["tree"])
+            .args(alone)
+            .args(["-e", "normal", "--prefix", "none"])
+            .output()?;
+        check_isolation(feature, &tree).map_err(Failure::new)?;
+        println!(
+            "ok: `{feature}` pulls in none of {:?}",
+            forbidden_for(feature)
+        );
+    }
+    Ok(())
+}
+
+/// The crates a vendor feature alone must not pull in.
+fn forbidden_for(feature: &str) -> Vec<&'static str> {
+    let mut forbidden = Vec::new();
+    if feature != "azure" {
+        forbidden.extend(AZURE_ONLY);
+    }
+    if feature != "commvault" {
+        forbidden.extend(COMMVAULT_ONLY);
+    }
+    forbidden
+}
+
+/// Checks the output of `cargo tree --prefix none` for `feature` alone.
+fn check_isolation(feature: &str, tree: &str) -> Result<(), String> {
+    let present: BTreeSet<&str> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    let found: Vec<&str> = forbidden_for(feature)
+        .into_iter()
+        .filter(|name| present.contains(name))
+        .collect();
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "backup-all with only the `{feature}` feature pulls in {found:?}, which only \
+             another vendor's feature may bring (see `cargo tree -p backup-all \
+             --no-default-features --features {feature} -e normal -i <crate>`)"
+        ))
+    }
+}
+
+/// The feature names a Cargo.toml declares in its `[features]` table.
+///
+/// A small line-based reader, enough for the manifests of this workspace: keys of the
+/// `[features]` table, bare or quoted, with arrays that may span lines.
+pub fn declared_features(manifest: &str) -> BTreeSet<String> {
+    let mut in_features = false;
+    let mut features = BTreeSet::new();
+    for raw in manifest.lines() {
+        // Feature names and values hold no `#`, so anything after one is a comment.
+        let line = raw.split('#').next().unwrap_or_default().trim();
+        if line.starts_with('[')
+            && !line.starts_with("[[")
+            && line.ends_with(']')
+            && !line.contains('"')
+        {
+            in_features = line == "[features]";
+            continue;
+        }
+        if line.starts_with("[[") {
+            in_features = false;
+            continue;
+        }
+        if !in_features {
+            continue;
+        }
+        // Array items never contain `=`, so a line with one starts a new key.
+        if let Some((key, _)) = line.split_once('=') {
+            let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
+            if !key.is_empty() {
+                features.insert(key.to_owned());
+            }
+        }
+    }
+    features
+}
+
+/// Totals of the `test result:` lines of libtest.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TestTally {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl TestTally {
+    /// Adds the counts of a `test result: ok. 3 passed; 0 failed; 1 ignored; ...` line.
+    pub fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        for pair in words.windows(2) {
+            let Ok(n) = pair[0].parse::<u64>() else {
+                continue;
+            };
+            match pair[1].trim_end_matches([';', ',', '.']) {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                "ignored" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
+
+    /// `tests: N passed, N failed, N skipped`, one line.
+    pub fn summary(&self) -> String {
+        format!(
+            "tests: {} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.ignored
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_feature_names() {
+        let manifest = r#"
+[package]
+name = "backup-all"
+default = "not a feature"
+
+[features]
+default = ["azure", "yandex"] # the usual two
+azure = ["dep:backup-azure"]
+"huawei-csbs" = [
+    "dep:backup-huawei-csbs",
+    "backup-huawei-csbs?/emulator",
+]
+commvault = ["dep:backup-commvault"]
+# veeam = ["dep:backup-veeam"]
+
+[dependencies]
+veeam = { package = "backup-veeam", optional = true }
+
+[target."cfg(unix)".dependencies]
+x = "1"
+"#;
+        let got = declared_features(manifest);
+        let want: BTreeSet<String> = ["default", "azure", "huawei-csbs", "commvault"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn isolation_finds_foreign_crates() {
+        let tree = "backup-all v0.1.0 (/w/crates/backup-all)\nbackup-yandex v0.1.0 (/w/crates/backup-yandex)\nserde v1.0.0\nquick-xml v0.38.4\nserde v1.0.0 (*)\n";
+        let err = check_isolation("yandex", tree).unwrap_err();
+        assert!(err.contains("quick-xml"), "{err}");
+        assert!(check_isolation("commvault", tree).is_ok());
+        let azure = "azure_core v1.1.0\n";
+        assert!(check_isolation("veeam", azure).is_err());
+        assert!(check_isolation("veeam", "azure_core_macros v1.0.0\n").is_ok());
+    }
+
+    #[test]
+    fn tallies_libtest_results() {
+        let mut tally = TestTally::default();
+        tally.add_line("test result: ok. 12 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.01s\n");
+        tally.add_line("test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.00s");
+        tally.add_line("running 5 tests");
+        tally.add_line("test a::b ... ok");
+        assert_eq!(
+            tally,
+            TestTally {
+                passed: 15,
+                failed: 1,
+                ignored: 2
+            }
+        );
+        assert_eq!(tally.summary(), "tests: 15 passed, 1 failed, 2 skipped");
+    }
+}

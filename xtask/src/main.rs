@@ -1,0 +1,166 @@
+//! `cargo xtask`: the project automation of backup-rs.
+//!
+//! - `cargo xtask ci` is what `.ci/run` calls: formatting, clippy, the tests, the docs,
+//!   cargo-deny and the per-vendor feature builds of `backup-all`, in that order.
+//! - `cargo xtask snapshots [--check]` regenerates or checks the insta snapshots without
+//!   needing `cargo-insta`.
+//!
+//! It uses std only, so that it builds in seconds on a fresh machine. Run
+//! `cargo xtask help` for the details.
+
+// A command-line tool: printing is its job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod ci;
+mod cmd;
+mod snapshots;
+
+use std::process::ExitCode;
+
+/// The test command, exactly as README.md gives it. `ci` and `snapshots` both run it.
+pub const TEST_COMMAND: &str = "cargo test --workspace --all-features";
+
+/// The cargo arguments of [`TEST_COMMAND`] (everything after `cargo`).
+pub fn test_args() -> impl Iterator<Item = &'static str> {
+    TEST_COMMAND.split_whitespace().skip(1)
+}
+
+const USAGE: &str = "\
+cargo xtask: project automation for backup-rs
+
+USAGE:
+    cargo xtask <SUBCOMMAND> [OPTIONS]
+
+SUBCOMMANDS:
+    ci                  Run every CI check, in order, stopping at the first failure
+                        (this is what .ci/run calls):
+                          1. fmt        cargo fmt --all -- --check
+                          2. clippy     cargo clippy --workspace --all-targets --all-features -- -D warnings
+                          3. test       cargo test --workspace --all-features
+                          4. doc        RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps --all-features
+                          5. deny       cargo deny check bans licenses sources
+                                        (installs cargo-deny with `cargo install --locked` if missing;
+                                        advisories need a network database: run
+                                        `cargo deny check advisories` yourself)
+                          6. features   only once crates/backup-all exists: for each vendor feature
+                                        it declares (azure, yandex, huawei-csbs, commvault, veeam),
+                                        `cargo check -p backup-all --no-default-features --features <f>`;
+                                        for every vendor but azure, `cargo tree` must show neither
+                                        azure_identity nor azure_core, and quick-xml only for commvault.
+
+    snapshots           Regenerate the insta snapshots without cargo-insta: runs the test
+                        command with INSTA_UPDATE=always, then lists the .snap files that
+                        changed or appeared (git status). Review them before committing.
+
+    snapshots --check   Fail when a snapshot is stale or unreferenced: runs the test command
+                        with INSTA_UPDATE=no (a stale or missing snapshot fails its test), and
+                        with INSTA_SNAPSHOT_REFERENCES_FILE set so insta records every snapshot
+                        file a test touched; every tracked **/snapshots/*.snap file that no test
+                        touched is listed and fails the check (delete it, or fix the test that
+                        should use it). Snapshots used only by #[ignore]d tests count as
+                        unreferenced. Not part of `ci`: there the plain test step already fails
+                        on a stale snapshot, since insta never updates snapshots when CI is set.
+
+    help                Print this help (also: no subcommand, -h, --help).
+
+The test command is `cargo test --workspace --all-features`.
+Cargo is run through $CARGO (set by `cargo xtask`), or `cargo` when unset.
+";
+
+/// Why a subcommand failed; printed by `main`.
+#[derive(Debug)]
+pub struct Failure {
+    message: String,
+    show_usage: bool,
+}
+
+impl Failure {
+    /// A failed step or check.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            show_usage: false,
+        }
+    }
+
+    /// A command line that xtask does not understand.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            show_usage: true,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
+    let result = match args.first().map(String::as_str) {
+        None | Some("help" | "-h" | "--help") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some("ci") => ci::run(rest),
+        Some("snapshots") => snapshots::run(rest),
+        Some(other) => Err(Failure::usage(format!("unknown subcommand `{other}`"))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("\nxtask: error: {}", failure.message);
+            if failure.show_usage {
+                eprintln!("run `cargo xtask help` for usage");
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// Rejects any option but `--help`/`-h` (which prints usage and returns `Ok(true)`) and the
+/// `known` flags; returns `Ok(false)` when the subcommand should go on.
+pub fn check_options(subcommand: &str, args: &[String], known: &[&str]) -> Result<bool, Failure> {
+    for arg in args {
+        match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return Ok(true);
+            }
+            a if known.contains(&a) => {}
+            other => {
+                return Err(Failure::usage(format!(
+                    "`{subcommand}` does not take `{other}`"
+                )));
+            }
+        }
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_command_is_cargo_test() {
+        assert!(TEST_COMMAND.starts_with("cargo test "));
+        assert_eq!(
+            test_args().collect::<Vec<_>>(),
+            ["test", "--workspace", "--all-features"]
+        );
+    }
+
+    #[test]
+    fn usage_names_the_test_command() {
+        assert!(USAGE.contains(TEST_COMMAND));
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let args = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert!(!check_options("snapshots", &args(&["--check"]), &["--check"]).unwrap());
+        assert!(check_options("snapshots", &args(&["--help"]), &["--check"]).unwrap());
+        assert!(check_options("ci", &args(&["--check"]), &[]).is_err());
+    }
+}
