@@ -249,7 +249,8 @@ impl<P: Pollable + ?Sized> State<'_, P> {
                     }
                 }
                 Err(error)
-                    if error.is_retryable() && self.poll_errors < self.options.max_poll_errors =>
+                    if is_transient_for_a_poll(&error)
+                        && self.poll_errors < self.options.max_poll_errors =>
                 {
                     self.poll_errors += 1;
                     tracing::debug!(
@@ -281,6 +282,12 @@ impl<P: Pollable + ?Sized> State<'_, P> {
             waited: self.started.elapsed(),
         }
     }
+}
+
+/// A poll is a read: besides retryable errors, an answer that could not be decoded (a
+/// truncated body, a proxy's page) is worth reading again.
+fn is_transient_for_a_poll(error: &Error) -> bool {
+    error.is_retryable() || matches!(error, Error::Decode { .. })
 }
 
 impl Stream for Poller<'_> {

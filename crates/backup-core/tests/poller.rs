@@ -42,6 +42,7 @@ impl Pollable for Script {
             Ok((status, progress)) => Ok(Operation::new(operation.reference.clone(), status)
                 .with_progress(progress)
                 .with_poll_after(self.hint)),
+            Err(0) => Err(Error::decode("test", 200, "invalid JSON", b"{\"tru", None)),
             Err(status) => Err(ApiError::new("test", status, "scripted").into()),
         }
     }

@@ -43,3 +43,13 @@ fn accepting_invalid_certificates_is_explicit() {
         .unwrap();
     assert!(format!("{transport:?}").contains("Transport"));
 }
+
+#[test]
+fn a_file_without_any_certificate_is_refused() {
+    let err = Transport::builder("commvault", "t")
+        .root_certificate_pem(b"not a certificate at all".to_vec())
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    assert!(err.to_string().contains("no PEM certificate"), "{err}");
+}

@@ -559,3 +559,65 @@ async fn html_error_page_gives_a_short_excerpt() {
     assert!(text.contains("502 Bad Gateway"), "{text}");
     assert!(text.len() < 400, "{}", text.len());
 }
+
+fn decode_json(response: &backup_core::Response) -> backup_core::Result<serde_json::Value> {
+    response.json()
+}
+
+#[tokio::test]
+async fn a_safe_request_with_an_undecodable_answer_is_sent_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"trunc"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"ok\":true}"))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let value = transport(fast_retry(3))
+        .send_decoded(
+            Request::get("test", url(&server, "/op")),
+            &NoAuth,
+            decode_json,
+        )
+        .await
+        .unwrap();
+    assert_eq!(value["ok"], true);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_trigger_with_an_undecodable_answer_is_not_sent_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"trunc"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = transport(fast_retry(3))
+        .send_decoded(
+            Request::post("test", url(&server, "/op")).trigger("trigger backup"),
+            &NoAuth,
+            decode_json,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
+}
+
+#[test]
+fn decoders_can_be_unit_tested_with_hand_built_answers() {
+    let response = backup_core::Response::from_parts(
+        "test",
+        http::StatusCode::BAD_GATEWAY,
+        http::HeaderMap::new(),
+        "<html>bad gateway</html>",
+    );
+    let api = response.unparsed_error();
+    assert_eq!(api.status, 502);
+    assert!(api.message.contains("bad gateway"));
+}

@@ -219,10 +219,9 @@ impl TransportBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(60));
         for pem in &self.root_certificates {
-            let certificate = reqwest::Certificate::from_pem(pem).map_err(|e| {
-                Error::config(self.vendor, format!("invalid root certificate: {e}"))
-            })?;
-            builder = builder.add_root_certificate(certificate);
+            for certificate in parse_certificates(self.vendor, pem)? {
+                builder = builder.add_root_certificate(certificate);
+            }
         }
         if self.accept_invalid_certs {
             tracing::warn!(
@@ -257,4 +256,25 @@ impl TransportBuilder {
             }),
         })
     }
+}
+
+/// Every certificate of a PEM bundle; text holding none is an error, so that a wrong
+/// file given as a CA is reported instead of silently trusting nothing new.
+fn parse_certificates(vendor: &'static str, pem: &[u8]) -> Result<Vec<reqwest::Certificate>> {
+    let text = String::from_utf8_lossy(pem);
+    if !text.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(Error::config(
+            vendor,
+            "the root certificate holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+        ));
+    }
+    let certificates = reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|e| Error::config(vendor, format!("invalid root certificate: {e}")))?;
+    if certificates.is_empty() {
+        return Err(Error::config(
+            vendor,
+            "the root certificate holds no usable certificate",
+        ));
+    }
+    Ok(certificates)
 }

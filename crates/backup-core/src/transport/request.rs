@@ -203,6 +203,26 @@ pub struct Response {
 }
 
 impl Response {
+    /// An answer built by hand: for unit tests of [`ErrorDecoder`]s and decoders, and
+    /// for emulators. Answers from the network come from [`crate::Transport::send`].
+    #[must_use]
+    pub fn from_parts(
+        vendor: &'static str,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: impl Into<Bytes>,
+    ) -> Self {
+        Self {
+            status,
+            headers,
+            body: body.into(),
+            request_id: None,
+            vendor,
+            trigger_action: None,
+            secrets: Redactor::default(),
+        }
+    }
+
     /// The vendor that answered.
     #[must_use]
     pub fn vendor(&self) -> &'static str {

@@ -109,6 +109,44 @@ impl Transport {
         }
     }
 
+    /// Sends `request` and decodes its answer with `decode`; for a [`Idempotency::Safe`]
+    /// request whose 2xx answer cannot be decoded (truncated, a proxy's page with 200),
+    /// the request is sent again within the retry policy, since repeating it is
+    /// harmless. Other requests return the decode error at once.
+    ///
+    /// # Errors
+    /// As [`Transport::send`], and `decode`'s error.
+    pub async fn send_decoded<T>(
+        &self,
+        request: Request,
+        auth: &dyn Authenticator,
+        decode: impl Fn(&Response) -> Result<T, Error> + Send + Sync,
+    ) -> Result<T, Error> {
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let response = self.send(request.clone(), auth).await?;
+            match decode(&response) {
+                Ok(value) => return Ok(value),
+                Err(error @ Error::Decode { .. }) if request.idempotency == Idempotency::Safe => {
+                    match self
+                        .inner
+                        .retry
+                        .next_delay(attempt, started.elapsed(), None)
+                    {
+                        Some(delay) => {
+                            tracing::debug!(?delay, error = %error, "answer not decodable; sending again");
+                            tokio::time::sleep(delay).await;
+                        }
+                        None => return Err(error),
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
     /// One attempt: send and read the body within the cap.
     async fn attempt(&self, request: Request) -> Result<Response, AttemptFailure> {
         let vendor = self.inner.vendor;
