@@ -1,0 +1,274 @@
+//! [`Client`] (trigger, status, cancel, wait), [`ClientBuilder`] and [`TriggerRequest`].
+
+mod builder;
+mod trigger;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use backup_core::auth::{TokenAuth, TokenCache};
+use backup_core::path::{join_segments, validate_id};
+use backup_core::transport::{Idempotency, Request, Response};
+use backup_core::{Pollable, Poller, Transport, WaitOptions};
+use http::HeaderValue;
+use url::Url;
+
+pub use builder::{
+    ClientBuilder, DEFAULT_BACKUP_ENDPOINT, DEFAULT_IAM_ENDPOINT, DEFAULT_OPERATION_ENDPOINT,
+};
+pub use trigger::{IDEMPOTENCY_KEY_HEADER, MAX_ID_LEN, TriggerRequest};
+
+use crate::model;
+use crate::operation::{NotFoundTolerance, poll_interval, to_operation};
+use crate::{Error, Operation, OperationRef, Result, VENDOR};
+
+/// A Yandex Cloud Backup client: executes policies and follows the operations.
+///
+/// Cheap to clone (clones share connections and the token cache).
+#[derive(Clone)]
+pub struct Client {
+    transport: Transport,
+    auth: TokenAuth,
+    backup: Url,
+    operation: Url,
+    not_found: Arc<NotFoundTolerance>,
+    iam: Url,
+    credential_flow: &'static str,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("backup_endpoint", &self.backup.as_str())
+            .field("operation_endpoint", &self.operation.as_str())
+            .field("iam_endpoint", &self.iam.as_str())
+            .field("credential", &self.credential_flow)
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder with the public endpoints.
+    #[must_use]
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from the environment (see [`ClientBuilder::from_env`]).
+    ///
+    /// # Errors
+    /// As [`ClientBuilder::from_env`] and [`ClientBuilder::build`].
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// The Cloud Backup endpoint.
+    #[must_use]
+    pub fn backup_endpoint(&self) -> &Url {
+        &self.backup
+    }
+
+    /// The Operation API endpoint.
+    #[must_use]
+    pub fn operation_endpoint(&self) -> &Url {
+        &self.operation
+    }
+
+    /// The token cache (how many token fetches were made, ...).
+    #[must_use]
+    pub fn token_cache(&self) -> &Arc<TokenCache> {
+        self.auth.cache()
+    }
+
+    /// Starts a backup: `POST {backup}/backup/v1/policies/{policyId}:execute` with
+    /// `{"computeInstanceId"}` and an `Idempotency-Key`.
+    ///
+    /// The key makes the request safe to repeat: it is retried on any transient failure
+    /// (lost answer, 5xx, timeout), and a repeat returns the same operation, so a lost
+    /// answer never starts a second backup. If every attempt fails after the request
+    /// may have arrived, the result is [`Error::OutcomeUnknown`] naming the key: calling
+    /// again with [`TriggerRequest::idempotency_key`] set to it is safe.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] before any request; [`Error::Api`] for refusals
+    /// (`FAILED_PRECONDITION` when the policy is not applied to the instance, `NOT_FOUND`
+    /// for an unknown policy); [`Error::Auth`]; [`Error::OutcomeUnknown`].
+    pub async fn trigger(&self, request: &TriggerRequest) -> Result<Operation> {
+        let (operation, poll_after) = self.execute(request).await?;
+        Ok(to_operation(&operation, poll_after))
+    }
+
+    /// [`Client::trigger`], returning the operation as Yandex sent it.
+    ///
+    /// # Errors
+    /// As [`Client::trigger`].
+    pub async fn execute(
+        &self,
+        request: &TriggerRequest,
+    ) -> Result<(model::Operation, Option<Duration>)> {
+        request.validate()?;
+        let key = request
+            .idempotency_key
+            .as_deref()
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), |k| k.trim().to_owned());
+        let action = format!(
+            "execute policy {} on instance {} (Idempotency-Key {key})",
+            request.policy_id, request.compute_instance_id
+        );
+        let url = join_segments(
+            VENDOR,
+            &self.backup,
+            &[
+                "backup",
+                "v1",
+                "policies",
+                &format!("{}:execute", request.policy_id),
+            ],
+        )?;
+        let key_value = HeaderValue::from_str(&key)
+            .map_err(|_| Error::invalid_input(VENDOR, "idempotency_key", "must be a UUID"))?;
+        let http_request = Request::post(VENDOR, url)
+            .idempotency(Idempotency::Safe)
+            .action(action.clone())
+            .header(
+                http::HeaderName::from_static(IDEMPOTENCY_KEY_HEADER),
+                key_value,
+            )
+            .json(&request.body())?;
+        self.send_decoding(http_request)
+            .await
+            .map_err(|error| outcome_unknown(error, &action))
+    }
+
+    /// Sends a request that is safe to repeat and decodes the operation it answers; an
+    /// answer that cannot be decoded (truncated, empty, a proxy's page with 200) is
+    /// asked for again within the retry policy
+    /// ([`backup_core::Transport::send_decoded`]).
+    async fn send_decoding(
+        &self,
+        request: Request,
+    ) -> Result<(model::Operation, Option<Duration>)> {
+        self.transport
+            .send_decoded(request, &self.auth, decode_operation)
+            .await
+    }
+
+    /// Reads the operation: `GET {operation}/operations/{id}`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a reference of another vendor or a bad id;
+    /// [`Error::Api`] (NotFound for an unknown operation), [`Error::Auth`] ...
+    pub async fn status(&self, reference: &OperationRef) -> Result<Operation> {
+        let (operation, poll_after) = self.get_operation(reference).await?;
+        Ok(to_operation(&operation, poll_after))
+    }
+
+    /// [`Client::status`], returning the operation as Yandex sent it and the poll hint.
+    ///
+    /// # Errors
+    /// As [`Client::status`].
+    pub async fn get_operation(
+        &self,
+        reference: &OperationRef,
+    ) -> Result<(model::Operation, Option<Duration>)> {
+        let id = operation_id(reference)?;
+        let url = join_segments(VENDOR, &self.operation, &["operations", id])?;
+        let request = Request::get(VENDOR, url).action(format!("read operation {id}"));
+        self.send_decoding(request).await
+    }
+
+    /// Cancels the operation: `GET {operation}/operations/{id}:cancel` (the method the
+    /// Operation API's proto and REST reference give; see `docs/vendors/yandex.md`).
+    ///
+    /// # Errors
+    /// As [`Client::status`].
+    pub async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
+        let id = operation_id(reference)?;
+        let url = join_segments(
+            VENDOR,
+            &self.operation,
+            &["operations", &format!("{id}:cancel")],
+        )?;
+        let request = Request::get(VENDOR, url)
+            .idempotency(Idempotency::Unsafe)
+            .action(format!("cancel operation {id}"));
+        let response = self.transport.send(request, &self.auth).await?;
+        let (operation, poll_after) = decode_operation(&response)?;
+        Ok(to_operation(&operation, poll_after))
+    }
+
+    /// Follows `operation` to its end (a stream of changes, or `.await` for the end).
+    #[must_use]
+    pub fn wait(&self, operation: Operation, options: WaitOptions) -> Poller<'_> {
+        Poller::new(self, operation, options)
+    }
+}
+
+#[async_trait]
+impl Pollable for Client {
+    /// Reads the operation again; a NotFound for an operation not seen done yet is
+    /// tolerated up to [`crate::operation::MAX_NOT_FOUND`] times (replica lag), the
+    /// operation then staying as last seen.
+    async fn poll(&self, operation: &Operation) -> Result<Operation> {
+        match self.status(&operation.reference).await {
+            Ok(next) => {
+                if next.status.is_terminal() {
+                    self.not_found.forget(&next.reference.id);
+                }
+                Ok(next)
+            }
+            Err(error) if self.not_found.tolerate(&operation.reference.id, &error) => {
+                Ok(operation.clone())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn cancel(&self, operation: &Operation) -> Result<Operation> {
+        Client::cancel(self, &operation.reference).await
+    }
+}
+
+fn decode_operation(response: &Response) -> Result<(model::Operation, Option<Duration>)> {
+    let operation: model::Operation = response.json()?;
+    Ok((operation, poll_interval(&response.headers)))
+}
+
+fn operation_id(reference: &OperationRef) -> Result<&str> {
+    if reference.vendor != VENDOR {
+        return Err(Error::invalid_input(
+            VENDOR,
+            "reference",
+            format!("is a {} operation, not a {VENDOR} one", reference.vendor),
+        ));
+    }
+    validate_id(VENDOR, "operation_id", &reference.id)?;
+    Ok(&reference.id)
+}
+
+/// After the execute request may have arrived and every repeat failed, the backup may
+/// have started: say so, with the key that makes a repeat safe.
+fn outcome_unknown(error: Error, action: &str) -> Error {
+    let unknown = match &error {
+        Error::Transport { sent, .. } => *sent != backup_core::RequestSent::No,
+        Error::Decode { .. } => true,
+        Error::Api(api) => matches!(
+            api.kind,
+            backup_core::ApiErrorKind::Server | backup_core::ApiErrorKind::RequestTimeout
+        ),
+        _ => false,
+    };
+    if !unknown {
+        return error;
+    }
+    Error::OutcomeUnknown {
+        vendor: VENDOR,
+        action: action.to_owned(),
+        reason: format!("{error}; repeating with the same Idempotency-Key is safe"),
+        status: error.status(),
+        request_id: error.request_id().map(str::to_owned),
+    }
+}
