@@ -21,8 +21,19 @@ fn debug_of_secret_holders_hides_the_secret() {
         Duration::from_secs(60),
     );
     let auth = TokenAuth::bearer(cache.clone());
-    let request = Request::post("test", Url::parse("http://127.0.0.1/").unwrap())
-        .redacting(&SecretString::from(SENTINEL));
+    let request = Request::post(
+        "test",
+        Url::parse(&format!("http://127.0.0.1/?key={SENTINEL}")).unwrap(),
+    )
+    .body(
+        "application/x-www-form-urlencoded",
+        format!("grant_type=Password&password={SENTINEL}"),
+    )
+    .header(
+        http::header::AUTHORIZATION,
+        http::HeaderValue::from_str(&format!("Bearer {SENTINEL}")).unwrap(),
+    )
+    .redacting(&SecretString::from(SENTINEL));
     for text in [
         format!("{token:?}"),
         format!("{fixed:?}"),

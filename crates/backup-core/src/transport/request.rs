@@ -29,8 +29,9 @@ pub enum Idempotency {
 
 /// A request about to be sent by a [`crate::Transport`].
 ///
-/// `Debug` shows sensitive headers as `Sensitive` and no registered secret.
-#[derive(Debug, Clone)]
+/// `Debug` shows the method, the URL without its query, the header names and the body's
+/// length: never header values, query strings or bodies, which may hold credentials.
+#[derive(Clone)]
 pub struct Request {
     /// The method.
     pub method: Method,
@@ -51,6 +52,22 @@ pub struct Request {
     pub timeout: Option<Duration>,
     vendor: &'static str,
     pub(crate) secrets: Redactor,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut url = self.url.clone();
+        url.set_query(None);
+        f.debug_struct("Request")
+            .field("vendor", &self.vendor)
+            .field("method", &self.method)
+            .field("url", &url.as_str())
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("body_len", &self.body.len())
+            .field("idempotency", &self.idempotency)
+            .field("action", &self.action)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Request {
