@@ -1,0 +1,353 @@
+//! A stateful local fake of the Veeam Backup for Microsoft Azure REST API, for tests
+//! and demos (feature `emulator`).
+//!
+//! Built from the vendor's document and notes, not from this crate's client:
+//!
+//! - `POST /api/oauth2/token` (form-encoded): `grant_type=Password` with
+//!   [`EMULATOR_USERNAME`] / [`EMULATOR_PASSWORD`] gives an access token (valid
+//!   [`EmulatorOptions::access_token_ttl`]) and a refresh token; `Refresh_token` spends
+//!   the refresh token and gives a new pair (refresh tokens rotate); [`MFA_USERNAME`]
+//!   gets an `mfa_token` instead of tokens. Wrong passwords are answered `401`, bad
+//!   refresh tokens and unknown grant types `400`, all as problem+json.
+//!   `DELETE /api/oauth2/token` logs out (`204`).
+//! - `POST /api/v1/policies/{id}/start` (`200`) and
+//!   `POST /api/{v6|v7|v8|v8.1}/policies/virtualMachines/{id}/start` (`202`): a list of
+//!   job sessions, one or two per policy ([`DEMO_POLICY_ID`] gives a `PolicySnapshot`
+//!   and a `PolicyBackup` session, [`SNAPSHOT_POLICY_ID`] only the snapshot). A policy
+//!   whose sessions are still running answers `409` with `resourceId` and `sessionId`.
+//!   Each accepted start counts once in [`Emulator::accepted_backups`].
+//! - `GET /api/{v}/jobSessions/{id}`: each read moves the session along its
+//!   [`LifecycleSpec`] (by default one read `Pending`, two `Running`, then `Success`;
+//!   `Warning` and failures (`Error`) on demand, with `RunningWithWarning` /
+//!   `RunningWithError` while running). `GET .../log` gives `{jobSessionId, log: [...]}`
+//!   (it does not move the session). `POST .../jobSessions/{id}/stop` (`204`) and
+//!   `POST .../policies/.../{id}/stop` (`204`; v1 answers `200` with the sessions, as
+//!   the document's example) stop sessions: `Canceling`, then `Canceled`.
+//! - Every API call needs `Authorization: Bearer <access token>`: a missing, unknown or
+//!   expired token is answered `401` with a problem body. Errors are RFC 7807
+//!   problem+json with a `traceId`.
+//!
+//! Faults ([`Emulator::faults`]) target [`RouteClass`]es: `Auth` (token grants),
+//! `Trigger` (policy start), `Poll` (session read), `Control` (stops); session log
+//! reads and logout are `Other`.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use backup_core::emulator::{Fault, LifecycleSpec, RouteClass};
+//! use backup_veeam::emulator::Emulator;
+//! use backup_veeam::{Error, OperationStatus, WaitOptions};
+//!
+//! let emulator = Emulator::start().await?;
+//! emulator.set_lifecycle(LifecycleSpec::after_polls(1).failing("the VM was deleted"));
+//! let client = emulator.client_builder().build()?;
+//! let operations = client.trigger(&emulator.demo_request()).await?;
+//! let wait = WaitOptions::every(Duration::from_millis(5));
+//! match client.wait(operations[0].clone(), wait).await {
+//!     Err(Error::OperationFailed(op)) => assert_eq!(op.status, OperationStatus::Failed),
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod problem;
+mod routes;
+mod state;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use backup_core::RetryPolicy;
+use backup_core::emulator::{Counter, EmulatorConfig, EmulatorServer, TokenIssuer};
+pub use backup_core::emulator::{Fault, Faults, LifecycleSpec, Outcome, RequestLog, RouteClass};
+use url::Url;
+
+pub use problem::PROBLEM_CONTENT_TYPE;
+use state::{Data, Policy, State};
+
+use crate::client::ClientBuilder;
+use crate::model::{SessionType, StartPolicyRequest};
+use crate::version::ApiVersion;
+
+/// The policy of the document's example: one start gives a `PolicySnapshot` and a
+/// `PolicyBackup` session.
+pub const DEMO_POLICY_ID: &str = "4094906f-2d81-4a73-b9bc-00482690c285";
+/// The name of [`DEMO_POLICY_ID`].
+pub const DEMO_POLICY_NAME: &str = "Backup Policy";
+/// A policy that only takes snapshots: one session per start.
+pub const SNAPSHOT_POLICY_ID: &str = "7d1e3a52-0c8b-4f6e-9a21-53c0d9b8e114";
+/// The name of [`SNAPSHOT_POLICY_ID`].
+pub const SNAPSHOT_POLICY_NAME: &str = "Snapshot Policy";
+/// The user the emulator accepts.
+pub const EMULATOR_USERNAME: &str = "veeam-admin";
+/// The password of [`EMULATOR_USERNAME`] and [`MFA_USERNAME`] (test-only, not a secret).
+pub const EMULATOR_PASSWORD: &str = "emulator-password";
+/// A user with MFA enabled: the password grant answers an `mfa_token`.
+pub const MFA_USERNAME: &str = "mfa-admin";
+
+/// How to run an [`Emulator`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EmulatorOptions {
+    /// The API versions served (default: all).
+    pub versions: Vec<ApiVersion>,
+    /// The version [`Emulator::client_builder`] configures (default v8.1).
+    pub client_version: ApiVersion,
+    /// How sessions started from now on unfold.
+    pub lifecycle: LifecycleSpec,
+    /// How long an access token is valid (default 60 minutes, as the appliance).
+    pub access_token_ttl: Duration,
+    /// How long a refresh token is valid (default 14 days).
+    pub refresh_token_ttl: Duration,
+}
+
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        Self {
+            versions: ApiVersion::ALL.to_vec(),
+            client_version: ApiVersion::V8_1,
+            lifecycle: LifecycleSpec::default(),
+            access_token_ttl: Duration::from_secs(3600),
+            refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
+        }
+    }
+}
+
+impl EmulatorOptions {
+    /// The version [`Emulator::client_builder`] configures.
+    #[must_use]
+    pub fn client_version(mut self, version: ApiVersion) -> Self {
+        self.client_version = version;
+        self
+    }
+
+    /// The lifecycle of sessions.
+    #[must_use]
+    pub fn lifecycle(mut self, spec: LifecycleSpec) -> Self {
+        self.lifecycle = spec;
+        self
+    }
+
+    /// The access token lifetime.
+    #[must_use]
+    pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
+        self.access_token_ttl = ttl;
+        self
+    }
+
+    /// The refresh token lifetime.
+    #[must_use]
+    pub fn refresh_token_ttl(mut self, ttl: Duration) -> Self {
+        self.refresh_token_ttl = ttl;
+        self
+    }
+
+    /// The versions served.
+    #[must_use]
+    pub fn versions(mut self, versions: &[ApiVersion]) -> Self {
+        self.versions = versions.to_vec();
+        self
+    }
+}
+
+/// A running emulated appliance.
+pub struct Emulator {
+    server: EmulatorServer,
+    state: State,
+    client_version: ApiVersion,
+}
+
+impl std::fmt::Debug for Emulator {
+    /// The URL and counters; never the tokens it issued.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("url", &self.server.url().as_str())
+            .field("client_version", &self.client_version)
+            .field("accepted_backups", &self.accepted_backups())
+            .field("token_requests", &self.token_requests())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator with [`EmulatorOptions::default`] on a free local port.
+    ///
+    /// # Errors
+    /// When no local port can be bound.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::start_with(EmulatorOptions::default()).await
+    }
+
+    /// Starts an emulator with `options`.
+    ///
+    /// # Errors
+    /// When no local port can be bound.
+    pub async fn start_with(options: EmulatorOptions) -> std::io::Result<Self> {
+        let mut policies = BTreeMap::new();
+        policies.insert(
+            DEMO_POLICY_ID.to_owned(),
+            Policy {
+                name: DEMO_POLICY_NAME.to_owned(),
+                sessions: vec![SessionType::PolicySnapshot, SessionType::PolicyBackup],
+                started: Vec::new(),
+            },
+        );
+        policies.insert(
+            SNAPSHOT_POLICY_ID.to_owned(),
+            Policy {
+                name: SNAPSHOT_POLICY_NAME.to_owned(),
+                sessions: vec![SessionType::PolicySnapshot],
+                started: Vec::new(),
+            },
+        );
+        let state = State {
+            data: Arc::new(Mutex::new(Data {
+                policies,
+                sessions: HashMap::new(),
+                next_session: 13,
+                lifecycle: options.lifecycle.clone(),
+                pairs: HashMap::new(),
+            })),
+            access: TokenIssuer::new("eyJ.emu-access."),
+            refresh: TokenIssuer::new("emu-refresh."),
+            accepted: Counter::new(),
+            token_requests: Counter::new(),
+            versions: Arc::new(options.versions.clone()),
+            access_ttl: options.access_token_ttl,
+            refresh_ttl: options.refresh_token_ttl,
+            username: Arc::from(EMULATOR_USERNAME),
+            password: Arc::from(EMULATOR_PASSWORD),
+            mfa_username: Arc::from(MFA_USERNAME),
+        };
+        let config = EmulatorConfig::new(routes::router(state.clone()))
+            .classify(routes::classify)
+            .error_body(problem::fault_body);
+        let server = EmulatorServer::start(config).await?;
+        Ok(Self {
+            server,
+            state,
+            client_version: options.client_version,
+        })
+    }
+
+    /// The appliance URL (`http://127.0.0.1:PORT/`).
+    #[must_use]
+    pub fn url(&self) -> Url {
+        self.server.url()
+    }
+
+    /// The fault queue.
+    #[must_use]
+    pub fn faults(&self) -> &Faults {
+        self.server.faults()
+    }
+
+    /// Every request received.
+    #[must_use]
+    pub fn requests(&self) -> RequestLog {
+        self.server.requests()
+    }
+
+    /// How many policy starts were accepted (each may create one or two sessions).
+    #[must_use]
+    pub fn accepted_backups(&self) -> u64 {
+        self.state.accepted.get()
+    }
+
+    /// How many token requests (grants) the token endpoint served.
+    #[must_use]
+    pub fn token_requests(&self) -> u64 {
+        self.state.token_requests.get()
+    }
+
+    /// How many access tokens were issued.
+    #[must_use]
+    pub fn tokens_issued(&self) -> usize {
+        self.state.access.issued()
+    }
+
+    /// Sessions started from now on follow `spec`.
+    pub fn set_lifecycle(&self, spec: LifecycleSpec) {
+        self.state.lock().lifecycle = spec;
+    }
+
+    /// Expires every access token issued so far (refresh tokens stay valid).
+    pub fn expire_tokens(&self) {
+        self.state.access.expire_all();
+    }
+
+    /// Expires every refresh token issued so far (the next refresh grant fails).
+    pub fn expire_refresh_tokens(&self) {
+        self.state.refresh.expire_all();
+    }
+
+    /// Adds a policy whose starts create sessions of `sessions` types (one or more).
+    pub fn add_policy(&self, id: &str, name: &str, sessions: &[SessionTypeChoice]) {
+        let sessions = sessions
+            .iter()
+            .map(|choice| match choice {
+                SessionTypeChoice::Snapshot => SessionType::PolicySnapshot,
+                SessionTypeChoice::Backup => SessionType::PolicyBackup,
+            })
+            .collect();
+        self.state.lock().policies.insert(
+            id.to_owned(),
+            Policy {
+                name: name.to_owned(),
+                sessions,
+                started: Vec::new(),
+            },
+        );
+    }
+
+    /// The status word a session shows now (without moving it), if it exists.
+    #[must_use]
+    pub fn session_status(&self, session_id: &str) -> Option<String> {
+        let data = self.state.lock();
+        let session = data.sessions.get(session_id)?;
+        Some(
+            state::status_word(&session.lifecycle.peek(), &session.lifecycle.spec().outcome)
+                .to_owned(),
+        )
+    }
+
+    /// A client builder that works against this emulator: its URL, the demo user, the
+    /// configured API version and a retry policy with millisecond backoffs.
+    #[must_use]
+    pub fn client_builder(&self) -> ClientBuilder {
+        ClientBuilder::new()
+            .endpoint(self.url().as_str())
+            .password(EMULATOR_USERNAME, EMULATOR_PASSWORD)
+            .api_version(self.client_version)
+            .retry(RetryPolicy {
+                max_attempts: 4,
+                base_backoff: Duration::from_millis(5),
+                max_backoff: Duration::from_millis(50),
+                budget: Duration::from_secs(10),
+                jitter: false,
+            })
+    }
+
+    /// A start request it accepts: [`DEMO_POLICY_ID`].
+    #[must_use]
+    pub fn demo_request(&self) -> StartPolicyRequest {
+        StartPolicyRequest::new(DEMO_POLICY_ID)
+    }
+
+    /// Stops the server and waits until its port is closed.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+/// The session types [`Emulator::add_policy`] can create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionTypeChoice {
+    /// A `PolicySnapshot` session.
+    Snapshot,
+    /// A `PolicyBackup` session.
+    Backup,
+}
