@@ -1,0 +1,318 @@
+//! [`ClientBuilder`]: endpoints, project, credential, retries and timeouts.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backup_core::auth::{
+    Authenticator, DEFAULT_REFRESH_MARGIN, SecretString, StaticToken, TokenAuth, TokenCache,
+    TokenProvider,
+};
+use backup_core::transport::DEFAULT_BODY_CAP;
+use backup_core::{Error, Result, RetryPolicy, Transport, path};
+use http::HeaderName;
+use url::Url;
+
+use super::Client;
+use crate::VENDOR;
+use crate::auth::{AkSk, Credential, IamTokenProvider, X_AUTH_TOKEN};
+use crate::error::HuaweiErrors;
+
+/// Access key (Huawei SDK name).
+pub const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
+/// Secret key (Huawei SDK name).
+pub const ENV_SK: &str = "HUAWEICLOUD_SDK_SK";
+/// Security token of temporary credentials (Huawei SDK name).
+pub const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
+/// Project id (Huawei SDK name).
+pub const ENV_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
+/// Region, for the default endpoints (this crate's name; Huawei's SDKs take the
+/// region in code).
+pub const ENV_REGION: &str = "HUAWEICLOUD_SDK_REGION";
+
+/// Builds a [`Client`].
+///
+/// The CSBS endpoint is `https://csbs.{region}.myhuaweicloud.com` unless
+/// [`endpoint`](Self::endpoint) overrides it; the IAM endpoint (for
+/// [`Credential::Password`]) `https://iam.{region}.myhuaweicloud.com` unless
+/// [`iam_endpoint`](Self::iam_endpoint) does.
+#[derive(Clone)]
+pub struct ClientBuilder {
+    endpoint: Option<String>,
+    iam_endpoint: Option<String>,
+    region: Option<String>,
+    project_id: Option<String>,
+    credential: Option<Credential>,
+    retry: RetryPolicy,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    body_cap: usize,
+    token_refresh_margin: Duration,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            iam_endpoint: None,
+            region: None,
+            project_id: None,
+            credential: None,
+            retry: RetryPolicy::default(),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            body_cap: DEFAULT_BODY_CAP,
+            token_refresh_margin: DEFAULT_REFRESH_MARGIN,
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("iam_endpoint", &self.iam_endpoint)
+            .field("region", &self.region)
+            .field("project_id", &self.project_id)
+            .field("credential", &self.credential)
+            .field("retry", &self.retry)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("body_cap", &self.body_cap)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// An empty builder.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder from the environment: [`ENV_AK`], [`ENV_SK`] (required, as an
+    /// [`AkSk`] credential), [`ENV_SECURITY_TOKEN`] (optional), [`ENV_PROJECT_ID`]
+    /// (required) and [`ENV_REGION`] (optional: otherwise set
+    /// [`region`](Self::region) or [`endpoint`](Self::endpoint)).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the missing variable.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the missing variable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let require = |name: &str| {
+            get(name).ok_or_else(|| Error::config(VENDOR, format!("{name} is not set")))
+        };
+        let access_key = require(ENV_AK)?;
+        let secret_key = require(ENV_SK)?;
+        let project_id = require(ENV_PROJECT_ID)?;
+        let mut credential = AkSk::new(access_key.trim(), secret_key);
+        if let Some(token) = get(ENV_SECURITY_TOKEN) {
+            credential = credential.with_security_token(token);
+        }
+        let mut builder = Self::new()
+            .credential(credential)
+            .project_id(project_id.trim());
+        if let Some(region) = get(ENV_REGION) {
+            builder = builder.region(region.trim());
+        }
+        Ok(builder)
+    }
+
+    /// The CSBS endpoint (`https://csbs.{region}.myhuaweicloud.com`, or any `http`/
+    /// `https` URL for tests, proxies and other Huawei clouds).
+    #[must_use]
+    pub fn endpoint(mut self, endpoint: &str) -> Self {
+        self.endpoint = Some(endpoint.to_owned());
+        self
+    }
+
+    /// The IAM endpoint, for [`Credential::Password`].
+    #[must_use]
+    pub fn iam_endpoint(mut self, endpoint: &str) -> Self {
+        self.iam_endpoint = Some(endpoint.to_owned());
+        self
+    }
+
+    /// The region (`cn-north-4`, `ap-southeast-1` ...), for the default endpoints.
+    #[must_use]
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = Some(region.to_owned());
+        self
+    }
+
+    /// The project id (every CSBS path holds it; IAM tokens are scoped to it).
+    #[must_use]
+    pub fn project_id(mut self, project_id: &str) -> Self {
+        self.project_id = Some(project_id.to_owned());
+        self
+    }
+
+    /// The credential.
+    #[must_use]
+    pub fn credential(mut self, credential: impl Into<Credential>) -> Self {
+        self.credential = Some(credential.into());
+        self
+    }
+
+    /// AK/SK credentials (shorthand for [`credential`](Self::credential)).
+    #[must_use]
+    pub fn aksk(self, access_key: &str, secret_key: impl Into<String>) -> Self {
+        self.credential(AkSk::new(access_key, secret_key))
+    }
+
+    /// A ready IAM token, sent as `X-Auth-Token` and never refreshed.
+    #[must_use]
+    pub fn token(self, token: impl Into<String>) -> Self {
+        self.credential(Credential::Token(SecretString::from(token.into())))
+    }
+
+    /// The retry policy.
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The time allowed to connect.
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The time allowed for one attempt.
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The largest answer body read.
+    #[must_use]
+    pub fn body_cap(mut self, bytes: usize) -> Self {
+        self.body_cap = bytes;
+        self
+    }
+
+    /// How long before its end an IAM token is refreshed (default 5 minutes).
+    #[must_use]
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.token_refresh_margin = margin;
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the field: `project_id`, `credential`,
+    /// `endpoint` / `iam_endpoint` (missing without a region, or malformed), `region`,
+    /// or a credential field; [`Error::Config`] when the HTTP client cannot be built.
+    pub fn build(self) -> Result<Client> {
+        let project_id = self
+            .project_id
+            .clone()
+            .ok_or_else(|| Error::invalid_input(VENDOR, "project_id", "is required"))?;
+        path::validate_id(VENDOR, "project_id", &project_id)?;
+        if project_id.contains('/') {
+            // It is the first part of `{project_id}/{checkpoint_id}` references.
+            return Err(Error::invalid_input(
+                VENDOR,
+                "project_id",
+                "must not contain `/`",
+            ));
+        }
+        let credential = self
+            .credential
+            .clone()
+            .ok_or_else(|| Error::invalid_input(VENDOR, "credential", "is required"))?;
+        if let Some(region) = &self.region {
+            validate_region(region)?;
+        }
+        let endpoint = self.endpoint_for("endpoint", self.endpoint.as_deref(), "csbs")?;
+        let transport = Transport::builder(VENDOR, "backup-huawei-csbs")
+            .request_id_headers(&["x-request-id", "x-openstack-request-id"])
+            .errors(Arc::new(HuaweiErrors))
+            .retry(self.retry.clone())
+            .connect_timeout(self.connect_timeout)
+            .request_timeout(self.request_timeout)
+            .body_cap(self.body_cap)
+            .build()?;
+        let auth: Arc<dyn Authenticator> = match credential {
+            Credential::AkSk(aksk) => {
+                aksk.validate()?;
+                Arc::new(aksk)
+            }
+            Credential::Password(password) => {
+                password.validate()?;
+                let iam = self.endpoint_for("iam_endpoint", self.iam_endpoint.as_deref(), "iam")?;
+                let provider =
+                    IamTokenProvider::new(transport.clone(), &iam, password, project_id.clone())?;
+                let provider: Arc<dyn TokenProvider> = Arc::new(provider);
+                let cache = TokenCache::with_margin(provider, self.token_refresh_margin);
+                Arc::new(TokenAuth::header(
+                    Arc::new(cache),
+                    HeaderName::from_static(X_AUTH_TOKEN),
+                    "",
+                ))
+            }
+            Credential::Token(token) => {
+                let provider: Arc<dyn TokenProvider> = Arc::new(StaticToken::from_secret(token));
+                let cache = TokenCache::new(provider);
+                Arc::new(TokenAuth::header(
+                    Arc::new(cache),
+                    HeaderName::from_static(X_AUTH_TOKEN),
+                    "",
+                ))
+            }
+        };
+        Ok(Client {
+            transport,
+            auth,
+            endpoint,
+            project_id,
+        })
+    }
+
+    /// The explicit endpoint, or the region's default for `service`.
+    fn endpoint_for(&self, field: &str, explicit: Option<&str>, service: &str) -> Result<Url> {
+        match (explicit, &self.region) {
+            (Some(endpoint), _) => path::parse_endpoint(VENDOR, field, endpoint),
+            (None, Some(region)) => path::parse_endpoint(
+                VENDOR,
+                field,
+                &format!("https://{service}.{region}.myhuaweicloud.com"),
+            ),
+            (None, None) => Err(Error::invalid_input(
+                VENDOR,
+                field,
+                "is required when no region is set",
+            )),
+        }
+    }
+}
+
+/// A region name: lower-case letters, digits and `-`.
+fn validate_region(region: &str) -> Result<()> {
+    let valid = !region.is_empty()
+        && region.len() <= 64
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(
+            VENDOR,
+            "region",
+            format!("{region:?} is not a region name (like cn-north-4)"),
+        ))
+    }
+}

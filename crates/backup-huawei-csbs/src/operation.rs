@@ -1,0 +1,446 @@
+//! CSBS states -> [`OperationStatus`], and the [`OperationRef`] encoding.
+//!
+//! # Reference
+//!
+//! `OperationRef { vendor: "huawei-csbs", id: "{project_id}/{checkpoint_id}" }`, printed
+//! `huawei-csbs:{project_id}/{checkpoint_id}`: the project (part of every CSBS path)
+//! and the checkpoint (backup record) id are all that is needed to read the backup
+//! again. Neither id can hold a `/` (Huawei ids are hex and UUIDs); [`decode_reference`]
+//! splits at the first `/` and validates both parts.
+//!
+//! # States
+//!
+//! A checkpoint covers one backup ("checkpoint item") per resource. The operation is:
+//!
+//! - `Pending` when no item is listed yet (right after creation) or every item is
+//!   `waiting_protect`;
+//! - `Running` while any item is not terminal (`protecting`, `waiting_protect` with
+//!   others further on, or an unknown status);
+//! - once every item is terminal: `Failed` if any is `error` (the first failed item's
+//!   `fail_code` and `fail_reason` become the error; every failed resource is named in
+//!   the message), else `Cancelled` if any backup is being or was deleted
+//!   (`waiting_delete`, `deleting`, `deleted`: no usable backup remains), else
+//!   `Succeeded` (`available`, or `waiting_restore` / `restoring`: the backup exists
+//!   and is being restored from).
+//!
+//! Progress is the mean of the items' `extend_info.progress` (an `available` item
+//! without one counts 100); the start is the earliest item `created_at`, the end the
+//! latest `extend_info.finished_at` (or `updated_at`) once all are terminal.
+
+use backup_core::{Error, Operation, OperationRef, OperationStatus, Result, VendorError};
+
+use crate::VENDOR;
+use crate::model::{CheckpointItem, CheckpointResp, CheckpointStatus, ItemStatus};
+
+/// The reference of checkpoint `checkpoint_id` in project `project_id`.
+#[must_use]
+pub fn reference(project_id: &str, checkpoint_id: &str) -> OperationRef {
+    OperationRef::new(VENDOR, format!("{project_id}/{checkpoint_id}"))
+}
+
+/// The project id and checkpoint id of a reference.
+///
+/// # Errors
+/// [`Error::InvalidInput`] (field `reference`) for another vendor's reference or a
+/// malformed id.
+pub fn decode_reference(reference: &OperationRef) -> Result<(&str, &str)> {
+    if reference.vendor != VENDOR {
+        return Err(Error::invalid_input(
+            VENDOR,
+            "reference",
+            format!("belongs to vendor {:?}, not {VENDOR}", reference.vendor),
+        ));
+    }
+    let Some((project_id, checkpoint_id)) = reference.id.split_once('/') else {
+        return Err(Error::invalid_input(
+            VENDOR,
+            "reference",
+            "expected {project_id}/{checkpoint_id}",
+        ));
+    };
+    backup_core::path::validate_id(VENDOR, "reference.project_id", project_id)?;
+    backup_core::path::validate_id(VENDOR, "reference.checkpoint_id", checkpoint_id)?;
+    if checkpoint_id.contains('/') {
+        return Err(Error::invalid_input(
+            VENDOR,
+            "reference.checkpoint_id",
+            "must not contain `/`",
+        ));
+    }
+    Ok((project_id, checkpoint_id))
+}
+
+/// What one item's status means for the operation.
+#[must_use]
+pub fn item_status(status: &ItemStatus) -> OperationStatus {
+    match status {
+        ItemStatus::WaitingProtect => OperationStatus::Pending,
+        ItemStatus::Protecting | ItemStatus::Other(_) => OperationStatus::Running,
+        ItemStatus::Available | ItemStatus::WaitingRestore | ItemStatus::Restoring => {
+            OperationStatus::Succeeded
+        }
+        ItemStatus::Error => OperationStatus::Failed,
+        ItemStatus::WaitingDelete | ItemStatus::Deleting | ItemStatus::Deleted => {
+            OperationStatus::Cancelled
+        }
+    }
+}
+
+/// What the checkpoint's own status (in the create answer) means.
+#[must_use]
+pub fn checkpoint_status(status: &CheckpointStatus) -> OperationStatus {
+    match status {
+        CheckpointStatus::Protecting | CheckpointStatus::Other(_) => OperationStatus::Running,
+        CheckpointStatus::Available => OperationStatus::Succeeded,
+        CheckpointStatus::Error => OperationStatus::Failed,
+        CheckpointStatus::Deleting => OperationStatus::Cancelled,
+    }
+}
+
+/// The operation of a freshly created checkpoint.
+#[must_use]
+pub fn from_checkpoint(reference: OperationRef, checkpoint: &CheckpointResp) -> Operation {
+    let (status, raw) = match &checkpoint.status {
+        Some(status) => (checkpoint_status(status), Some(status.as_str().to_owned())),
+        None => (OperationStatus::Running, None),
+    };
+    let mut operation = Operation::new(reference, status)
+        .with_times(checkpoint.created_time(), None)
+        .with_message(
+            checkpoint
+                .protection_plan
+                .as_ref()
+                .and_then(|plan| plan.name.as_ref())
+                .map(|name| format!("backup policy {name}")),
+        );
+    operation.vendor_status = raw;
+    operation
+}
+
+/// The operation of a checkpoint from its items (see the module docs).
+#[must_use]
+pub fn from_items(reference: OperationRef, items: &[CheckpointItem]) -> Operation {
+    if items.is_empty() {
+        return Operation::new(reference, OperationStatus::Pending)
+            .with_message(Some("no backup listed for the checkpoint yet".to_owned()));
+    }
+    let statuses: Vec<OperationStatus> = items
+        .iter()
+        .map(|item| {
+            item.status
+                .as_ref()
+                .map_or(OperationStatus::Running, item_status)
+        })
+        .collect();
+    let all_terminal = statuses.iter().all(|s| s.is_terminal());
+    let status = if !all_terminal {
+        if statuses.iter().all(|s| *s == OperationStatus::Pending) {
+            OperationStatus::Pending
+        } else {
+            OperationStatus::Running
+        }
+    } else if statuses.contains(&OperationStatus::Failed) {
+        OperationStatus::Failed
+    } else if statuses.contains(&OperationStatus::Cancelled) {
+        OperationStatus::Cancelled
+    } else {
+        OperationStatus::Succeeded
+    };
+
+    let started = items.iter().filter_map(CheckpointItem::created_time).min();
+    let finished = all_terminal
+        .then(|| {
+            items
+                .iter()
+                .filter_map(|item| {
+                    item.extend_info
+                        .as_ref()
+                        .and_then(crate::model::ItemExtendInfo::finished_time)
+                        .or_else(|| {
+                            item.updated_at
+                                .as_deref()
+                                .and_then(backup_core::timefmt::parse_timestamp)
+                        })
+                })
+                .max()
+        })
+        .flatten();
+
+    let mut operation = Operation::new(reference, status)
+        .with_progress(progress(items))
+        .with_times(started, finished)
+        .with_vendor_status(vendor_status(items))
+        .with_job_id(job_id(items));
+    if status == OperationStatus::Failed {
+        let (error, message) = failure(items);
+        operation = operation.with_error(error).with_message(message);
+    }
+    operation
+}
+
+/// The mean progress of the items that report one (an `available` item without one
+/// counts 100).
+fn progress(items: &[CheckpointItem]) -> Option<f64> {
+    let values: Vec<f64> = items
+        .iter()
+        .filter_map(|item| {
+            let reported = item.extend_info.as_ref().and_then(|info| info.progress);
+            match (reported, &item.status) {
+                (Some(p), _) => Some(p),
+                (None, Some(ItemStatus::Available)) => Some(100.0),
+                _ => None,
+            }
+        })
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let count = values.len() as f64;
+    Some(values.iter().sum::<f64>() / count)
+}
+
+/// The items' statuses: one word when they agree, else `resource=status` pairs.
+fn vendor_status(items: &[CheckpointItem]) -> String {
+    let words: Vec<&str> = items
+        .iter()
+        .map(|item| item.status.as_ref().map_or("unknown", ItemStatus::as_str))
+        .collect();
+    if words.windows(2).all(|w| w.first() == w.last()) {
+        return words.first().copied().unwrap_or_default().to_owned();
+    }
+    items
+        .iter()
+        .zip(&words)
+        .map(|(item, word)| {
+            format!(
+                "{}={word}",
+                item.resource_id
+                    .as_deref()
+                    .or(item.id.as_deref())
+                    .unwrap_or("?")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The backup id when the checkpoint covers a single resource.
+fn job_id(items: &[CheckpointItem]) -> Option<String> {
+    match items {
+        [only] => only.id.clone(),
+        _ => None,
+    }
+}
+
+/// The error of the first failed item, and a message naming every failed resource.
+fn failure(items: &[CheckpointItem]) -> (Option<VendorError>, Option<String>) {
+    let failed: Vec<&CheckpointItem> = items
+        .iter()
+        .filter(|item| item.status == Some(ItemStatus::Error))
+        .collect();
+    let describe = |item: &CheckpointItem| {
+        let info = item.extend_info.as_ref();
+        let reason = info
+            .and_then(|i| i.fail_reason.clone())
+            .filter(|r| !r.is_empty())
+            .or_else(|| {
+                info.and_then(|i| i.fail_code.as_ref())
+                    .and_then(|c| c.description.clone())
+            })
+            .unwrap_or_else(|| "the backup failed without a reason".to_owned());
+        let code = info
+            .and_then(|i| i.fail_code.as_ref())
+            .and_then(|c| c.code.clone())
+            .filter(|c| !c.is_empty());
+        (code, reason)
+    };
+    let error = failed.first().map(|item| {
+        let (code, message) = describe(item);
+        VendorError { code, message }
+    });
+    let message = failed
+        .iter()
+        .map(|item| {
+            let (code, reason) = describe(item);
+            let resource = item
+                .resource_id
+                .as_deref()
+                .or(item.id.as_deref())
+                .unwrap_or("?");
+            match code {
+                Some(code) => format!("{resource}: {code}: {reason}"),
+                None => format!("{resource}: {reason}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    (error, (!message.is_empty()).then_some(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FailCode, ItemExtendInfo};
+
+    fn item(resource: &str, status: &str, progress: Option<f64>) -> CheckpointItem {
+        serde_json::from_value(serde_json::json!({
+            "id": format!("item-{resource}"),
+            "resource_id": resource,
+            "status": status,
+            "created_at": "2017-04-18T01:21:52.701973",
+            "updated_at": "2017-04-18T01:30:00",
+            "extend_info": {"progress": progress},
+        }))
+        .unwrap()
+    }
+
+    fn r() -> OperationRef {
+        reference("p", "c")
+    }
+
+    #[test]
+    fn every_item_status_maps() {
+        use OperationStatus as S;
+        let table = [
+            ("waiting_protect", S::Pending),
+            ("protecting", S::Running),
+            ("available", S::Succeeded),
+            ("waiting_restore", S::Succeeded),
+            ("restoring", S::Succeeded),
+            ("error", S::Failed),
+            ("waiting_delete", S::Cancelled),
+            ("deleting", S::Cancelled),
+            ("deleted", S::Cancelled),
+            ("something_new", S::Running),
+        ];
+        assert_eq!(ItemStatus::DOCUMENTED.len(), 9);
+        for (word, expected) in table {
+            assert_eq!(item_status(&ItemStatus::parse(word)), expected, "{word}");
+            assert_eq!(ItemStatus::parse(word).as_str(), word);
+        }
+    }
+
+    #[test]
+    fn every_checkpoint_status_maps() {
+        use OperationStatus as S;
+        for (word, expected) in [
+            ("protecting", S::Running),
+            ("deleting", S::Cancelled),
+            ("available", S::Succeeded),
+            ("error", S::Failed),
+            ("new", S::Running),
+        ] {
+            assert_eq!(
+                checkpoint_status(&CheckpointStatus::parse(word)),
+                expected,
+                "{word}"
+            );
+        }
+        assert_eq!(CheckpointStatus::DOCUMENTED.len(), 4);
+    }
+
+    #[test]
+    fn no_items_yet_is_pending() {
+        let op = from_items(r(), &[]);
+        assert_eq!(op.status, OperationStatus::Pending);
+        assert!(op.message.is_some());
+    }
+
+    #[test]
+    fn aggregates_several_items() {
+        let op = from_items(
+            r(),
+            &[
+                item("a", "available", Some(100.0)),
+                item("b", "protecting", Some(40.0)),
+            ],
+        );
+        assert_eq!(op.status, OperationStatus::Running);
+        assert_eq!(op.progress, Some(70.0));
+        assert_eq!(
+            op.vendor_status.as_deref(),
+            Some("a=available,b=protecting")
+        );
+        assert_eq!(op.finished_at, None);
+        assert_eq!(op.job_id, None);
+
+        let op = from_items(
+            r(),
+            &[
+                item("a", "waiting_protect", None),
+                item("b", "waiting_protect", Some(0.0)),
+            ],
+        );
+        assert_eq!(op.status, OperationStatus::Pending);
+        assert_eq!(op.vendor_status.as_deref(), Some("waiting_protect"));
+
+        let op = from_items(
+            r(),
+            &[item("a", "available", None), item("b", "available", None)],
+        );
+        assert_eq!(op.status, OperationStatus::Succeeded);
+        assert_eq!(op.progress, Some(100.0));
+        assert!(op.finished_at.is_some());
+        assert!(op.started_at.is_some());
+    }
+
+    #[test]
+    fn failure_waits_for_every_item_and_names_each_failed_resource() {
+        let mut failed = item("b", "error", Some(30.0));
+        failed.extend_info = Some(ItemExtendInfo {
+            fail_reason: Some("disk gone".into()),
+            fail_code: Some(FailCode {
+                code: Some("BackupService.6001".into()),
+                description: Some("d".into()),
+            }),
+            ..ItemExtendInfo::default()
+        });
+        let running = from_items(r(), &[item("a", "protecting", None), failed.clone()]);
+        assert_eq!(running.status, OperationStatus::Running);
+
+        let mut other = item("c", "error", None);
+        other.extend_info = Some(ItemExtendInfo {
+            fail_code: Some(FailCode::default()),
+            ..ItemExtendInfo::default()
+        });
+        let op = from_items(r(), &[item("a", "available", None), failed, other]);
+        assert_eq!(op.status, OperationStatus::Failed);
+        let error = op.error.unwrap();
+        assert_eq!(error.code.as_deref(), Some("BackupService.6001"));
+        assert_eq!(error.message, "disk gone");
+        assert_eq!(
+            op.message.as_deref(),
+            Some("b: BackupService.6001: disk gone; c: the backup failed without a reason")
+        );
+    }
+
+    #[test]
+    fn deleted_items_cancel() {
+        let op = from_items(
+            r(),
+            &[item("a", "available", None), item("b", "deleted", None)],
+        );
+        assert_eq!(op.status, OperationStatus::Cancelled);
+    }
+
+    #[test]
+    fn references_round_trip() {
+        let reference = reference("b942cc8342734d15bcb246babb1953cf", "14626f11-b54a");
+        let text = reference.to_string();
+        assert_eq!(
+            text,
+            "huawei-csbs:b942cc8342734d15bcb246babb1953cf/14626f11-b54a"
+        );
+        let parsed: OperationRef = text.parse().unwrap();
+        assert_eq!(
+            decode_reference(&parsed).unwrap(),
+            ("b942cc8342734d15bcb246babb1953cf", "14626f11-b54a")
+        );
+        for bad in ["p", "/c", "p/", "p/c/d", "p/..", "./c"] {
+            let r = OperationRef::new(VENDOR, bad);
+            assert!(decode_reference(&r).is_err(), "{bad}");
+        }
+        assert!(decode_reference(&OperationRef::new("azure", "p/c")).is_err());
+    }
+}
