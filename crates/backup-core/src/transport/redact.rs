@@ -9,7 +9,7 @@ use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Error};
 
 /// The text that replaces a secret.
 pub const REDACTED: &str = "<redacted>";
@@ -27,9 +27,15 @@ impl fmt::Debug for Redactor {
 }
 
 impl Redactor {
-    /// Adds a secret (empty ones are ignored).
+    /// Adds a secret (empty ones and ones already known are ignored).
     pub fn add(&mut self, secret: SecretString) {
-        if !secret.expose_secret().is_empty() {
+        let text = secret.expose_secret();
+        if !text.is_empty()
+            && !self
+                .secrets
+                .iter()
+                .any(|known| known.expose_secret() == text)
+        {
             self.secrets.push(secret);
         }
     }
@@ -69,6 +75,72 @@ impl Redactor {
     }
 }
 
+impl Redactor {
+    /// `error` with every secret replaced in the texts it took from answers (messages,
+    /// codes, reasons, body excerpts).
+    #[must_use]
+    pub fn scrub_error(&self, error: Error) -> Error {
+        if self.is_empty() {
+            return error;
+        }
+        match error {
+            Error::Api(mut api) => {
+                self.scrub_api(&mut api);
+                Error::Api(api)
+            }
+            Error::Auth {
+                vendor,
+                status,
+                message,
+                request_id,
+            } => Error::Auth {
+                vendor,
+                status,
+                message: self.scrub(&message),
+                request_id,
+            },
+            Error::Decode {
+                vendor,
+                status,
+                message,
+                body_excerpt,
+                request_id,
+            } => Error::Decode {
+                vendor,
+                status,
+                message: self.scrub(&message),
+                body_excerpt: self.scrub(&body_excerpt),
+                request_id,
+            },
+            Error::OutcomeUnknown {
+                vendor,
+                action,
+                reason,
+                status,
+                request_id,
+            } => Error::OutcomeUnknown {
+                vendor,
+                action: self.scrub(&action),
+                reason: self.scrub(&reason),
+                status,
+                request_id,
+            },
+            Error::Transport {
+                vendor,
+                message,
+                sent,
+                source,
+            } => Error::Transport {
+                vendor,
+                message: self.scrub(&message),
+                sent,
+                source,
+            },
+            other => other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +156,12 @@ mod tests {
             "got <redacted> and <redacted>"
         );
         assert_eq!(format!("{redactor:?}"), "Redactor(2 secrets)");
+        redactor.add(SecretString::from("tok-123"));
+        assert_eq!(format!("{redactor:?}"), "Redactor(2 secrets)");
+        let err = redactor.scrub_error(Error::auth("v", "refused tok-123"));
+        assert_eq!(
+            err.to_string(),
+            "v: authentication failed: refused <redacted>"
+        );
     }
 }

@@ -1,0 +1,382 @@
+//! [`ClientBuilder`]: endpoint, credential, formats, retry, timeouts, TLS, `from_env()`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backup_core::auth::{Authenticator, StaticToken, TokenAuth, TokenCache, TokenProvider};
+use backup_core::transport::Transport;
+use backup_core::{Error, Result, RetryPolicy, path};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use super::Client;
+use crate::VENDOR;
+use crate::auth::session::{AUTHTOKEN, LoginSettings};
+use crate::auth::{Credential, SessionProvider, without_bearer};
+use crate::error::{AUTH_HINT, CommvaultErrors};
+use crate::model::Format;
+use crate::redact::Secrets;
+
+/// The API path used when an endpoint names only a host.
+pub const DEFAULT_API_PATH: &str = "/commandcenter/api/";
+/// The device id sent with Login and RenewLoginToken unless set otherwise.
+pub const DEFAULT_DEVICE_ID: &str = "backup-rs";
+
+/// Environment variable: the API base (`https://host/commandcenter/api/`).
+pub const ENV_API_URL: &str = "COMMVAULT_API_URL";
+/// Environment variable: the user name.
+pub const ENV_USERNAME: &str = "COMMVAULT_USERNAME";
+/// Environment variable: the password.
+pub const ENV_PASSWORD: &str = "COMMVAULT_PASSWORD";
+/// Environment variable: a `QSDK` token (used when no user name and password are set).
+pub const ENV_AUTHTOKEN: &str = "COMMVAULT_AUTHTOKEN";
+
+/// Builds a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    endpoint: Option<String>,
+    credential: Option<Credential>,
+    device_id: String,
+    format: Format,
+    login_format: Format,
+    retry: RetryPolicy,
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    body_cap: Option<usize>,
+    root_certificates: Vec<Vec<u8>>,
+    accept_invalid_certs: bool,
+    user_agent_suffix: Option<String>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("credential", &self.credential)
+            .field("device_id", &self.device_id)
+            .field("format", &self.format)
+            .field("login_format", &self.login_format)
+            .field("retry", &self.retry)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("body_cap", &self.body_cap)
+            .field("root_certificates", &self.root_certificates.len())
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with XML requests (as the document), JSON login, the default retry
+    /// policy and timeouts.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            endpoint: None,
+            credential: None,
+            device_id: DEFAULT_DEVICE_ID.to_owned(),
+            format: Format::Xml,
+            login_format: Format::Json,
+            retry: RetryPolicy::default(),
+            connect_timeout: None,
+            request_timeout: None,
+            body_cap: None,
+            root_certificates: Vec::new(),
+            accept_invalid_certs: false,
+            user_agent_suffix: None,
+        }
+    }
+
+    /// A builder from the environment: [`ENV_API_URL`], and [`ENV_USERNAME`] with
+    /// [`ENV_PASSWORD`] or else [`ENV_AUTHTOKEN`]. Setters called afterwards win.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming what is missing.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// As [`ClientBuilder::from_env`], reading variables through `lookup` (for tests and
+    /// for configuration kept elsewhere).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming what is missing.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let endpoint = get(ENV_API_URL).ok_or_else(|| {
+            Error::config(VENDOR, format!("{ENV_API_URL} is not set (e.g. https://commserve.example.com/commandcenter/api/)"))
+        })?;
+        let credential = match (get(ENV_USERNAME), get(ENV_PASSWORD), get(ENV_AUTHTOKEN)) {
+            (Some(username), Some(password), _) => Credential::password(username, password),
+            (_, _, Some(token)) => Credential::token(token),
+            (Some(_), None, None) => {
+                return Err(Error::config(
+                    VENDOR,
+                    format!("{ENV_USERNAME} is set but {ENV_PASSWORD} is not"),
+                ));
+            }
+            _ => {
+                return Err(Error::config(
+                    VENDOR,
+                    format!("set {ENV_USERNAME} and {ENV_PASSWORD}, or {ENV_AUTHTOKEN}"),
+                ));
+            }
+        };
+        Ok(Self::new().endpoint(&endpoint).credential(credential))
+    }
+
+    /// The API base: `https://host/commandcenter/api/` (`/webconsole/api/` on older
+    /// releases). A URL with only a host gets [`DEFAULT_API_PATH`]. `http` is allowed
+    /// (tests, appliances behind a proxy).
+    #[must_use]
+    pub fn endpoint(mut self, url: &str) -> Self {
+        self.endpoint = Some(url.to_owned());
+        self
+    }
+
+    /// The credential.
+    #[must_use]
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.credential = Some(credential);
+        self
+    }
+
+    /// Log in with a user name and password.
+    #[must_use]
+    pub fn username_password(
+        self,
+        username: impl Into<String>,
+        password: impl Into<SecretString>,
+    ) -> Self {
+        self.credential(Credential::password(username, password))
+    }
+
+    /// Use a `QSDK` token (`QSDK ` is prefixed when missing).
+    #[must_use]
+    pub fn token(self, token: impl Into<SecretString>) -> Self {
+        self.credential(Credential::token(token))
+    }
+
+    /// Use a Metallic access token, sent as `Authorization: Bearer`.
+    #[must_use]
+    pub fn bearer_token(self, token: impl Into<SecretString>) -> Self {
+        self.credential(Credential::bearer(token))
+    }
+
+    /// The `deviceId` sent with Login and RenewLoginToken (default [`DEFAULT_DEVICE_ID`]).
+    #[must_use]
+    pub fn device_id(mut self, device_id: impl Into<String>) -> Self {
+        self.device_id = device_id.into();
+        self
+    }
+
+    /// The body format of CreateTask (XML by default, as the document).
+    #[must_use]
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The body format of Login (JSON by default; some servers take only XML).
+    #[must_use]
+    pub fn login_format(mut self, format: Format) -> Self {
+        self.login_format = format;
+        self
+    }
+
+    /// The retry policy.
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The time allowed to connect.
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The time allowed for one attempt.
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest answer read.
+    #[must_use]
+    pub fn body_cap(mut self, bytes: usize) -> Self {
+        self.body_cap = Some(bytes);
+        self
+    }
+
+    /// Trusts an extra root certificate (PEM): an on-premises CommServe with a
+    /// private CA.
+    #[must_use]
+    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
+    /// DANGER: accepts any certificate (a lab CommServe with a self-signed one); the
+    /// password and tokens can then be intercepted. Prefer
+    /// [`ClientBuilder::root_certificate_pem`].
+    #[must_use]
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// Appends an application name to the user agent.
+    #[must_use]
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    fn parse_base(&self) -> Result<Url> {
+        let endpoint = self.endpoint.as_deref().ok_or_else(|| {
+            Error::invalid_input(
+                VENDOR,
+                "endpoint",
+                format!("is not set (or set {ENV_API_URL})"),
+            )
+        })?;
+        let mut url = path::parse_endpoint(VENDOR, "endpoint", endpoint)?;
+        if url.path() == "/" {
+            url.set_path(DEFAULT_API_PATH);
+        }
+        Ok(url)
+    }
+
+    /// Builds the client, checking everything first.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the field (endpoint, credential, `device_id`);
+    /// [`Error::Config`] for a certificate that cannot be read.
+    pub fn build(self) -> Result<Client> {
+        let base = self.parse_base()?;
+        let credential = self.credential.clone().ok_or_else(|| {
+            Error::invalid_input(VENDOR, "credential", format!("is not set; {AUTH_HINT}"))
+        })?;
+        path::validate_id(VENDOR, "device_id", &self.device_id)?;
+        let mut transport = Transport::builder(VENDOR, "backup-commvault")
+            .errors(Arc::new(CommvaultErrors))
+            .retry(self.retry.clone());
+        if let Some(timeout) = self.connect_timeout {
+            transport = transport.connect_timeout(timeout);
+        }
+        if let Some(timeout) = self.request_timeout {
+            transport = transport.request_timeout(timeout);
+        }
+        if let Some(cap) = self.body_cap {
+            transport = transport.body_cap(cap);
+        }
+        for pem in &self.root_certificates {
+            transport = transport.root_certificate_pem(pem.clone());
+        }
+        if let Some(suffix) = &self.user_agent_suffix {
+            transport = transport.user_agent_suffix(suffix.clone());
+        }
+        let transport = transport
+            .danger_accept_invalid_certs(self.accept_invalid_certs)
+            .build()?;
+        let credential_kind = credential.kind();
+        let secrets = Arc::new(Secrets::default());
+        let (auth, session, cache): (Arc<dyn Authenticator>, _, _) = match credential {
+            Credential::Bearer(token) => {
+                let token = without_bearer(&token);
+                check_secret("credential", &token)?;
+                secrets.add(token.expose_secret());
+                let provider: Arc<dyn TokenProvider> = Arc::new(StaticToken::from_secret(token));
+                let cache = Arc::new(TokenCache::new(provider));
+                (Arc::new(TokenAuth::bearer(cache)), None, None)
+            }
+            Credential::Token(token) => {
+                check_secret("credential", &token)?;
+                secrets.add(token.expose_secret());
+                let session = Arc::new(SessionProvider::new(
+                    transport.clone(),
+                    base.clone(),
+                    None,
+                    Some(token),
+                    self.device_id.clone(),
+                    self.login_format,
+                    secrets.clone(),
+                ));
+                session_auth(session)
+            }
+            Credential::Password {
+                username,
+                password,
+                domain,
+            } => {
+                if username.trim().is_empty() {
+                    return Err(Error::invalid_input(
+                        VENDOR,
+                        "username",
+                        "must not be empty",
+                    ));
+                }
+                check_secret("password", &password)?;
+                secrets.add(password.expose_secret());
+                secrets.add(&crate::model::login::encode_password(
+                    password.expose_secret(),
+                ));
+                let session = Arc::new(SessionProvider::new(
+                    transport.clone(),
+                    base.clone(),
+                    Some(LoginSettings {
+                        username,
+                        password,
+                        domain,
+                    }),
+                    None,
+                    self.device_id.clone(),
+                    self.login_format,
+                    secrets.clone(),
+                ));
+                session_auth(session)
+            }
+        };
+        Ok(Client {
+            transport,
+            base,
+            auth,
+            session,
+            cache,
+            format: self.format,
+            credential_kind,
+            secrets,
+        })
+    }
+}
+
+type SessionParts = (
+    Arc<dyn Authenticator>,
+    Option<Arc<SessionProvider>>,
+    Option<Arc<TokenCache>>,
+);
+
+fn session_auth(session: Arc<SessionProvider>) -> SessionParts {
+    let provider: Arc<dyn TokenProvider> = session.clone();
+    let cache = Arc::new(TokenCache::new(provider));
+    let auth = TokenAuth::header(cache.clone(), AUTHTOKEN, "");
+    (Arc::new(auth), Some(session), Some(cache))
+}
+
+fn check_secret(field: &str, secret: &SecretString) -> Result<()> {
+    if secret.expose_secret().trim().is_empty() {
+        return Err(Error::invalid_input(VENDOR, field, "must not be empty"));
+    }
+    Ok(())
+}

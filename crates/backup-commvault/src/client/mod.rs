@@ -1,0 +1,392 @@
+//! [`Client`]: trigger, status, job control, login and logout.
+
+mod builder;
+
+pub use builder::{
+    ClientBuilder, DEFAULT_API_PATH, DEFAULT_DEVICE_ID, ENV_API_URL, ENV_AUTHTOKEN, ENV_PASSWORD,
+    ENV_USERNAME,
+};
+
+use std::fmt;
+use std::sync::Arc;
+
+use backup_core::auth::{Authenticator, TokenCache};
+use backup_core::transport::{Response, Transport};
+use backup_core::{
+    ApiError, ApiErrorKind, Error, Operation, OperationRef, Pollable, Poller, Request, Result,
+    WaitOptions, path,
+};
+use http::HeaderValue;
+use url::Url;
+
+use crate::VENDOR;
+use crate::auth::SessionProvider;
+use crate::error::error_in_body;
+use crate::model::Format;
+use crate::model::job::{JobResponse, JobSummary};
+use crate::model::response::{CreateTaskAnswer, CreateTaskResp};
+use crate::model::task::{Association, BackupRequest, CreateTaskReq};
+use crate::operation::{job_id_of, job_reference, operation_from_summary, started_job};
+use crate::redact::Secrets;
+
+/// A job control action: `POST Job/{jobId}/action/{action}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobAction {
+    Kill,
+    Pause,
+    Resume,
+}
+
+impl JobAction {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Kill => "kill",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+        }
+    }
+}
+
+/// A client of one CommServe's (or Metallic's) REST API.
+///
+/// Cheap to clone: clones share the connection pool and the session.
+#[derive(Clone)]
+pub struct Client {
+    pub(super) transport: Transport,
+    pub(super) base: Url,
+    pub(super) auth: Arc<dyn Authenticator>,
+    pub(super) session: Option<Arc<SessionProvider>>,
+    pub(super) cache: Option<Arc<TokenCache>>,
+    pub(super) format: Format,
+    pub(super) credential_kind: &'static str,
+    pub(super) secrets: Arc<Secrets>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.base.as_str())
+            .field("credential", &self.credential_kind)
+            .field("format", &self.format)
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder; set at least the endpoint and a credential.
+    #[must_use]
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from the environment ([`ClientBuilder::from_env`]).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the missing variables; [`Error::InvalidInput`] for a bad URL.
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// The API base every path is joined to (`https://host/commandcenter/api/`).
+    #[must_use]
+    pub fn endpoint(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, segments: &[&str]) -> Result<Url> {
+        path::join_segments(VENDOR, &self.base, segments)
+    }
+
+    /// Logs in now (or checks the supplied token is at hand), instead of on the first
+    /// request. Nothing to do for a bearer token.
+    ///
+    /// # Errors
+    /// [`Error::Auth`] when Login is refused; transport errors.
+    pub async fn login(&self) -> Result<()> {
+        self.login_inner().await.map_err(|e| self.secrets.error(e))
+    }
+
+    async fn login_inner(&self) -> Result<()> {
+        if let Some(cache) = &self.cache {
+            cache.token().await?;
+        }
+        Ok(())
+    }
+
+    /// `POST Logout`: ends the session of the current token, if one was obtained. The
+    /// next request logs in again (password) or fails (a supplied token).
+    ///
+    /// # Errors
+    /// Transport errors; an already ended session is not an error.
+    pub async fn logout(&self) -> Result<()> {
+        self.logout_inner().await.map_err(|e| self.secrets.error(e))
+    }
+
+    async fn logout_inner(&self) -> Result<()> {
+        if let Some(session) = &self.session {
+            let result = session.logout().await;
+            if let Some(cache) = &self.cache {
+                cache.clear();
+            }
+            result?;
+        }
+        Ok(())
+    }
+
+    /// `POST CreateTask`: creates the task and returns its id and the jobs it started
+    /// (none for a schedule: see [`CreateTaskResp::is_scheduled_only`]).
+    ///
+    /// # Errors
+    /// - [`Error::InvalidInput`] before any request for a bad request;
+    /// - [`Error::Api`] with status 200, Commvault's `errorCode` and `errorMessage` for a
+    ///   `TMMsg_GenericResp` / `CVGui_GenericResp` / JSON error, or for a generic answer
+    ///   that started nothing;
+    /// - [`Error::OutcomeUnknown`] when no usable answer came (the job may have started).
+    pub async fn create_task(&self, request: &BackupRequest) -> Result<CreateTaskResp> {
+        self.create_task_inner(request)
+            .await
+            .map_err(|e| self.secrets.error(e))
+    }
+
+    async fn create_task_inner(&self, request: &BackupRequest) -> Result<CreateTaskResp> {
+        let (task, _) = self.send_task(&request.to_task()?).await?;
+        Ok(task)
+    }
+
+    /// `POST CreateTask` with a `TMMsg_CreateTaskReq` of your own (for options
+    /// [`BackupRequest`] does not cover; start from [`BackupRequest::to_task`]).
+    ///
+    /// # Errors
+    /// As [`Client::create_task`]; [`Error::InvalidInput`] for a task without
+    /// associations or with unusable names.
+    pub async fn submit_task(&self, task: &CreateTaskReq) -> Result<CreateTaskResp> {
+        self.send_task(task)
+            .await
+            .map(|(task, _)| task)
+            .map_err(|e| self.secrets.error(e))
+    }
+
+    async fn send_task(&self, task: &CreateTaskReq) -> Result<(CreateTaskResp, Response)> {
+        let first = validate_task(task)?;
+        let action = format!(
+            "CreateTask (backup of subclient {:?} of client {:?})",
+            first.subclient_name, first.client_name
+        );
+        let body = match self.format {
+            Format::Xml => task.to_xml()?,
+            Format::Json => task.to_json()?,
+        };
+        let request = Request::post(VENDOR, self.url(&["CreateTask"])?)
+            .trigger(action)
+            .header(
+                http::header::ACCEPT,
+                HeaderValue::from_static(self.format.media_type()),
+            )
+            .body(self.format.media_type(), body);
+        let response = self.transport.send(request, &*self.auth).await?;
+        match CreateTaskAnswer::parse(&response.body) {
+            Ok(CreateTaskAnswer::Task(task)) => Ok((task, response)),
+            Ok(CreateTaskAnswer::Refused(found)) => Err(found.to_api_error(&response).into()),
+            Ok(CreateTaskAnswer::NothingStarted(found)) => {
+                Err(scheduled_error(&response, None, found.message.as_deref()))
+            }
+            Err(reason) => Err(response.undecodable(reason)),
+        }
+    }
+
+    /// Starts the backup: `POST CreateTask`, one [`Operation`] per job started (never
+    /// empty on success).
+    ///
+    /// # Errors
+    /// As [`Client::create_task`], plus [`Error::Api`] (status 200) saying "scheduled, no
+    /// job started" when the task started no job.
+    pub async fn trigger(&self, request: &BackupRequest) -> Result<Vec<Operation>> {
+        let task = request.to_task().map_err(|e| self.secrets.error(e))?;
+        self.trigger_task(&task).await
+    }
+
+    /// As [`Client::trigger`], with a `TMMsg_CreateTaskReq` of your own.
+    ///
+    /// # Errors
+    /// As [`Client::trigger`].
+    pub async fn trigger_task(&self, task: &CreateTaskReq) -> Result<Vec<Operation>> {
+        self.trigger_task_inner(task)
+            .await
+            .map_err(|e| self.secrets.error(e))
+    }
+
+    async fn trigger_task_inner(&self, task: &CreateTaskReq) -> Result<Vec<Operation>> {
+        let (task, response) = self.send_task(task).await?;
+        if task.is_scheduled_only() {
+            return Err(scheduled_error(&response, Some(&task.task_id), None));
+        }
+        Ok(task
+            .job_ids
+            .iter()
+            .map(|job_id| started_job(job_id, &task.task_id))
+            .collect())
+    }
+
+    /// `GET Job/{jobId}`: the job's summary.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a malformed id; [`Error::Api`] (kind `NotFound`) when
+    /// the answer lists no job; [`Error::Decode`] for an unreadable answer.
+    pub async fn job(&self, job_id: &str) -> Result<JobSummary> {
+        self.job_inner(job_id)
+            .await
+            .map_err(|e| self.secrets.error(e))
+    }
+
+    async fn job_inner(&self, job_id: &str) -> Result<JobSummary> {
+        path::validate_id(VENDOR, "job_id", job_id)?;
+        let request = Request::get(VENDOR, self.url(&["Job", job_id])?)
+            .action(format!("read job {job_id}"))
+            .header(
+                http::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            );
+        let response = self.transport.send(request, &*self.auth).await?;
+        if let Some(api) = error_in_body(&response) {
+            return Err(api.into());
+        }
+        let parsed: JobResponse = response.json()?;
+        let found = parsed
+            .jobs
+            .into_iter()
+            .map(|entry| entry.job_summary)
+            .find(|summary| {
+                summary
+                    .job_id
+                    .as_deref()
+                    .is_none_or(|id| id.trim() == job_id)
+            });
+        found.ok_or_else(|| {
+            ApiError::new(
+                VENDOR,
+                response.status.as_u16(),
+                format!("job {job_id} was not found"),
+            )
+            .with_kind(ApiErrorKind::NotFound)
+            .with_request_id(response.request_id.clone())
+            .into()
+        })
+    }
+
+    /// Reads a job again from its reference (`commvault:{jobId}`).
+    ///
+    /// # Errors
+    /// As [`Client::job`]; [`Error::InvalidInput`] for another vendor's reference.
+    pub async fn status(&self, reference: &OperationRef) -> Result<Operation> {
+        let job_id = job_id_of(reference)?;
+        let summary = self.job(job_id).await?;
+        Ok(operation_from_summary(job_id, &summary))
+    }
+
+    async fn act(&self, reference: &OperationRef, action: JobAction) -> Result<Operation> {
+        self.act_inner(reference, action)
+            .await
+            .map_err(|e| self.secrets.error(e))
+    }
+
+    async fn act_inner(&self, reference: &OperationRef, action: JobAction) -> Result<Operation> {
+        let job_id = job_id_of(reference)?;
+        let request = Request::post(VENDOR, self.url(&["Job", job_id, "action", action.path()])?)
+            .action(format!("{} job {job_id}", action.path()))
+            .header(
+                http::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            );
+        let response = self.transport.send(request, &*self.auth).await?;
+        if let Some(api) = error_in_body(&response) {
+            return Err(api.into());
+        }
+        self.status(reference).await
+    }
+
+    /// Kills the job (`POST Job/{jobId}/action/kill`) and returns its state after.
+    ///
+    /// # Errors
+    /// [`Error::Api`] when Commvault refuses (a finished job, for example).
+    pub async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
+        self.act(reference, JobAction::Kill).await
+    }
+
+    /// Suspends the job (`POST Job/{jobId}/action/pause`) and returns its state after.
+    ///
+    /// # Errors
+    /// [`Error::Api`] when Commvault refuses.
+    pub async fn suspend(&self, reference: &OperationRef) -> Result<Operation> {
+        self.act(reference, JobAction::Pause).await
+    }
+
+    /// Resumes a suspended job (`POST Job/{jobId}/action/resume`) and returns its state
+    /// after.
+    ///
+    /// # Errors
+    /// [`Error::Api`] when Commvault refuses.
+    pub async fn resume(&self, reference: &OperationRef) -> Result<Operation> {
+        self.act(reference, JobAction::Resume).await
+    }
+
+    /// Follows `operation` to its end: a stream of changes and a future of the end.
+    #[must_use]
+    pub fn wait(&self, operation: Operation, options: WaitOptions) -> Poller<'_> {
+        Poller::new(self, operation, options)
+    }
+
+    /// The reference of job `job_id` (`commvault:{job_id}`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty or malformed id.
+    pub fn reference(job_id: &str) -> Result<OperationRef> {
+        job_reference(job_id)
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for Client {
+    async fn poll(&self, operation: &Operation) -> Result<Operation> {
+        self.status(&operation.reference).await
+    }
+
+    async fn cancel(&self, operation: &Operation) -> Result<Operation> {
+        Client::cancel(self, &operation.reference).await
+    }
+}
+
+/// The error for a task that started no job: never a success.
+fn scheduled_error(response: &Response, task_id: Option<&str>, detail: Option<&str>) -> Error {
+    let mut message = match task_id {
+        Some(id) => format!("CreateTask created task {id}, but it was scheduled, no job started"),
+        None => "CreateTask answered without a task: scheduled, no job started".to_owned(),
+    };
+    if let Some(detail) = detail.map(str::trim).filter(|d| !d.is_empty()) {
+        message.push_str(": ");
+        message.push_str(detail);
+    }
+    ApiError::new(VENDOR, response.status.as_u16(), message)
+        .with_kind(ApiErrorKind::Other)
+        .with_request_id(response.request_id.clone())
+        .into()
+}
+
+/// Checks a task before sending it; returns its first association.
+fn validate_task(task: &CreateTaskReq) -> Result<&Association> {
+    let first = task.task_info.associations.first().ok_or_else(|| {
+        Error::invalid_input(
+            VENDOR,
+            "associations",
+            "a task needs at least one subclient",
+        )
+    })?;
+    for association in &task.task_info.associations {
+        let mut check = BackupRequest::new(&association.client_name, &association.subclient_name);
+        check.instance_name.clone_from(&association.instance_name);
+        check.backupset_name.clone_from(&association.backupset_name);
+        check.app_name.clone_from(&association.app_name);
+        check.validate()?;
+    }
+    Ok(first)
+}

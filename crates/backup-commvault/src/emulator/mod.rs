@@ -1,0 +1,379 @@
+//! A local, stateful fake of a CommServe's REST API, built from the *Run Backup Job*
+//! document and the vendor notes (not from this crate's client), for tests and demos.
+//!
+//! It serves the API under both `/commandcenter/api/` and `/webconsole/api/`:
+//!
+//! | endpoint | behaviour |
+//! |---|---|
+//! | `POST Login` | JSON `{username, password}` or XML `<DM2ContentIndexing_CheckCredentialReq username password/>`; the password must be base64 of the UTF-8 password. Success: `token` (`QSDK ...`), `userName`; failure: HTTP 200 with `errList` |
+//! | `POST RenewLoginToken` | `{"sessionId": <token>, "deviceId"}` -> `{"token"}`; the old token ends. A token that expired by idleness is renewed (unless [`EmulatorOptions::renew_expired`] is off); an unknown or logged-out one gets the 401 |
+//! | `POST Logout` | ends the session of the `Authtoken` header |
+//! | `POST CreateTask` | XML `TMMsg_CreateTaskReq` or its JSON form; answers as `Accept` asks (else as sent). Strict: an unknown client or subclient (or instance, backup set, agent when named) gives the document's `TMMsg_GenericResp` "no eligible subclients" (errorCode 587207178) **with HTTP 200**; a `taskType` other than `IMMEDIATE` creates a task and no job |
+//! | `GET Job/{jobId}` | `{"jobs":[{"jobSummary":{...}}]}`: `Waiting` -> `Running` -> `Completed` (or `Failed`, `Completed w/ one or more errors`, `Killed`) per [`LifecycleSpec`]; an unknown job gives `{"totalRecordsWithoutPaging":0}` |
+//! | `POST Job/{jobId}/action/kill`, `pause`, `resume` | `{"errorCode":0}`, or a non-zero `errorCode` for a finished job |
+//!
+//! Every endpoint but Login checks `Authtoken: QSDK ...` (or `Authorization: Bearer`
+//! with one of [`EmulatorOptions::access_tokens`]) and answers 401
+//! `{"errorMessage":"Access denied","errorCode":5}` otherwise. Sessions expire after
+//! [`EmulatorOptions::idle_timeout`] without use (Commvault: 30 minutes), or at once
+//! with [`Emulator::expire_tokens`].
+//!
+//! Faults ([`Faults`]) target the route classes: Login, RenewLoginToken and Logout are
+//! [`RouteClass::Auth`], CreateTask [`RouteClass::Trigger`], `GET Job` [`RouteClass::Poll`]
+//! and the job actions [`RouteClass::Control`]. Error bodies of injected statuses are
+//! Commvault's JSON `{errorMessage, errorCode}`.
+//!
+//! ```
+//! use backup_commvault::emulator::Emulator;
+//! use backup_commvault::WaitOptions;
+//! use std::time::Duration;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let emulator = Emulator::start().await?;
+//! let client = emulator.client_builder().build()?;
+//! let jobs = client.trigger(&emulator.demo_request()).await?;
+//! let done = client.wait(jobs[0].clone(), WaitOptions::every(Duration::from_millis(5))).await?;
+//! assert_eq!(done.vendor_status.as_deref(), Some("Completed"));
+//! assert_eq!(emulator.accepted_backups(), 1);
+//! # Ok(())
+//! # }
+//! ```
+
+mod handlers;
+mod state;
+mod wire;
+
+use std::fmt;
+use std::time::Duration;
+
+use backup_core::emulator::{EmulatorConfig, EmulatorServer};
+pub use backup_core::emulator::{Fault, Faults, LifecycleSpec, Outcome, RequestLog, RouteClass};
+use http::{Method, StatusCode};
+use url::Url;
+
+use crate::{BackupLevel, BackupRequest, ClientBuilder};
+
+/// The user the emulator accepts by default.
+pub const DEMO_USERNAME: &str = "admin";
+/// The password of [`DEMO_USERNAME`].
+pub const DEMO_PASSWORD: &str = "emulator-password";
+/// The Metallic access token accepted as `Authorization: Bearer` by default.
+pub const DEMO_ACCESS_TOKEN: &str = "emulator-metallic-access-token";
+/// The seeded client (the document's sample).
+pub const DEMO_CLIENT: &str = "s-adhoc-object-storage";
+/// The seeded instance.
+pub const DEMO_INSTANCE: &str = "s-adhoc-object-storage";
+/// The seeded backup set.
+pub const DEMO_BACKUPSET: &str = "defaultBackupSet";
+/// The seeded subclient (content group).
+pub const DEMO_SUBCLIENT: &str = "stestgroup";
+/// The seeded agent.
+pub const DEMO_APP: &str = "Cloud Apps";
+/// The seeded plan.
+pub const DEMO_PLAN: &str = "default-plan";
+/// The document's error code for "no eligible subclients".
+pub const NO_ELIGIBLE_SUBCLIENTS_CODE: &str = "587207178";
+/// The document's message for "no eligible subclients" (trailing space included).
+pub const NO_ELIGIBLE_SUBCLIENTS_MESSAGE: &str =
+    "Failed to start backups as no eligible subclients were found. ";
+
+/// A subclient the emulated CommServe knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmulatedSubclient {
+    /// `clientName`.
+    pub client_name: String,
+    /// `instanceName`.
+    pub instance_name: String,
+    /// `backupsetName`.
+    pub backupset_name: String,
+    /// `subclientName`.
+    pub subclient_name: String,
+    /// `appName`.
+    pub app_name: String,
+}
+
+impl EmulatedSubclient {
+    /// A subclient in the default backup set of a `File System` agent.
+    pub fn new(client_name: impl Into<String>, subclient_name: impl Into<String>) -> Self {
+        Self {
+            client_name: client_name.into(),
+            instance_name: "DefaultInstanceName".to_owned(),
+            backupset_name: DEMO_BACKUPSET.to_owned(),
+            subclient_name: subclient_name.into(),
+            app_name: "File System".to_owned(),
+        }
+    }
+
+    /// The document's sample subclient.
+    #[must_use]
+    pub fn demo() -> Self {
+        Self {
+            client_name: DEMO_CLIENT.to_owned(),
+            instance_name: DEMO_INSTANCE.to_owned(),
+            backupset_name: DEMO_BACKUPSET.to_owned(),
+            subclient_name: DEMO_SUBCLIENT.to_owned(),
+            app_name: DEMO_APP.to_owned(),
+        }
+    }
+
+    /// A request backing up this subclient, naming everything.
+    #[must_use]
+    pub fn backup_request(&self) -> BackupRequest {
+        BackupRequest::new(&self.client_name, &self.subclient_name)
+            .instance_name(&self.instance_name)
+            .backupset_name(&self.backupset_name)
+            .app_name(&self.app_name)
+    }
+}
+
+/// How the emulator behaves.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct EmulatorOptions {
+    /// How each job started from now on unfolds (default: one poll `Waiting`, two
+    /// `Running`, then `Completed`).
+    pub lifecycle: LifecycleSpec,
+    /// How long a session lives without use (default 30 minutes, as Commvault).
+    pub idle_timeout: Duration,
+    /// Whether `RenewLoginToken` renews a token that expired (default true).
+    pub renew_expired: bool,
+    /// The users and passwords Login accepts.
+    pub users: Vec<(String, String)>,
+    /// The Metallic access tokens accepted as `Authorization: Bearer`.
+    pub access_tokens: Vec<String>,
+    /// The subclients CreateTask accepts.
+    pub subclients: Vec<EmulatedSubclient>,
+}
+
+impl fmt::Debug for EmulatorOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorOptions")
+            .field("lifecycle", &self.lifecycle)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("renew_expired", &self.renew_expired)
+            .field(
+                "users",
+                &self.users.iter().map(|(u, _)| u).collect::<Vec<_>>(),
+            )
+            .field("access_tokens", &self.access_tokens.len())
+            .field("subclients", &self.subclients)
+            .finish()
+    }
+}
+
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        Self {
+            lifecycle: LifecycleSpec::default(),
+            idle_timeout: Duration::from_secs(30 * 60),
+            renew_expired: true,
+            users: vec![(DEMO_USERNAME.to_owned(), DEMO_PASSWORD.to_owned())],
+            access_tokens: vec![DEMO_ACCESS_TOKEN.to_owned()],
+            subclients: vec![EmulatedSubclient::demo()],
+        }
+    }
+}
+
+impl EmulatorOptions {
+    /// Sets the lifecycle of new jobs.
+    #[must_use]
+    pub fn lifecycle(mut self, spec: LifecycleSpec) -> Self {
+        self.lifecycle = spec;
+        self
+    }
+
+    /// Sets the idle timeout of sessions.
+    #[must_use]
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = idle;
+        self
+    }
+
+    /// Sets whether expired tokens can be renewed.
+    #[must_use]
+    pub fn renew_expired(mut self, renew: bool) -> Self {
+        self.renew_expired = renew;
+        self
+    }
+
+    /// Adds a user.
+    #[must_use]
+    pub fn user(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.users.push((username.into(), password.into()));
+        self
+    }
+
+    /// Adds a subclient.
+    #[must_use]
+    pub fn subclient(mut self, subclient: EmulatedSubclient) -> Self {
+        self.subclients.push(subclient);
+        self
+    }
+}
+
+/// A running emulated CommServe. Dropping it stops it.
+pub struct Emulator {
+    server: EmulatorServer,
+    state: state::State,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("url", &self.url().as_str())
+            .field("accepted_backups", &self.accepted_backups())
+            .finish_non_exhaustive()
+    }
+}
+
+fn classify(method: &Method, path: &str) -> RouteClass {
+    let api = path
+        .strip_prefix("/commandcenter/api/")
+        .or_else(|| path.strip_prefix("/webconsole/api/"))
+        .unwrap_or(path);
+    match api {
+        "Login" | "RenewLoginToken" | "Logout" => RouteClass::Auth,
+        "CreateTask" => RouteClass::Trigger,
+        _ if api.starts_with("Job/") && api.contains("/action/") => RouteClass::Control,
+        _ if api.starts_with("Job/") && method == Method::GET => RouteClass::Poll,
+        _ => RouteClass::Other,
+    }
+}
+
+fn error_body(status: StatusCode) -> (&'static str, String) {
+    if status == StatusCode::UNAUTHORIZED {
+        return ("application/json", handlers::ACCESS_DENIED.to_owned());
+    }
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let body = serde_json::json!({"errorMessage": reason, "errorCode": status.as_u16()});
+    ("application/json", body.to_string())
+}
+
+impl Emulator {
+    /// Starts an emulator with [`EmulatorOptions::default`] on a free local port.
+    ///
+    /// # Errors
+    /// When no port can be bound.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::start_with(EmulatorOptions::default()).await
+    }
+
+    /// Starts an emulator with `options`.
+    ///
+    /// # Errors
+    /// When no port can be bound.
+    pub async fn start_with(options: EmulatorOptions) -> std::io::Result<Self> {
+        let state = state::State::new(options);
+        let config = EmulatorConfig::new(handlers::router(state.clone()))
+            .classify(classify)
+            .error_body(error_body);
+        let server = EmulatorServer::start(config).await?;
+        Ok(Self { server, state })
+    }
+
+    /// The API base: `http://127.0.0.1:PORT/commandcenter/api/`.
+    #[must_use]
+    pub fn url(&self) -> Url {
+        let mut url = self.server.url();
+        url.set_path("/commandcenter/api/");
+        url
+    }
+
+    /// The older API base: `http://127.0.0.1:PORT/webconsole/api/`.
+    #[must_use]
+    pub fn webconsole_url(&self) -> Url {
+        let mut url = self.server.url();
+        url.set_path("/webconsole/api/");
+        url
+    }
+
+    /// The fault queue.
+    #[must_use]
+    pub fn faults(&self) -> &Faults {
+        self.server.faults()
+    }
+
+    /// Every request received.
+    #[must_use]
+    pub fn requests(&self) -> RequestLog {
+        self.server.requests()
+    }
+
+    /// How many backup jobs CreateTask started.
+    #[must_use]
+    pub fn accepted_backups(&self) -> u64 {
+        self.state.accepted.get()
+    }
+
+    /// How many tasks were created without a job (schedules).
+    #[must_use]
+    pub fn scheduled_tasks(&self) -> u64 {
+        self.state.scheduled.get()
+    }
+
+    /// Sets how jobs started from now on unfold.
+    pub fn set_lifecycle(&self, spec: LifecycleSpec) {
+        self.state.set_lifecycle(spec);
+    }
+
+    /// Expires every session and access token issued so far (the "expired token"
+    /// fault); renewal still works for sessions unless
+    /// [`EmulatorOptions::renew_expired`] is off.
+    pub fn expire_tokens(&self) {
+        self.state.expire_all();
+    }
+
+    /// Logins and renewals served (tokens issued).
+    #[must_use]
+    pub fn token_requests(&self) -> u64 {
+        self.logins() + self.renewals()
+    }
+
+    /// Successful logins.
+    #[must_use]
+    pub fn logins(&self) -> u64 {
+        self.state.logins.get()
+    }
+
+    /// Successful token renewals.
+    #[must_use]
+    pub fn renewals(&self) -> u64 {
+        self.state.renewals.get()
+    }
+
+    /// Successful logouts.
+    #[must_use]
+    pub fn logouts(&self) -> u64 {
+        self.state.logouts.get()
+    }
+
+    /// Sessions open (not logged out, not replaced by a renewal).
+    #[must_use]
+    pub fn open_sessions(&self) -> usize {
+        self.state.sessions()
+    }
+
+    /// A builder with the endpoint and the demo user's credentials.
+    #[must_use]
+    pub fn client_builder(&self) -> ClientBuilder {
+        ClientBuilder::new()
+            .endpoint(self.url().as_str())
+            .username_password(DEMO_USERNAME, DEMO_PASSWORD.to_owned())
+    }
+
+    /// A request the emulator accepts: the document's sample (incremental, ad hoc).
+    #[must_use]
+    pub fn demo_request(&self) -> BackupRequest {
+        EmulatedSubclient::demo()
+            .backup_request()
+            .storage_policy_name(DEMO_PLAN)
+            .backup_level(BackupLevel::Incremental)
+            .ad_hoc("/sk/s-directive-file-blob.txt")
+    }
+
+    /// Stops the emulator and waits until its port is closed.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}

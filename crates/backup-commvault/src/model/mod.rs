@@ -1,0 +1,38 @@
+//! Request and response types, field for field as Commvault documents them.
+//!
+//! - [`task`]: the `TMMsg_CreateTaskReq` of *Run Backup Job* and the
+//!   [`BackupRequest`](task::BackupRequest) it is built from;
+//! - [`response`]: `TMMsg_CreateTaskResp` and the generic error answers
+//!   (`TMMsg_GenericResp`, `CVGui_GenericResp`, JSON `errorCode` / `errList`);
+//! - [`job`]: `GET Job/{jobId}` and its `jobSummary`;
+//! - [`login`]: `Login` and `RenewLoginToken`.
+//!
+//! Every response type tolerates unknown fields; numbers Commvault sometimes sends as
+//! strings (and the other way round) are accepted in both forms.
+
+pub mod job;
+mod lenient;
+pub mod login;
+pub mod response;
+pub mod task;
+
+/// The body format of a request: Commvault accepts XML and JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Format {
+    /// `application/xml`, as the *Run Backup Job* document shows (the default).
+    #[default]
+    Xml,
+    /// `application/json`.
+    Json,
+}
+
+impl Format {
+    /// The media type (`application/xml` or `application/json`).
+    #[must_use]
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Xml => "application/xml",
+            Self::Json => "application/json",
+        }
+    }
+}
