@@ -144,3 +144,29 @@ async fn invalidating_one_generation_from_many_callers_refreshes_once() {
     }
     assert_eq!(provider.fetches.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_day_long_token_is_refreshed_before_its_end_on_a_paused_clock() {
+    let provider = Arc::new(Provider {
+        fetches: AtomicU32::new(0),
+        lifetime: time::Duration::hours(24),
+        failing: false.into(),
+        delay: Duration::ZERO,
+    });
+    let cache = TokenCache::with_margin(provider.clone(), Duration::from_secs(600));
+    cache.token().await.unwrap();
+    tokio::time::advance(Duration::from_secs(23 * 3600 + 49 * 60)).await;
+    cache.token().await.unwrap();
+    assert_eq!(
+        provider.fetches.load(Ordering::SeqCst),
+        1,
+        "still 11 minutes to go"
+    );
+    tokio::time::advance(Duration::from_secs(2 * 60)).await;
+    cache.token().await.unwrap();
+    assert_eq!(
+        provider.fetches.load(Ordering::SeqCst),
+        2,
+        "inside the 10-minute margin"
+    );
+}

@@ -621,3 +621,19 @@ fn decoders_can_be_unit_tested_with_hand_built_answers() {
     assert_eq!(api.status, 502);
     assert!(api.message.contains("bad gateway"));
 }
+
+#[tokio::test]
+async fn a_bodiless_post_says_content_length_zero() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(header("content-length", "0"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let response = transport(fast_retry(1))
+        .send(Request::post("test", url(&server, "/cancel")), &NoAuth)
+        .await
+        .unwrap();
+    assert_eq!(response.status, 204);
+}

@@ -22,6 +22,9 @@ struct Slot {
     token: AccessToken,
     generation: u64,
     fetched_at: OffsetDateTime,
+    /// The same moment on tokio's clock: freshness is judged by the time elapsed on
+    /// it, so tests with a paused clock can move a token to its refresh point.
+    fetched_instant: tokio::time::Instant,
 }
 
 struct Failure {
@@ -125,6 +128,7 @@ impl<P: TokenProvider + ?Sized> TokenCache<P> {
                     token: token.clone(),
                     generation,
                     fetched_at: OffsetDateTime::now_utc(),
+                    fetched_instant: tokio::time::Instant::now(),
                 });
                 *self
                     .last_failure
@@ -167,7 +171,10 @@ impl<P: TokenProvider + ?Sized> TokenCache<P> {
             let margin = time::Duration::try_from(self.margin).unwrap_or(time::Duration::MAX);
             let half_life = (expires_at - slot.fetched_at) / 2;
             let margin = margin.min(half_life).max(time::Duration::ZERO);
-            if OffsetDateTime::now_utc() + margin >= expires_at {
+            let elapsed = time::Duration::try_from(slot.fetched_instant.elapsed())
+                .unwrap_or(time::Duration::MAX);
+            let now = slot.fetched_at.saturating_add(elapsed);
+            if now + margin >= expires_at {
                 return None;
             }
         }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::StatusCode;
+use http::{Method, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -160,13 +160,21 @@ impl Transport {
                 secrets.add(secrecy::SecretString::from(text.to_owned()));
             }
         }
+        let sends_a_length = matches!(request.method, Method::POST | Method::PUT | Method::PATCH)
+            && !request.headers.contains_key(http::header::CONTENT_LENGTH);
         let mut builder = self
             .inner
             .http
             .request(request.method, request.url)
             .headers(request.headers)
             .timeout(request.timeout.unwrap_or(self.inner.request_timeout));
-        if !request.body.is_empty() {
+        // A bodiless POST/PUT/PATCH still says `Content-Length: 0`: ARM (and other
+        // gateways) answer 411 Length Required without it.
+        if request.body.is_empty() {
+            if sends_a_length {
+                builder = builder.header(http::header::CONTENT_LENGTH, "0");
+            }
+        } else {
             builder = builder.body(request.body);
         }
         let mut answer = builder.send().await.map_err(classify_send_error)?;
