@@ -1,0 +1,246 @@
+//! [`ClientBuilder`]: endpoint, cloud, credential, API version, retries, timeouts.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backup_core::auth::{TokenAuth, TokenCache, TokenProvider};
+use backup_core::path::parse_endpoint;
+use backup_core::{Error, Result, RetryPolicy, Transport};
+
+use super::{Client, Inner};
+use crate::VENDOR;
+use crate::auth::Credential;
+use crate::cloud::{ApiVersion, Cloud};
+use crate::error::{AzureErrors, REQUEST_ID_HEADERS};
+use crate::operation::Tracking;
+
+/// Builds a [`Client`].
+///
+/// Defaults: the public cloud (`https://management.azure.com`, scope
+/// `https://management.azure.com/.default`), api-version 2024-04-01, following backups
+/// to the end of their job, backup-core's default retry policy and timeouts. A
+/// credential is required.
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    cloud: Cloud,
+    endpoint: Option<String>,
+    scope: Option<String>,
+    api_version: ApiVersion,
+    credential: Option<Credential>,
+    provider: Option<Arc<dyn TokenProvider>>,
+    retry: Option<RetryPolicy>,
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    body_cap: Option<usize>,
+    tracking: Tracking,
+    user_agent_suffix: Option<String>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("cloud", &self.cloud)
+            .field("endpoint", &self.endpoint)
+            .field("scope", &self.scope)
+            .field("api_version", &self.api_version)
+            .field("credential", &self.credential)
+            .field("provider", &self.provider)
+            .field("retry", &self.retry)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("body_cap", &self.body_cap)
+            .field("tracking", &self.tracking)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults and no credential.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder with the credential the environment names (see
+    /// [`Credential::from_vars`]): `AZURE_ACCESS_TOKEN`; else `AZURE_TENANT_ID`,
+    /// `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`; else a workload identity when
+    /// `AZURE_FEDERATED_TOKEN_FILE` is set; else the developer tools' login. The cloud,
+    /// endpoint and everything else can still be changed.
+    ///
+    /// # Errors
+    /// None today; the `Result` leaves room for checks of future variables.
+    pub fn from_env() -> Result<Self> {
+        Ok(Self::from_vars(|name| std::env::var(name).ok()))
+    }
+
+    /// As [`ClientBuilder::from_env`], reading variables through `var`.
+    #[must_use]
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        Self::new().credential(Credential::from_vars(var))
+    }
+
+    /// The cloud: its ARM endpoint and token scope (unless set otherwise).
+    #[must_use]
+    pub fn cloud(mut self, cloud: Cloud) -> Self {
+        self.cloud = cloud;
+        self
+    }
+
+    /// The ARM endpoint instead of the cloud's (a proxy, an emulator; `http` allowed).
+    /// Status URLs the service hands back must point at this endpoint's host.
+    #[must_use]
+    pub fn endpoint(mut self, endpoint: &str) -> Self {
+        self.endpoint = Some(endpoint.to_owned());
+        self
+    }
+
+    /// The token scope instead of the cloud's.
+    #[must_use]
+    pub fn scope(mut self, scope: &str) -> Self {
+        self.scope = Some(scope.to_owned());
+        self
+    }
+
+    /// The `api-version` of the trigger and job requests.
+    #[must_use]
+    pub fn api_version(mut self, version: ApiVersion) -> Self {
+        self.api_version = version;
+        self
+    }
+
+    /// The credential.
+    #[must_use]
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.credential = Some(credential);
+        self.provider = None;
+        self
+    }
+
+    /// Any `azure_identity` credential, asked for the cloud's scope.
+    #[must_use]
+    pub fn token_credential(
+        self,
+        credential: Arc<dyn azure_core::credentials::TokenCredential>,
+    ) -> Self {
+        self.credential(Credential::TokenCredential(credential))
+    }
+
+    /// A static bearer token (never refreshed; a 401 is final).
+    #[must_use]
+    pub fn bearer_token(self, token: impl Into<String>) -> Self {
+        self.credential(Credential::bearer_token(token))
+    }
+
+    /// A backup-core token provider (tokens still cached by the client).
+    #[must_use]
+    pub fn token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.provider = Some(provider);
+        self.credential = None;
+        self
+    }
+
+    /// The retry policy.
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// The time allowed to connect.
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The time allowed for one attempt.
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest answer body read.
+    #[must_use]
+    pub fn body_cap(mut self, bytes: usize) -> Self {
+        self.body_cap = Some(bytes);
+        self
+    }
+
+    /// How far backups are followed: to the end of the job (default) or until the
+    /// trigger is accepted.
+    #[must_use]
+    pub fn tracking(mut self, tracking: Tracking) -> Self {
+        self.tracking = tracking;
+        self
+    }
+
+    /// Text appended to the user agent.
+    #[must_use]
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad `endpoint` or an empty `scope`;
+    /// [`Error::Config`] without a credential or when the credential or the HTTP
+    /// client cannot be built.
+    pub fn build(self) -> Result<Client> {
+        let endpoint = parse_endpoint(
+            VENDOR,
+            "endpoint",
+            self.endpoint.as_deref().unwrap_or(self.cloud.endpoint()),
+        )?;
+        let scope = self.scope.unwrap_or_else(|| self.cloud.scope().to_owned());
+        if scope.trim().is_empty() {
+            return Err(Error::invalid_input(VENDOR, "scope", "must not be empty"));
+        }
+        let (provider, credential_kind) = match (self.provider, self.credential) {
+            (Some(provider), _) => (provider, "token_provider"),
+            (None, Some(credential)) => {
+                let kind = credential.kind();
+                (credential.into_provider(self.cloud, &scope)?, kind)
+            }
+            (None, None) => {
+                return Err(Error::config(
+                    VENDOR,
+                    "no credential: set one on the builder, or AZURE_ACCESS_TOKEN / \
+                     AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET for from_env",
+                ));
+            }
+        };
+        let mut transport = Transport::builder(VENDOR, "backup-azure")
+            .request_id_headers(&REQUEST_ID_HEADERS)
+            .errors(Arc::new(AzureErrors))
+            .retry(self.retry.unwrap_or_default());
+        if let Some(timeout) = self.connect_timeout {
+            transport = transport.connect_timeout(timeout);
+        }
+        if let Some(timeout) = self.request_timeout {
+            transport = transport.request_timeout(timeout);
+        }
+        if let Some(cap) = self.body_cap {
+            transport = transport.body_cap(cap);
+        }
+        if let Some(suffix) = self.user_agent_suffix {
+            transport = transport.user_agent_suffix(suffix);
+        }
+        let cache = Arc::new(TokenCache::new(provider));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport: transport.build()?,
+                auth: TokenAuth::bearer(cache),
+                endpoint,
+                cloud: self.cloud,
+                scope,
+                api_version: self.api_version,
+                credential_kind,
+            }),
+            tracking: self.tracking,
+        })
+    }
+}

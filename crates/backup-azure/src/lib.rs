@@ -1,0 +1,103 @@
+//! Trigger Azure Recovery Services backups (`Backups - Trigger`) and follow them to the
+//! end of their backup job.
+//!
+//! `POST .../protectedItems/{item}/backup` answers `202 Accepted` with an
+//! `Azure-AsyncOperation` URL, a `Location` URL and a `Retry-After` hint, and nothing
+//! else. This crate returns that answer as an [`Operation`], follows the async
+//! operation until it names the backup job (`properties.jobId`), and then follows the
+//! job (`GET .../backupJobs/{jobId}`) to Completed, CompletedWithWarnings, Failed or
+//! Cancelled, which the official SDKs do not offer.
+//!
+//! - [`Client`] / [`ClientBuilder`]: the public cloud, Azure China or US Government
+//!   ([`Cloud`]) or any endpoint (`http` allowed, for tests and proxies);
+//!   api-version 2024-04-01 (the document's) or 2025-08-01 ([`ApiVersion`]).
+//! - Auth: any `azure_identity` `TokenCredential`, asked for the cloud's ARM scope, a
+//!   static bearer token, or [`ClientBuilder::from_env`]; tokens are cached and
+//!   refreshed before they expire (a 401 refreshes and replays once).
+//! - [`Tracking`]: follow to the end of the job (default) or only until accepted.
+//! - [`Client::cancel`] cancels the backup job (`POST .../backupJobs/{jobId}/cancel`).
+//! - Safety: a status URL that points at another host than the endpoint is never
+//!   followed, so a hostile answer cannot make the client send its token elsewhere.
+//! - Errors: ARM's `CloudError` as [`backup_core::Error::Api`], with
+//!   `UserErrorBackupOperationInProgress` and kin as
+//!   [`backup_core::ApiErrorKind::Conflict`].
+//! - Feature `emulator`: a local fake of the service, for your own tests too.
+//!
+//! # Example
+//!
+//! Triggering the document's example VM backup on the emulator and waiting for the
+//! job's end:
+//!
+//! ```
+//! # #[cfg(feature = "emulator")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//!
+//! use backup_azure::emulator::Emulator;
+//! use backup_azure::{OperationStatus, WaitOptions};
+//!
+//! let emulator = Emulator::start().await?;
+//! let client = emulator.client_builder().build()?;
+//!
+//! let operation = client.trigger(&Emulator::demo_request()).await?;
+//! println!("started: {}", operation.reference);
+//!
+//! let done = client
+//!     .wait(operation, WaitOptions::every(Duration::from_millis(10)))
+//!     .await?;
+//! assert_eq!(done.status, OperationStatus::Succeeded);
+//! assert!(done.job_id.is_some());
+//! assert_eq!(emulator.accepted_backups(), 1);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "emulator"))]
+//! # fn main() {}
+//! ```
+//!
+//! Against Azure, build the client from the environment and name the item:
+//!
+//! ```no_run
+//! # async fn run() -> backup_core::Result<()> {
+//! use backup_azure::{Client, ProtectedItem, TriggerRequest, WaitOptions};
+//!
+//! let client = Client::from_env()?;
+//! let item = ProtectedItem::azure_vm(
+//!     "00000000-0000-0000-0000-000000000000", "linuxRsVaultRG", "linuxRsVault",
+//!     "testrg", "v1win2012r",
+//! );
+//! let operation = client.trigger(&TriggerRequest::azure_vm(item)).await?;
+//! let done = client.wait(operation, WaitOptions::default()).await?;
+//! println!("{} ended {}", done.job_id.unwrap_or_default(), done.status);
+//! # Ok(())
+//! # }
+//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod auth;
+pub mod cloud;
+pub mod error;
+pub mod model;
+pub mod operation;
+
+mod client;
+
+#[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
+pub mod emulator;
+
+pub use auth::{ArmTokenProvider, Credential};
+pub use backup_core::{
+    ApiErrorKind, Error, Operation, OperationRef, OperationStatus, Poller, Result, RetryPolicy,
+    WaitOptions,
+};
+pub use client::{Client, ClientBuilder};
+pub use cloud::{ApiVersion, Cloud};
+pub use model::{
+    AzureFileShareBackupRequest, AzureWorkloadBackupRequest, BackupRequest, BackupRequestResource,
+    BackupType, IaasVmBackupRequest, ProtectedItem, TriggerRequest,
+};
+pub use operation::{Tracking, TrackingRef};
+
+/// The vendor name in errors and operation references.
+pub const VENDOR: &str = "azure";

@@ -1,0 +1,409 @@
+//! Azure states as backup-core [`OperationStatus`]es, and the [`OperationRef`] encoding.
+//!
+//! # Operation references
+//!
+//! An Azure backup is followed through the URLs the trigger's 202 answer hands back
+//! and, once the async operation names it, the backup job. The reference's `id` holds
+//! them as one `application/x-www-form-urlencoded` string (so `:`, `&`, `;` and `%`
+//! inside the URLs survive, and the id never needs quoting):
+//!
+//! ```text
+//! azure:async=<Azure-AsyncOperation URL>&location=<Location URL>&job=<job id>
+//! ```
+//!
+//! Each pair is optional, but `async` or `location` must be present; the order does not
+//! matter and unknown keys are ignored (room for later versions). The job's URL is
+//! derived from the vault path in those URLs:
+//! `{scheme}://{host}/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}/backupJobs/{job}?api-version={client's}`.
+//! Only the first `:` after the vendor separates it from the id.
+//!
+//! # States
+//!
+//! | Azure | where | [`OperationStatus`] |
+//! |---|---|---|
+//! | `InProgress` | async operation | `Running` |
+//! | `Succeeded` | async operation | `Succeeded` when only the acceptance is followed ([`Tracking::Accepted`]); else the job is read |
+//! | `Failed` | async operation | `Failed` |
+//! | `Canceled` | async operation | `Cancelled` |
+//! | `Invalid`, anything else | async operation | `Running` (ARM: anything but Succeeded/Failed/Canceled is still running) |
+//! | 202 | `Location` | `Running` |
+//! | 200 / 204 | `Location` | `Succeeded` (the answer names no job) |
+//! | `InProgress`, `Cancelling` | job | `Running` |
+//! | `Completed` | job | `Succeeded` |
+//! | `CompletedWithWarnings` | job | `SucceededWithWarnings` |
+//! | `Failed` | job | `Failed` |
+//! | `Cancelled` | job | `Cancelled` |
+//! | `Invalid`, anything else | job | `Running` |
+
+use backup_core::path::{join_segments, validate_id};
+use backup_core::timefmt::parse_rfc3339;
+use backup_core::{Error, Operation, OperationRef, OperationStatus, Result, VendorError};
+use url::Url;
+
+use crate::VENDOR;
+use crate::cloud::ApiVersion;
+use crate::model::{JobResource, JobStatus, OperationStatusResponse, OperationStatusValue};
+
+/// How far [`Client::wait`](crate::Client::wait) and
+/// [`Client::status`](crate::Client::status) follow a backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Tracking {
+    /// To the end of the backup job (default): the async operation, then
+    /// `backupJobs/{jobId}` until Completed, CompletedWithWarnings, Failed or Cancelled.
+    #[default]
+    Job,
+    /// Until the service accepted the trigger: the async operation's `Succeeded` ends
+    /// the wait, with the job id when the service gave one.
+    Accepted,
+}
+
+/// What an Azure [`OperationRef`] holds: the status URLs and, once known, the job id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct TrackingRef {
+    /// The `Azure-AsyncOperation` URL (`.../operationsStatus/{opId}?api-version=...`).
+    pub async_operation: Option<Url>,
+    /// The `Location` URL (`.../operationResults/{opId}?api-version=...`).
+    pub location: Option<Url>,
+    /// The backup job id, once the async operation named it.
+    pub job_id: Option<String>,
+}
+
+impl TrackingRef {
+    /// A reference to follow through these URLs.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when both URLs are missing.
+    pub fn new(async_operation: Option<Url>, location: Option<Url>) -> Result<Self> {
+        if async_operation.is_none() && location.is_none() {
+            return Err(Error::invalid_input(
+                VENDOR,
+                "reference",
+                "needs an Azure-AsyncOperation or a Location URL",
+            ));
+        }
+        Ok(Self {
+            async_operation,
+            location,
+            job_id: None,
+        })
+    }
+
+    /// The same reference with the job id.
+    #[must_use]
+    pub fn with_job_id(mut self, job_id: Option<String>) -> Self {
+        self.job_id = job_id;
+        self
+    }
+
+    /// The printable reference (`azure:async=...&location=...&job=...`).
+    #[must_use]
+    pub fn to_reference(&self) -> OperationRef {
+        let mut id = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(url) = &self.async_operation {
+            id.append_pair("async", url.as_str());
+        }
+        if let Some(url) = &self.location {
+            id.append_pair("location", url.as_str());
+        }
+        if let Some(job) = &self.job_id {
+            id.append_pair("job", job);
+        }
+        OperationRef::new(VENDOR, id.finish())
+    }
+
+    /// Reads a reference made by [`TrackingRef::to_reference`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (field `reference`) for another vendor's reference, a
+    /// URL that does not parse or is not http(s), or a reference without URLs.
+    pub fn from_reference(reference: &OperationRef) -> Result<Self> {
+        let invalid = |reason: String| Error::invalid_input(VENDOR, "reference", reason);
+        if reference.vendor != VENDOR {
+            return Err(invalid(format!(
+                "belongs to {:?}, not {VENDOR}",
+                reference.vendor
+            )));
+        }
+        let parse = |key: &str, value: &str| -> Result<Url> {
+            let url = Url::parse(value).map_err(|e| invalid(format!("bad {key} URL: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(invalid(format!("the {key} URL is not http(s)")));
+            }
+            Ok(url)
+        };
+        let (mut async_operation, mut location, mut job_id) = (None, None, None);
+        for (key, value) in url::form_urlencoded::parse(reference.id.as_bytes()) {
+            match key.as_ref() {
+                "async" => async_operation = Some(parse("async", &value)?),
+                "location" => location = Some(parse("location", &value)?),
+                "job" => {
+                    validate_id(VENDOR, "reference job id", &value)?;
+                    job_id = Some(value.into_owned());
+                }
+                _ => {}
+            }
+        }
+        Ok(Self::new(async_operation, location)?.with_job_id(job_id))
+    }
+
+    /// The URL to poll for the async operation: `Azure-AsyncOperation`, else `Location`.
+    #[must_use]
+    pub fn status_url(&self) -> Option<&Url> {
+        self.async_operation.as_ref().or(self.location.as_ref())
+    }
+
+    /// The URLs held, for checking where they point.
+    pub fn urls(&self) -> impl Iterator<Item = &Url> {
+        self.async_operation.iter().chain(self.location.iter())
+    }
+
+    /// The job's URL with `api_version`, derived from the vault path of the status
+    /// URLs; `None` without a job id or a vault path.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a job id that cannot be one path segment.
+    pub fn job_url(&self, api_version: ApiVersion) -> Result<Option<Url>> {
+        let Some(job_id) = &self.job_id else {
+            return Ok(None);
+        };
+        validate_id(VENDOR, "job_id", job_id)?;
+        let Some(vault) = self.urls().find_map(vault_url) else {
+            return Ok(None);
+        };
+        let mut url = join_segments(VENDOR, &vault, &["backupJobs", job_id.as_str()])?;
+        url.query_pairs_mut()
+            .append_pair("api-version", api_version.as_str());
+        Ok(Some(url))
+    }
+}
+
+/// The vault's URL (`.../providers/Microsoft.RecoveryServices/vaults/{vault}`) within a
+/// status URL, without query; segments are kept as encoded.
+fn vault_url(url: &Url) -> Option<Url> {
+    let segments: Vec<&str> = url.path_segments()?.collect();
+    let index = segments.windows(3).position(|w| {
+        matches!(w, [provider, vaults, name]
+            if provider.eq_ignore_ascii_case("Microsoft.RecoveryServices")
+                && vaults.eq_ignore_ascii_case("vaults")
+                && !name.is_empty())
+    })?;
+    let prefix = segments.get(..index + 3)?;
+    let mut vault = url.clone();
+    vault.set_query(None);
+    vault.set_fragment(None);
+    vault.set_path(&format!("/{}", prefix.join("/")));
+    Some(vault)
+}
+
+/// Where an async operation status stands.
+#[must_use]
+pub fn operation_status(status: &OperationStatusValue) -> OperationStatus {
+    match status {
+        OperationStatusValue::Succeeded => OperationStatus::Succeeded,
+        OperationStatusValue::Failed => OperationStatus::Failed,
+        OperationStatusValue::Canceled => OperationStatus::Cancelled,
+        OperationStatusValue::InProgress
+        | OperationStatusValue::Invalid
+        | OperationStatusValue::Other(_) => OperationStatus::Running,
+    }
+}
+
+/// Where a backup job stands.
+#[must_use]
+pub fn job_status(status: &JobStatus) -> OperationStatus {
+    match status {
+        JobStatus::Completed => OperationStatus::Succeeded,
+        JobStatus::CompletedWithWarnings => OperationStatus::SucceededWithWarnings,
+        JobStatus::Failed => OperationStatus::Failed,
+        JobStatus::Cancelled => OperationStatus::Cancelled,
+        JobStatus::InProgress
+        | JobStatus::Cancelling
+        | JobStatus::Invalid
+        | JobStatus::Other(_) => OperationStatus::Running,
+    }
+}
+
+/// The operation an async-operation answer describes (the job not read yet).
+#[must_use]
+pub fn from_operation_status(
+    reference: OperationRef,
+    answer: &OperationStatusResponse,
+) -> Operation {
+    let (status, raw) = match &answer.status {
+        Some(value) => (operation_status(value), Some(value.as_str().to_owned())),
+        None => (OperationStatus::Running, None),
+    };
+    let error = answer.error.as_ref().and_then(|e| {
+        (e.code.is_some() || e.message.is_some()).then(|| VendorError {
+            code: e.code.clone(),
+            message: e.message.clone().unwrap_or_default(),
+        })
+    });
+    let mut operation = Operation::new(reference, status)
+        .with_job_id(answer.job_id().map(str::to_owned))
+        .with_times(
+            answer.start_time.as_deref().and_then(parse_rfc3339),
+            answer.end_time.as_deref().and_then(parse_rfc3339),
+        )
+        .with_error(if status.is_success() { None } else { error });
+    if let Some(raw) = raw {
+        operation = operation.with_vendor_status(raw);
+    }
+    operation
+}
+
+/// The operation a backup job answer describes.
+#[must_use]
+pub fn from_job(reference: OperationRef, answer: &JobResource, job_id: &str) -> Operation {
+    let job = answer.properties.clone().unwrap_or_default();
+    let (status, raw) = match &job.status {
+        Some(value) => (job_status(value), Some(value.as_str().to_owned())),
+        None => (OperationStatus::Running, None),
+    };
+    let first_error = job.error_details.first();
+    let error = (matches!(status, OperationStatus::Failed | OperationStatus::Cancelled))
+        .then(|| {
+            first_error.map(|e| VendorError {
+                code: e.code(),
+                message: e.text().unwrap_or_default().to_owned(),
+            })
+        })
+        .flatten();
+    let extended = job.extended_info.as_ref();
+    let message = extended
+        .and_then(|info| info.dynamic_error_message.clone())
+        .or_else(|| first_error.and_then(|e| e.text().map(str::to_owned)));
+    let progress = extended.and_then(|info| info.progress_percentage);
+    let mut operation = Operation::new(reference, status)
+        .with_job_id(Some(
+            answer.name.clone().unwrap_or_else(|| job_id.to_owned()),
+        ))
+        .with_progress(if status.is_success() {
+            Some(100.0)
+        } else {
+            progress
+        })
+        .with_times(
+            job.start_time.as_deref().and_then(parse_rfc3339),
+            job.end_time.as_deref().and_then(parse_rfc3339),
+        )
+        .with_message(message)
+        .with_error(error);
+    if let Some(raw) = raw {
+        operation = operation.with_vendor_status(raw);
+    }
+    operation
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_state_maps() {
+        use OperationStatusValue as V;
+        for (value, expected) in [
+            (V::InProgress, OperationStatus::Running),
+            (V::Succeeded, OperationStatus::Succeeded),
+            (V::Failed, OperationStatus::Failed),
+            (V::Canceled, OperationStatus::Cancelled),
+            (V::Invalid, OperationStatus::Running),
+            (V::Other("Queued".into()), OperationStatus::Running),
+        ] {
+            assert_eq!(operation_status(&value), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn every_job_state_maps() {
+        use JobStatus as J;
+        for (value, expected) in [
+            (J::InProgress, OperationStatus::Running),
+            (J::Cancelling, OperationStatus::Running),
+            (J::Completed, OperationStatus::Succeeded),
+            (
+                J::CompletedWithWarnings,
+                OperationStatus::SucceededWithWarnings,
+            ),
+            (J::Failed, OperationStatus::Failed),
+            (J::Cancelled, OperationStatus::Cancelled),
+            (J::Invalid, OperationStatus::Running),
+            (J::Other("Paused".into()), OperationStatus::Running),
+        ] {
+            assert_eq!(job_status(&value), expected, "{value}");
+        }
+    }
+
+    const ASYNC: &str = "https://management.azure.com/Subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/linuxRsVaultRG/providers/Microsoft.RecoveryServices/vaults/linuxRsVault/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainer;testrg;v1win2012r/protectedItems/VM;iaasvmcontainer;testrg;v1win2012r/operationsStatus/00000000-0000-0000-0000-000000000000?api-version=2016-12-01";
+
+    #[test]
+    fn reference_round_trips_through_text() {
+        let url = Url::parse(ASYNC).ok();
+        let tracking = TrackingRef::new(url, None)
+            .map(|t| t.with_job_id(Some("job:1&x=%".into())))
+            .ok();
+        let Some(tracking) = tracking else {
+            panic!("reference not built");
+        };
+        let text = tracking.to_reference().to_string();
+        assert!(text.starts_with("azure:async=https%3A%2F%2F"), "{text}");
+        let parsed: OperationRef = text.parse().unwrap_or_else(|_| OperationRef::new("x", "y"));
+        assert_eq!(TrackingRef::from_reference(&parsed).ok(), Some(tracking));
+    }
+
+    #[test]
+    fn awkward_ids_and_urls_survive_the_round_trip() {
+        for (url, job) in [
+            (
+                "http://127.0.0.1:8080/x/operationsStatus/1?api-version=2016-12-01&a=b%20c",
+                "a:b",
+            ),
+            ("https://h/p;q=1/r?x=%26&y=:", "job&=%25 ü"),
+            ("https://h/", "Azure:12345"),
+        ] {
+            let tracking = TrackingRef::new(Url::parse(url).ok(), Url::parse(url).ok())
+                .map(|t| t.with_job_id(Some(job.to_owned())))
+                .ok();
+            let text = tracking.as_ref().map(|t| t.to_reference().to_string());
+            let parsed = text
+                .as_deref()
+                .and_then(|t| t.parse::<OperationRef>().ok())
+                .and_then(|r| TrackingRef::from_reference(&r).ok());
+            assert_eq!(parsed, tracking, "{url} {job}");
+        }
+    }
+
+    #[test]
+    fn job_url_keeps_the_vault_path() {
+        let tracking = TrackingRef::new(Url::parse(ASYNC).ok(), None)
+            .map(|t| t.with_job_id(Some("a/b".into())))
+            .ok();
+        let url = tracking
+            .and_then(|t| t.job_url(ApiVersion::V2025_08_01).ok().flatten())
+            .map(String::from);
+        assert_eq!(
+            url.as_deref(),
+            Some(
+                "https://management.azure.com/Subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/linuxRsVaultRG/providers/Microsoft.RecoveryServices/vaults/linuxRsVault/backupJobs/a%2Fb?api-version=2025-08-01"
+            )
+        );
+    }
+
+    #[test]
+    fn bad_references_are_refused() {
+        for id in ["job=1", "async=ftp%3A%2F%2Fx%2Fy", "async=not%20a%20url"] {
+            let reference = OperationRef::new(VENDOR, id);
+            assert!(
+                matches!(
+                    TrackingRef::from_reference(&reference),
+                    Err(Error::InvalidInput { .. })
+                ),
+                "{id}"
+            );
+        }
+        let other = OperationRef::new("yandex", "async=https%3A%2F%2Fx%2F");
+        assert!(TrackingRef::from_reference(&other).is_err());
+    }
+}

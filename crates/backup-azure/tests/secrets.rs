@@ -1,0 +1,106 @@
+//! Debug and Display of the client, the builder, the credentials and errors built from
+//! answers never show a secret.
+
+mod common;
+
+use std::sync::Arc;
+
+use backup_azure::{Client, ClientBuilder, Credential, TriggerRequest};
+use common::{TestCredential, doc_item};
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SENTINEL: &str = "SENTINEL-SECRET-9f8e7d";
+
+fn assert_hidden(text: &str) {
+    assert!(!text.contains(SENTINEL), "secret leaked: {text}");
+}
+
+fn secret_vars(name: &str) -> Option<String> {
+    match name {
+        "AZURE_TENANT_ID" => Some("00000000-0000-0000-0000-000000000000".into()),
+        "AZURE_CLIENT_ID" => Some("client".into()),
+        "AZURE_CLIENT_SECRET" => Some(SENTINEL.into()),
+        _ => None,
+    }
+}
+
+#[test]
+fn builders_clients_and_credentials_hide_secrets() {
+    let static_builder = Client::builder().bearer_token(SENTINEL);
+    assert_hidden(&format!("{static_builder:?}"));
+    let client = static_builder.build().unwrap();
+    assert_hidden(&format!("{client:?}"));
+    assert!(format!("{client:?}").contains("bearer_token"));
+
+    let secret_builder = ClientBuilder::from_vars(secret_vars);
+    assert_hidden(&format!("{secret_builder:?}"));
+    let client = secret_builder.build().unwrap();
+    assert_hidden(&format!("{client:?}"));
+    assert_hidden(&format!("{:?}", Credential::from_vars(secret_vars)));
+    assert_hidden(&format!("{:?}", client.token_cache()));
+
+    let token = ClientBuilder::from_vars(|name| {
+        (name == "AZURE_ACCESS_TOKEN").then(|| SENTINEL.to_owned())
+    });
+    assert_hidden(&format!("{token:?}"));
+}
+
+#[tokio::test]
+async fn errors_from_answers_echoing_the_token_do_not_show_it() {
+    let server = MockServer::start().await;
+    // A service that echoes the token it received in its error and headers.
+    Mock::given(method("POST"))
+        .respond_with(|request: &wiremock::Request| {
+            let auth = request
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            ResponseTemplate::new(400)
+                .insert_header("x-ms-request-id", "req-secret")
+                .set_body_json(json!({"error": {"code": "BadRequest", "message": "bad"}}))
+                .insert_header("x-echo", auth.as_str())
+        })
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .endpoint(&server.uri())
+        .token_credential(Arc::new(TestCredential::with_prefix(SENTINEL)))
+        .build()
+        .unwrap();
+    let err = client
+        .trigger(&TriggerRequest::azure_vm(doc_item()))
+        .await
+        .unwrap_err();
+    assert_hidden(&err.to_string());
+    assert_hidden(&format!("{err:?}"));
+    assert_hidden(&format!("{client:?}"));
+    // The token was sent, as a bearer token.
+    let sent = &server.received_requests().await.unwrap()[0];
+    let auth = sent.headers.get("authorization").unwrap().to_str().unwrap();
+    assert!(auth.starts_with("Bearer ") && auth.contains(SENTINEL));
+}
+
+#[tokio::test]
+async fn rejected_credentials_do_not_show_the_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {
+            "code": "InvalidAuthenticationToken", "message": "The access token is invalid."}})))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .endpoint(&server.uri())
+        .bearer_token(SENTINEL)
+        .build()
+        .unwrap();
+    let err = client
+        .trigger(&TriggerRequest::azure_vm(doc_item()))
+        .await
+        .unwrap_err();
+    assert_hidden(&err.to_string());
+    assert_hidden(&format!("{err:?}"));
+}
