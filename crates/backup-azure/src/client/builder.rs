@@ -2,11 +2,11 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use backup_core::auth::{TokenAuth, TokenCache, TokenProvider};
 use backup_core::path::parse_endpoint;
-use backup_core::{Error, Result, RetryPolicy, Transport};
+use backup_core::transport::TransportOptions;
+use backup_core::{Error, Result, Transport};
 
 use super::{Client, Inner};
 use crate::VENDOR;
@@ -29,12 +29,8 @@ pub struct ClientBuilder {
     api_version: ApiVersion,
     credential: Option<Credential>,
     provider: Option<Arc<dyn TokenProvider>>,
-    retry: Option<RetryPolicy>,
-    connect_timeout: Option<Duration>,
-    request_timeout: Option<Duration>,
-    body_cap: Option<usize>,
+    transport: TransportOptions,
     tracking: Tracking,
-    user_agent_suffix: Option<String>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -46,10 +42,7 @@ impl fmt::Debug for ClientBuilder {
             .field("api_version", &self.api_version)
             .field("credential", &self.credential)
             .field("provider", &self.provider)
-            .field("retry", &self.retry)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("body_cap", &self.body_cap)
+            .field("transport", &self.transport)
             .field("tracking", &self.tracking)
             .finish()
     }
@@ -140,46 +133,13 @@ impl ClientBuilder {
         self
     }
 
-    /// The retry policy.
-    #[must_use]
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = Some(retry);
-        self
-    }
-
-    /// The time allowed to connect.
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// The time allowed for one attempt.
-    #[must_use]
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = Some(timeout);
-        self
-    }
-
-    /// The largest answer body read.
-    #[must_use]
-    pub fn body_cap(mut self, bytes: usize) -> Self {
-        self.body_cap = Some(bytes);
-        self
-    }
+    backup_core::transport_setters!(transport);
 
     /// How far backups are followed: to the end of the job (default) or until the
     /// trigger is accepted.
     #[must_use]
     pub fn tracking(mut self, tracking: Tracking) -> Self {
         self.tracking = tracking;
-        self
-    }
-
-    /// Text appended to the user agent.
-    #[must_use]
-    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.user_agent_suffix = Some(suffix.into());
         self
     }
 
@@ -213,22 +173,11 @@ impl ClientBuilder {
                 ));
             }
         };
-        let mut transport = Transport::builder(VENDOR, "backup-azure")
+        let transport = self
+            .transport
+            .apply(Transport::builder(VENDOR, "backup-azure"))
             .request_id_headers(&REQUEST_ID_HEADERS)
-            .errors(Arc::new(AzureErrors))
-            .retry(self.retry.unwrap_or_default());
-        if let Some(timeout) = self.connect_timeout {
-            transport = transport.connect_timeout(timeout);
-        }
-        if let Some(timeout) = self.request_timeout {
-            transport = transport.request_timeout(timeout);
-        }
-        if let Some(cap) = self.body_cap {
-            transport = transport.body_cap(cap);
-        }
-        if let Some(suffix) = self.user_agent_suffix {
-            transport = transport.user_agent_suffix(suffix);
-        }
+            .errors(Arc::new(AzureErrors));
         let cache = Arc::new(TokenCache::new(provider));
         Ok(Client {
             inner: Arc::new(Inner {

@@ -2,11 +2,10 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use backup_core::auth::{Authenticator, StaticToken, TokenAuth, TokenCache, TokenProvider};
-use backup_core::transport::Transport;
-use backup_core::{Error, Result, RetryPolicy, path};
+use backup_core::transport::{Transport, TransportOptions};
+use backup_core::{Error, Result, path};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -40,13 +39,7 @@ pub struct ClientBuilder {
     device_id: String,
     format: Format,
     login_format: Format,
-    retry: RetryPolicy,
-    connect_timeout: Option<Duration>,
-    request_timeout: Option<Duration>,
-    body_cap: Option<usize>,
-    root_certificates: Vec<Vec<u8>>,
-    accept_invalid_certs: bool,
-    user_agent_suffix: Option<String>,
+    transport: TransportOptions,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -57,12 +50,7 @@ impl fmt::Debug for ClientBuilder {
             .field("device_id", &self.device_id)
             .field("format", &self.format)
             .field("login_format", &self.login_format)
-            .field("retry", &self.retry)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("body_cap", &self.body_cap)
-            .field("root_certificates", &self.root_certificates.len())
-            .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
@@ -84,13 +72,7 @@ impl ClientBuilder {
             device_id: DEFAULT_DEVICE_ID.to_owned(),
             format: Format::Xml,
             login_format: Format::Json,
-            retry: RetryPolicy::default(),
-            connect_timeout: None,
-            request_timeout: None,
-            body_cap: None,
-            root_certificates: Vec::new(),
-            accept_invalid_certs: false,
-            user_agent_suffix: None,
+            transport: TransportOptions::default(),
         }
     }
 
@@ -191,57 +173,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The retry policy.
-    #[must_use]
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The time allowed to connect.
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// The time allowed for one attempt.
-    #[must_use]
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = Some(timeout);
-        self
-    }
-
-    /// The largest answer read.
-    #[must_use]
-    pub fn body_cap(mut self, bytes: usize) -> Self {
-        self.body_cap = Some(bytes);
-        self
-    }
-
-    /// Trusts an extra root certificate (PEM): an on-premises CommServe with a
-    /// private CA.
-    #[must_use]
-    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.root_certificates.push(pem.into());
-        self
-    }
-
-    /// DANGER: accepts any certificate (a lab CommServe with a self-signed one); the
-    /// password and tokens can then be intercepted. Prefer
-    /// [`ClientBuilder::root_certificate_pem`].
-    #[must_use]
-    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
-        self.accept_invalid_certs = accept;
-        self
-    }
-
-    /// Appends an application name to the user agent.
-    #[must_use]
-    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.user_agent_suffix = Some(suffix.into());
-        self
-    }
+    backup_core::transport_setters!(transport);
 
     fn parse_base(&self) -> Result<Url> {
         let endpoint = self.endpoint.as_deref().ok_or_else(|| {
@@ -269,26 +201,10 @@ impl ClientBuilder {
             Error::invalid_input(VENDOR, "credential", format!("is not set; {AUTH_HINT}"))
         })?;
         path::validate_id(VENDOR, "device_id", &self.device_id)?;
-        let mut transport = Transport::builder(VENDOR, "backup-commvault")
+        let transport = self
+            .transport
+            .apply(Transport::builder(VENDOR, "backup-commvault"))
             .errors(Arc::new(CommvaultErrors))
-            .retry(self.retry.clone());
-        if let Some(timeout) = self.connect_timeout {
-            transport = transport.connect_timeout(timeout);
-        }
-        if let Some(timeout) = self.request_timeout {
-            transport = transport.request_timeout(timeout);
-        }
-        if let Some(cap) = self.body_cap {
-            transport = transport.body_cap(cap);
-        }
-        for pem in &self.root_certificates {
-            transport = transport.root_certificate_pem(pem.clone());
-        }
-        if let Some(suffix) = &self.user_agent_suffix {
-            transport = transport.user_agent_suffix(suffix.clone());
-        }
-        let transport = transport
-            .danger_accept_invalid_certs(self.accept_invalid_certs)
             .build()?;
         let credential_kind = credential.kind();
         let secrets = Arc::new(Secrets::default());

@@ -5,6 +5,7 @@
 //! `tracing` span per attempt (vendor, method, path, status: never headers, query or
 //! body), and retries by [`RetryPolicy`] that respect each request's [`Idempotency`].
 
+mod options;
 mod redact;
 mod request;
 mod retry;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use http::HeaderName;
 
+pub use options::TransportOptions;
 pub use redact::{REDACTED, Redactor};
 pub use request::{ErrorDecoder, Idempotency, PlainErrors, Request, Response};
 pub use retry::{RetryPolicy, retry_after};

@@ -8,8 +8,8 @@ use backup_core::auth::{
     Authenticator, DEFAULT_REFRESH_MARGIN, SecretString, StaticToken, TokenAuth, TokenCache,
     TokenProvider,
 };
-use backup_core::transport::DEFAULT_BODY_CAP;
-use backup_core::{Error, Result, RetryPolicy, Transport, path};
+use backup_core::transport::TransportOptions;
+use backup_core::{Error, Result, Transport, path};
 use http::HeaderName;
 use url::Url;
 
@@ -43,10 +43,7 @@ pub struct ClientBuilder {
     region: Option<String>,
     project_id: Option<String>,
     credential: Option<Credential>,
-    retry: RetryPolicy,
-    connect_timeout: Duration,
-    request_timeout: Duration,
-    body_cap: usize,
+    transport: TransportOptions,
     token_refresh_margin: Duration,
 }
 
@@ -58,10 +55,7 @@ impl Default for ClientBuilder {
             region: None,
             project_id: None,
             credential: None,
-            retry: RetryPolicy::default(),
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
-            body_cap: DEFAULT_BODY_CAP,
+            transport: TransportOptions::default(),
             token_refresh_margin: DEFAULT_REFRESH_MARGIN,
         }
     }
@@ -75,10 +69,7 @@ impl fmt::Debug for ClientBuilder {
             .field("region", &self.region)
             .field("project_id", &self.project_id)
             .field("credential", &self.credential)
-            .field("retry", &self.retry)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("body_cap", &self.body_cap)
+            .field("transport", &self.transport)
             .finish()
     }
 }
@@ -174,33 +165,7 @@ impl ClientBuilder {
         self.credential(Credential::Token(SecretString::from(token.into())))
     }
 
-    /// The retry policy.
-    #[must_use]
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The time allowed to connect.
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The time allowed for one attempt.
-    #[must_use]
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// The largest answer body read.
-    #[must_use]
-    pub fn body_cap(mut self, bytes: usize) -> Self {
-        self.body_cap = bytes;
-        self
-    }
+    backup_core::transport_setters!(transport);
 
     /// How long before its end an IAM token is refreshed (default 5 minutes).
     #[must_use]
@@ -237,13 +202,11 @@ impl ClientBuilder {
             validate_region(region)?;
         }
         let endpoint = self.endpoint_for("endpoint", self.endpoint.as_deref(), "csbs")?;
-        let transport = Transport::builder(VENDOR, "backup-huawei-csbs")
+        let transport = self
+            .transport
+            .apply(Transport::builder(VENDOR, "backup-huawei-csbs"))
             .request_id_headers(&["x-request-id", "x-openstack-request-id"])
             .errors(Arc::new(HuaweiErrors))
-            .retry(self.retry.clone())
-            .connect_timeout(self.connect_timeout)
-            .request_timeout(self.request_timeout)
-            .body_cap(self.body_cap)
             .build()?;
         let auth: Arc<dyn Authenticator> = match credential {
             Credential::AkSk(aksk) => {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use backup_core::auth::{
     DEFAULT_REFRESH_MARGIN, StaticToken, TokenAuth, TokenCache, TokenProvider,
 };
-use backup_core::transport::DEFAULT_BODY_CAP;
-use backup_core::{Error, Result, RetryPolicy, Transport, path};
+use backup_core::transport::TransportOptions;
+use backup_core::{Error, Result, Transport, path};
 
 use super::{Client, Inner};
 use crate::VENDOR;
@@ -33,15 +33,9 @@ pub struct ClientBuilder {
     endpoint: Option<String>,
     credentials: Option<Credentials>,
     api_version: ApiVersion,
-    retry: RetryPolicy,
-    connect_timeout: Duration,
-    request_timeout: Duration,
-    body_cap: usize,
-    root_certificates: Vec<Vec<u8>>,
-    accept_invalid_certs: bool,
+    transport: TransportOptions,
     fetch_log: bool,
     refresh_margin: Duration,
-    user_agent_suffix: Option<String>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -50,12 +44,7 @@ impl fmt::Debug for ClientBuilder {
             .field("endpoint", &self.endpoint)
             .field("credentials", &self.credentials)
             .field("api_version", &self.api_version)
-            .field("retry", &self.retry)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("body_cap", &self.body_cap)
-            .field("root_certificates", &self.root_certificates.len())
-            .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .field("transport", &self.transport)
             .field("fetch_log", &self.fetch_log)
             .finish_non_exhaustive()
     }
@@ -67,15 +56,9 @@ impl Default for ClientBuilder {
             endpoint: None,
             credentials: None,
             api_version: ApiVersion::default(),
-            retry: RetryPolicy::default(),
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
-            body_cap: DEFAULT_BODY_CAP,
-            root_certificates: Vec::new(),
-            accept_invalid_certs: false,
+            transport: TransportOptions::default(),
             fetch_log: true,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
-            user_agent_suffix: None,
         }
     }
 }
@@ -168,52 +151,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The retry policy.
-    #[must_use]
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The time allowed to connect.
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The time allowed for one attempt.
-    #[must_use]
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// The largest answer body read.
-    #[must_use]
-    pub fn body_cap(mut self, bytes: usize) -> Self {
-        self.body_cap = bytes;
-        self
-    }
-
-    /// Trusts an extra root certificate (PEM): the appliance's own CA. Prefer this to
-    /// [`ClientBuilder::danger_accept_invalid_certs`].
-    #[must_use]
-    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.root_certificates.push(pem.into());
-        self
-    }
-
-    /// DANGER: accepts ANY server certificate (self-signed, expired, for another host).
-    /// Anyone on the network path can then read and change the traffic, the password
-    /// and tokens included. Only for a lab appliance whose self-signed certificate
-    /// cannot be given with [`ClientBuilder::root_certificate_pem`]. A warning is
-    /// logged each time a client is built with it.
-    #[must_use]
-    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
-        self.accept_invalid_certs = accept;
-        self
-    }
+    backup_core::transport_setters!(transport);
 
     /// Whether [`Client::status`] also reads the session log to take its last message
     /// as [`Operation::message`](backup_core::Operation::message) (default: yes; one more request per poll).
@@ -228,13 +166,6 @@ impl ClientBuilder {
     #[must_use]
     pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
-        self
-    }
-
-    /// Text appended to the user agent (your application's name).
-    #[must_use]
-    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.user_agent_suffix = Some(suffix.into());
         self
     }
 
@@ -259,21 +190,12 @@ impl ClientBuilder {
                 "no credentials: give a user name and password or an access token",
             )
         })?;
-        let mut transport = Transport::builder(VENDOR, "backup-veeam")
+        let transport = self
+            .transport
+            .apply(Transport::builder(VENDOR, "backup-veeam"))
             .request_id_headers(&["x-request-id", "request-id", "x-correlation-id"])
             .errors(Arc::new(VeeamErrors))
-            .retry(self.retry.clone())
-            .connect_timeout(self.connect_timeout)
-            .request_timeout(self.request_timeout)
-            .body_cap(self.body_cap)
-            .danger_accept_invalid_certs(self.accept_invalid_certs);
-        for pem in &self.root_certificates {
-            transport = transport.root_certificate_pem(pem.clone());
-        }
-        if let Some(suffix) = &self.user_agent_suffix {
-            transport = transport.user_agent_suffix(suffix.clone());
-        }
-        let transport = transport.build()?;
+            .build()?;
         let (provider, password_grant): (Arc<dyn TokenProvider>, _) = match credentials {
             Credentials::Password { username, password } => {
                 if username.trim().is_empty() {

@@ -2,11 +2,11 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
+use backup_core::Transport;
 use backup_core::auth::{TokenAuth, TokenCache, TokenProvider};
 use backup_core::path::{join_segments, parse_endpoint};
-use backup_core::{RetryPolicy, Transport};
+use backup_core::transport::TransportOptions;
 
 use super::Client;
 use crate::auth::{
@@ -32,10 +32,7 @@ pub struct ClientBuilder {
     iam_endpoint: String,
     metadata_address: String,
     credential: Option<Credential>,
-    retry: RetryPolicy,
-    connect_timeout: Duration,
-    request_timeout: Duration,
-    body_cap: Option<usize>,
+    transport: TransportOptions,
 }
 
 impl Default for ClientBuilder {
@@ -46,10 +43,7 @@ impl Default for ClientBuilder {
             iam_endpoint: DEFAULT_IAM_ENDPOINT.to_owned(),
             metadata_address: DEFAULT_METADATA_ADDR.to_owned(),
             credential: None,
-            retry: RetryPolicy::default(),
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
-            body_cap: None,
+            transport: TransportOptions::default(),
         }
     }
 }
@@ -62,10 +56,7 @@ impl fmt::Debug for ClientBuilder {
             .field("iam_endpoint", &self.iam_endpoint)
             .field("metadata_address", &self.metadata_address)
             .field("credential", &self.credential)
-            .field("retry", &self.retry)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("body_cap", &self.body_cap)
+            .field("transport", &self.transport)
             .finish()
     }
 }
@@ -140,33 +131,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Sets the retry policy.
-    #[must_use]
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Sets the connect timeout.
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Sets the timeout of one attempt.
-    #[must_use]
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// Sets the largest answer read.
-    #[must_use]
-    pub fn body_cap(mut self, bytes: usize) -> Self {
-        self.body_cap = Some(bytes);
-        self
-    }
+    backup_core::transport_setters!(transport);
 
     /// Builds the client.
     ///
@@ -185,16 +150,12 @@ impl ClientBuilder {
                  YC_TOKEN or YC_SERVICE_ACCOUNT_KEY_FILE",
             )
         })?;
-        let mut transport = Transport::builder(VENDOR, "backup-yandex")
+        let transport = self
+            .transport
+            .apply(Transport::builder(VENDOR, "backup-yandex"))
             .request_id_headers(&["x-request-id", "x-server-trace-id"])
             .errors(Arc::new(YandexErrors))
-            .retry(self.retry.clone())
-            .connect_timeout(self.connect_timeout)
-            .request_timeout(self.request_timeout);
-        if let Some(cap) = self.body_cap {
-            transport = transport.body_cap(cap);
-        }
-        let transport = transport.build()?;
+            .build()?;
         let tokens_url = join_segments(VENDOR, &iam, &["iam", "v1", "tokens"])?;
         let credential_flow = credential.flow();
         let provider: Arc<dyn TokenProvider> = match credential {
