@@ -450,6 +450,81 @@ async fn body_cap_gives_a_decode_error() {
 }
 
 #[tokio::test]
+async fn a_trigger_answer_over_the_body_cap_is_an_unknown_outcome() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("x".repeat(4096))
+                .insert_header("x-request-id", "big"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let transport = Transport::builder("test", "t")
+        .retry(fast_retry(3))
+        .request_id_headers(&["x-request-id"])
+        .body_cap(1024)
+        .build()
+        .unwrap();
+    let err = transport
+        .send(
+            Request::post("test", url(&server, "/backup")).trigger("trigger backup"),
+            &NoAuth,
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        Error::OutcomeUnknown {
+            reason,
+            status,
+            request_id,
+            ..
+        } => {
+            assert!(reason.contains("1024 byte body cap"), "{reason}");
+            assert_eq!(*status, Some(200));
+            assert_eq!(request_id.as_deref(), Some("big"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string().contains("check before triggering again"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_safe_request_answered_over_the_body_cap_is_sent_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(4096)))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"ok\":true}"))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let transport = Transport::builder("test", "t")
+        .retry(fast_retry(3))
+        .body_cap(1024)
+        .build()
+        .unwrap();
+    let value = transport
+        .send_decoded(
+            Request::get("test", url(&server, "/op")),
+            &NoAuth,
+            decode_json,
+        )
+        .await
+        .unwrap();
+    assert_eq!(value["ok"], true);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
 async fn request_ids_are_captured_in_order_of_preference() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))

@@ -38,7 +38,8 @@ impl Transport {
     /// - [`Error::Api`] for the vendor's error answers;
     /// - [`Error::OutcomeUnknown`] when a trigger was sent and no usable answer came;
     /// - [`Error::Transport`] when no answer came for another request;
-    /// - [`Error::Decode`] when the answer is larger than the body cap.
+    /// - [`Error::Decode`] when the answer is larger than the body cap (for a trigger,
+    ///   [`Error::OutcomeUnknown`]: the service may have acted on it).
     pub async fn send(
         &self,
         request: Request,
@@ -87,7 +88,7 @@ impl Transport {
                 }
                 Err(failure) => {
                     if let Some(error) = failure.answered {
-                        return Err(error);
+                        return Err(self.unusable_answer(&request, error));
                     }
                     let retryable =
                         failure.sent == RequestSent::No || request.idempotency == Idempotency::Safe;
@@ -126,8 +127,13 @@ impl Transport {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let response = self.send(request.clone(), auth).await?;
-            match decode(&response) {
+            // An answer over the body cap is a decode error from `send` itself; for a
+            // safe request it is worth asking for again, like an undecodable one.
+            let decoded = match self.send(request.clone(), auth).await {
+                Ok(response) => decode(&response),
+                Err(error) => Err(error),
+            };
+            match decoded {
                 Ok(value) => return Ok(value),
                 Err(error @ Error::Decode { .. }) if request.idempotency == Idempotency::Safe => {
                     match self
@@ -286,6 +292,26 @@ impl Transport {
             });
         }
         Verdict::Fail(Error::Api(Box::new(api)))
+    }
+
+    /// An answer came but cannot be used (larger than the body cap): for a trigger
+    /// the service may have acted on it, so the outcome is unknown, never a plain
+    /// decode error that invites a blind retry.
+    fn unusable_answer(&self, request: &Request, error: Error) -> Error {
+        if request.idempotency != Idempotency::Trigger {
+            return error;
+        }
+        let reason = match &error {
+            Error::Decode { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        Error::OutcomeUnknown {
+            vendor: self.inner.vendor,
+            action: request.action.to_string(),
+            reason,
+            status: error.status(),
+            request_id: error.request_id().map(str::to_owned),
+        }
     }
 
     fn transport_error(&self, request: &Request, failure: AttemptFailure) -> Error {
