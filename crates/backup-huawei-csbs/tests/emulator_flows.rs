@@ -799,3 +799,29 @@ async fn concurrent_status_calls_log_in_once() {
     assert_eq!(emulator.token_requests(), 2);
     assert_eq!(emulator.accepted_backups(), 1);
 }
+
+#[tokio::test]
+async fn extra_plans_back_up_at_the_same_time() {
+    let plan = |i: u32| format!("00000000-0000-4000-8000-{i:012}");
+    let resource = |i: u32| format!("10000000-0000-4000-8000-{i:012}");
+    let emulator = Emulator::start_with(EmulatorOptions {
+        lifecycle: LifecycleSpec::after_polls(5),
+        extra_plans: (0..2).map(|i| (plan(i), vec![resource(i)])).collect(),
+        ..EmulatorOptions::default()
+    })
+    .await
+    .unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    // Two policies run at once; the same one twice is refused while it runs.
+    let first = client.trigger(&TriggerRequest::new(plan(0))).await.unwrap();
+    let second = client.trigger(&TriggerRequest::new(plan(1))).await.unwrap();
+    assert_ne!(first.reference, second.reference);
+    let again = client
+        .trigger(&TriggerRequest::new(plan(0)))
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("CSBS.1001"), "{again}");
+    assert_eq!(emulator.accepted_backups(), 2);
+    // The demo policies are still there.
+    client.trigger(&emulator.demo_request()).await.unwrap();
+}

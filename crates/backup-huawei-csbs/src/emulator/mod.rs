@@ -131,6 +131,10 @@ pub struct EmulatorOptions {
     pub token_ttl: Duration,
     /// The largest `X-Sdk-Date` skew accepted (default 15 minutes).
     pub max_clock_skew: Duration,
+    /// Backup policies served besides the demo ones: `(plan id, resource ids)` (default
+    /// none). CSBS refuses a second backup of a policy still running, so many backups
+    /// at once (the benchmarks) need many policies.
+    pub extra_plans: Vec<(String, Vec<String>)>,
 }
 
 impl Default for EmulatorOptions {
@@ -140,6 +144,7 @@ impl Default for EmulatorOptions {
             hidden_list_calls: 1,
             token_ttl: Duration::from_secs(24 * 3600),
             max_clock_skew: Duration::from_secs(15 * 60),
+            extra_plans: Vec::new(),
         }
     }
 }
@@ -225,6 +230,22 @@ impl Emulator {
                 }],
             },
         );
+        for (plan_id, resources) in &options.extra_plans {
+            plans.insert(
+                plan_id.clone(),
+                Plan {
+                    name: format!("plan-{plan_id}"),
+                    resources: resources
+                        .iter()
+                        .enumerate()
+                        .map(|(index, id)| PlanResource {
+                            id: id.clone(),
+                            name: format!("server{index}"),
+                        })
+                        .collect(),
+                },
+            );
+        }
         let state = Arc::new(EmuState {
             project_id: DEMO_PROJECT_ID.to_owned(),
             project_name: DEMO_PROJECT_NAME.to_owned(),

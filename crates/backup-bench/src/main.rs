@@ -1,0 +1,244 @@
+//! `backup-bench`: the benchmarks of backup-rs, scenarios 1 to 3 of issue 9.
+//!
+//! ```text
+//! backup-bench [--quick] [--out PATH] [--footprint PATH] [--only 1,2,3]
+//! ```
+//!
+//! 1. overhead: trigger calls through the SDK against the same requests through a bare
+//!    `reqwest::Client`, both against a canned-response server in a child process;
+//! 2. fan-out: thousands of backups triggered and waited for on the five emulators;
+//! 3. polls: the polls made for a backup that ends at a known time with a known hint.
+//!
+//! It prints one table per scenario and writes every figure as JSON to `--out`
+//! (default `target/bench/scenarios.json`). `cargo xtask bench` runs it in release
+//! mode, adds the footprint (scenario 4) and writes `target/bench/report.json`.
+//! Everything runs on 127.0.0.1.
+//!
+//! `backup-bench serve` is the canned server itself (internal: reads the answers to
+//! serve as JSON on stdin).
+
+// A command-line tool: printing is its job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod canned;
+mod fanout;
+mod overhead;
+mod polls;
+mod procfs;
+mod stats;
+mod vendors;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const USAGE: &str = "\
+usage: backup-bench [--quick] [--out PATH] [--footprint PATH] [--only LIST]
+
+  --quick           reduced sizes (a smoke test, under a minute)
+  --out PATH        where to write the JSON figures (default target/bench/scenarios.json)
+  --footprint PATH  JSON of scenario 4 (written by `cargo xtask bench`) to include
+  --only LIST       the scenarios to run, e.g. 1,3 (default 1,2,3)
+  --vendors LIST    scenario 1 only for these vendors, e.g. yandex,veeam (for profiling)
+";
+
+/// The command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Options {
+    quick: bool,
+    out: PathBuf,
+    footprint: Option<PathBuf>,
+    scenarios: Vec<u8>,
+    vendors: Vec<vendors::Vendor>,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        quick: false,
+        out: PathBuf::from("target/bench/scenarios.json"),
+        footprint: None,
+        scenarios: vec![1, 2, 3],
+        vendors: vendors::VENDORS.to_vec(),
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--out" => {
+                options.out = PathBuf::from(args.next().ok_or("--out needs a path")?);
+            }
+            "--footprint" => {
+                let path = args.next().ok_or("--footprint needs a path")?;
+                options.footprint = Some(PathBuf::from(path));
+            }
+            "--vendors" => {
+                let list = args
+                    .next()
+                    .ok_or("--vendors needs a list, e.g. yandex,veeam")?;
+                let mut chosen = Vec::new();
+                for name in list.split(',') {
+                    let vendor = vendors::VENDORS
+                        .into_iter()
+                        .find(|v| v.name() == name.trim())
+                        .ok_or_else(|| format!("--vendors: no vendor {name:?}"))?;
+                    chosen.push(vendor);
+                }
+                options.vendors = chosen;
+            }
+            "--only" => {
+                let list = args.next().ok_or("--only needs a list, e.g. 1,3")?;
+                let mut scenarios = Vec::new();
+                for item in list.split(',') {
+                    match item.trim().parse::<u8>() {
+                        Ok(n @ 1..=3) => scenarios.push(n),
+                        _ => return Err(format!("--only: no scenario {item:?} (1, 2 or 3)")),
+                    }
+                }
+                options.scenarios = scenarios;
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("serve") {
+        return match canned::serve_main() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("backup-bench serve: {why}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let options = match parse(&args) {
+        Ok(options) => options,
+        Err(why) => {
+            eprintln!("backup-bench: {why}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("backup-bench: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(&options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("backup-bench: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The machine the figures come from.
+fn machine() -> Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|line| line.starts_with("model name"))
+        .and_then(|line| line.split_once(':'))
+        .map(|(_, model)| model.trim().to_owned());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kib = procfs::parse_status_kib(&meminfo, "MemTotal:");
+    json!({
+        "cpus": std::thread::available_parallelism().map(std::num::NonZero::get).ok(),
+        "cpu_model": model,
+        "memory_mib": mem_kib.map(|kib| kib / 1024),
+    })
+}
+
+async fn run(options: &Options) -> Result<(), String> {
+    let ticks = procfs::ClockTicks::detect();
+    let mut report = json!({
+        "quick": options.quick,
+        "machine": machine(),
+        "clock_ticks_per_second": ticks.per_second,
+        "clock_ticks_source": if ticks.measured { "getconf CLK_TCK" } else { "assumed 100 (getconf failed)" },
+    });
+    // Fan-out first: the peak RSS is then that of a fresh process.
+    if options.scenarios.contains(&2) {
+        let config = if options.quick {
+            fanout::Config {
+                per_vendor: 200,
+                concurrency: 200,
+                interval: Duration::from_millis(500),
+                duration: Duration::from_millis(1500),
+            }
+        } else {
+            fanout::Config {
+                per_vendor: 2000,
+                concurrency: 1000,
+                interval: Duration::from_secs(1),
+                duration: Duration::from_secs(3),
+            }
+        };
+        let fanout = fanout::run(config, ticks).await?;
+        println!("{}", fanout::table(&fanout));
+        report["fanout"] = fanout;
+    }
+    if options.scenarios.contains(&3) {
+        let polls = polls::run().await?;
+        println!("{}", polls::table(&polls));
+        report["polls"] = polls;
+    }
+    if options.scenarios.contains(&1) {
+        let config = overhead::Config {
+            calls: if options.quick { 2_000 } else { 20_000 },
+            concurrency: 32,
+            rounds: 5,
+        };
+        let overhead = overhead::run(config, &options.vendors, ticks).await?;
+        println!("{}", overhead::table(&overhead));
+        report["overhead"] = overhead;
+    }
+    if let Some(path) = &options.footprint {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        report["footprint"] = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    }
+    if let Some(dir) = options.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    std::fs::write(&options.out, text)
+        .map_err(|e| format!("writing {}: {e}", options.out.display()))?;
+    println!("figures written to {}", options.out.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn parses_the_command_line() {
+        let options = parse(&args(&["--quick", "--out", "x.json", "--only", "1,3"])).unwrap();
+        assert!(options.quick);
+        assert_eq!(options.out, PathBuf::from("x.json"));
+        assert_eq!(options.scenarios, [1, 3]);
+        assert!(parse(&args(&["--only", "4"])).is_err());
+        assert!(parse(&args(&["--out"])).is_err());
+        assert!(parse(&args(&["--fast"])).is_err());
+        assert_eq!(parse(&[]).unwrap().scenarios, [1, 2, 3]);
+    }
+}

@@ -1,0 +1,368 @@
+//! Scenario 1: what the SDK costs per trigger call against the same requests sent
+//! through a bare `reqwest::Client`, both against the canned server.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use backup_core::emulator::LifecycleSpec;
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+use crate::canned::{
+    COUNT_PATH, CannedServer, Exchange, OWN_AUTHORITY, Recorder, header_map, rename_authority,
+};
+use crate::procfs::{ClockTicks, cpu_ticks};
+use crate::stats::median;
+use crate::vendors::{EmuSetup, Emulator, Sdk, VENDORS, Vendor};
+
+/// How big a run is.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// Trigger calls per round and side.
+    pub calls: usize,
+    /// Calls in flight.
+    pub concurrency: usize,
+    /// Rounds (each runs the SDK, then the raw client).
+    pub rounds: usize,
+}
+
+/// The target ratio SDK / raw for `vendor` (the issue's).
+#[must_use]
+pub fn target(vendor: Vendor) -> f64 {
+    match vendor {
+        Vendor::Huawei | Vendor::Commvault => 1.10,
+        Vendor::Azure | Vendor::Yandex | Vendor::Veeam => 1.05,
+    }
+}
+
+/// One request of a trigger call, prepared for the bare client.
+#[derive(Debug, Clone)]
+struct RawStep {
+    method: Method,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    body: Bytes,
+    status: StatusCode,
+}
+
+/// Who sends the calls.
+enum Side {
+    Sdk(Box<Sdk>),
+    Raw(reqwest::Client, Vec<RawStep>),
+}
+
+impl Side {
+    async fn call(&self) -> Result<(), String> {
+        match self {
+            Side::Sdk(sdk) => sdk.trigger(None).await.map(drop).map_err(|e| e.to_string()),
+            Side::Raw(client, steps) => {
+                for step in steps {
+                    let answer = client
+                        .request(step.method.clone(), step.url.clone())
+                        .headers(step.headers.clone())
+                        .body(step.body.clone())
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let status = answer.status();
+                    let _body = answer.bytes().await.map_err(|e| e.to_string())?;
+                    if status != step.status {
+                        return Err(format!("status {status}, recorded {}", step.status));
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Per-call cost of one round of one side.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    wall_us: f64,
+    cpu_us: f64,
+}
+
+/// How many requests the canned server at `base` answered so far.
+async fn served(base: &str) -> Result<u64, String> {
+    let url = format!("{}{}", base.trim_end_matches('/'), COUNT_PATH);
+    let text = reqwest::get(url)
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    text.trim()
+        .parse()
+        .map_err(|e| format!("served count {text:?}: {e}"))
+}
+
+#[allow(clippy::cast_precision_loss)] // call counts are far below 2^52
+async fn round(side: &Arc<Side>, config: Config, ticks: ClockTicks) -> Result<Sample, String> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let cpu_before = cpu_ticks().ok_or("cannot read /proc/self/stat")?;
+    let started = Instant::now();
+    let mut tasks = JoinSet::new();
+    for _ in 0..config.concurrency {
+        let side = Arc::clone(side);
+        let next = Arc::clone(&next);
+        let calls = config.calls;
+        tasks.spawn(async move {
+            let mut first_error = None;
+            let mut errors = 0_usize;
+            while next.fetch_add(1, Ordering::Relaxed) < calls {
+                if let Err(why) = side.call().await {
+                    errors += 1;
+                    first_error.get_or_insert(why);
+                }
+            }
+            (errors, first_error)
+        });
+    }
+    let mut errors = 0;
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        let (n, why) = joined.map_err(|e| format!("a worker panicked: {e}"))?;
+        errors += n;
+        if first_error.is_none() {
+            first_error = why;
+        }
+    }
+    let wall = started.elapsed();
+    let cpu_after = cpu_ticks().ok_or("cannot read /proc/self/stat")?;
+    if errors > 0 {
+        return Err(format!(
+            "{errors} calls failed, the first with: {}",
+            first_error.unwrap_or_default()
+        ));
+    }
+    let cpu = ticks.to_duration(cpu_after.saturating_sub(cpu_before));
+    let calls = config.calls.max(1) as f64;
+    Ok(Sample {
+        wall_us: wall.as_secs_f64() * 1e6 / calls,
+        cpu_us: cpu.as_secs_f64() * 1e6 / calls,
+    })
+}
+
+/// Learns the exact requests of one trigger call of `vendor`: returns every exchange
+/// (token flows included, for the canned server) and the index where the steady-state
+/// trigger call (the second one, with a cached token) starts.
+async fn learn(vendor: Vendor, emulator: &Emulator) -> Result<(Vec<Exchange>, usize), String> {
+    let recorder = Recorder::start(emulator.url())
+        .await
+        .map_err(|e| format!("recorder: {e}"))?;
+    let sdk = emulator
+        .client(Some(&recorder.url()), false)
+        .map_err(|e| format!("{}: client: {e}", vendor.name()))?;
+    sdk.trigger(None)
+        .await
+        .map_err(|e| format!("{}: first trigger: {e}", vendor.name()))?;
+    let steady = recorder.len();
+    sdk.trigger(None)
+        .await
+        .map_err(|e| format!("{}: second trigger: {e}", vendor.name()))?;
+    let mut exchanges = recorder.exchanges();
+    let recorder_authority = recorder.authority();
+    for exchange in &mut exchanges {
+        rename_authority(exchange, &recorder_authority, OWN_AUTHORITY);
+    }
+    if exchanges.len() <= steady {
+        return Err(format!(
+            "{}: the second trigger sent nothing",
+            vendor.name()
+        ));
+    }
+    Ok((exchanges, steady))
+}
+
+fn raw_steps(exchanges: &[Exchange], base: &str) -> Result<Vec<RawStep>, String> {
+    exchanges
+        .iter()
+        .map(|exchange| {
+            let mut url = reqwest::Url::parse(base).map_err(|e| e.to_string())?;
+            url.set_path(&exchange.path);
+            url.set_query(exchange.query.as_deref());
+            Ok(RawStep {
+                method: Method::from_bytes(exchange.method.as_bytes())
+                    .map_err(|e| e.to_string())?,
+                url,
+                headers: header_map(&exchange.headers),
+                body: Bytes::from(exchange.body.clone()),
+                status: StatusCode::from_u16(exchange.status).map_err(|e| e.to_string())?,
+            })
+        })
+        .collect()
+}
+
+/// The bare client: `reqwest::Client::new()`, or with `BENCH_RAW_TIMEOUTS=1` the
+/// timeouts the SDK's transport sets (to tell their cost from the SDK's own).
+fn raw_client() -> Result<reqwest::Client, String> {
+    if std::env::var_os("BENCH_RAW_TIMEOUTS").is_some() {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| e.to_string())
+    } else {
+        Ok(reqwest::Client::new())
+    }
+}
+
+fn samples_json(samples: &[Sample]) -> Value {
+    let wall: Vec<f64> = samples.iter().map(|s| s.wall_us).collect();
+    let cpu: Vec<f64> = samples.iter().map(|s| s.cpu_us).collect();
+    json!({
+        "wall_us_per_call": wall,
+        "cpu_us_per_call": cpu,
+        "median_wall_us_per_call": median(&wall),
+        "median_cpu_us_per_call": median(&cpu),
+    })
+}
+
+/// Measures one vendor.
+#[allow(clippy::cast_precision_loss)] // counts far below 2^52
+async fn vendor_run(vendor: Vendor, config: Config, ticks: ClockTicks) -> Result<Value, String> {
+    let setup = EmuSetup {
+        lifecycle: LifecycleSpec::default().after(Duration::ZERO),
+        targets: 0,
+        poll_hint: None,
+        azure_operation: None,
+    };
+    let emulator = Emulator::start(vendor, &setup)
+        .await
+        .map_err(|e| format!("{}: emulator: {e}", vendor.name()))?;
+    let (exchanges, steady) = learn(vendor, &emulator).await?;
+    let server = CannedServer::start(&exchanges)?;
+    let base = server.url();
+    let sdk = emulator
+        .client(Some(&base), false)
+        .map_err(|e| format!("{}: client: {e}", vendor.name()))?;
+    let steps = raw_steps(&exchanges[steady..], &base)?;
+    let sdk = Arc::new(Side::Sdk(Box::new(sdk)));
+    let raw = Arc::new(Side::Raw(raw_client()?, steps));
+    // Warm both up: tokens, connections, allocator.
+    let warm = Config {
+        calls: config.calls.min(500),
+        ..config
+    };
+    round(&sdk, warm, ticks).await?;
+    round(&raw, warm, ticks).await?;
+    let mut sdk_samples = Vec::new();
+    let mut raw_samples = Vec::new();
+    let mut sdk_served = 0;
+    let mut raw_served = 0;
+    for _ in 0..config.rounds {
+        // BENCH_ONE_SIDE=sdk|raw runs one side only (to profile it alone).
+        let one_side = std::env::var("BENCH_ONE_SIDE").unwrap_or_default();
+        let before = served(&base).await?;
+        if one_side != "raw" {
+            sdk_samples.push(round(&sdk, config, ticks).await?);
+        }
+        let middle = served(&base).await?;
+        if one_side != "sdk" {
+            raw_samples.push(round(&raw, config, ticks).await?);
+        }
+        let after = served(&base).await?;
+        sdk_served += middle - before;
+        raw_served += after - middle;
+    }
+    let calls = (config.calls * config.rounds).max(1) as f64;
+    drop(server);
+    emulator.shutdown().await;
+    let med = |samples: &[Sample], f: fn(&Sample) -> f64| {
+        median(&samples.iter().map(f).collect::<Vec<_>>())
+    };
+    let ratio_wall = med(&sdk_samples, |s| s.wall_us) / med(&raw_samples, |s| s.wall_us);
+    let ratio_cpu = med(&sdk_samples, |s| s.cpu_us) / med(&raw_samples, |s| s.cpu_us);
+    let requests: Vec<Value> = exchanges[steady..]
+        .iter()
+        .map(|e| {
+            json!({
+                "method": e.method,
+                "path": e.path,
+                "query": e.query,
+                "headers": e.headers.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+                "body_bytes": e.body.len(),
+                "answer_status": e.status,
+                "answer_bytes": e.answer_body.len(),
+            })
+        })
+        .collect();
+    let target = target(vendor);
+    Ok(json!({
+        "vendor": vendor.name(),
+        "requests_per_call": requests.len(),
+        "server_requests_per_call_sdk": sdk_served as f64 / calls,
+        "server_requests_per_call_raw": raw_served as f64 / calls,
+        "requests": requests,
+        "sdk": samples_json(&sdk_samples),
+        "raw": samples_json(&raw_samples),
+        "ratio_wall": ratio_wall,
+        "ratio_cpu": ratio_cpu,
+        "target_ratio": target,
+        "target_met": ratio_wall <= target && ratio_cpu <= target,
+    }))
+}
+
+/// Runs scenario 1 for the vendors in `only`.
+///
+/// # Errors
+/// When a vendor cannot be measured (its message says why).
+pub async fn run(config: Config, only: &[Vendor], ticks: ClockTicks) -> Result<Value, String> {
+    let mut vendors = Vec::new();
+    for vendor in VENDORS.into_iter().filter(|v| only.contains(v)) {
+        eprintln!("overhead: {} ...", vendor.name());
+        vendors.push(vendor_run(vendor, config, ticks).await?);
+    }
+    Ok(json!({
+        "calls_per_round": config.calls,
+        "concurrency": config.concurrency,
+        "rounds": config.rounds,
+        "order": "per vendor: warm-up, then SDK, raw, SDK, raw ... (A B A B)",
+        "cpu": "process user+sys time from /proc/self/stat; the canned server runs in a child process",
+        "vendors": vendors,
+    }))
+}
+
+/// The overhead table.
+#[must_use]
+pub fn table(report: &Value) -> String {
+    let mut out = format!(
+        "Scenario 1: overhead ({} calls x {} rounds per side, concurrency {}, medians)\n",
+        report["calls_per_round"], report["rounds"], report["concurrency"]
+    );
+    out.push_str(
+        "vendor       req/call  SDK wall us  raw wall us  wall ratio  SDK cpu us  raw cpu us  cpu ratio  target  met\n",
+    );
+    for v in report["vendors"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "{:<12} {:>8} {:>12.1} {:>12.1} {:>11.3} {:>11.1} {:>11.1} {:>10.3} {:>7.2}  {}\n",
+            v["vendor"].as_str().unwrap_or("?"),
+            v["requests_per_call"].as_u64().unwrap_or(0),
+            v["sdk"]["median_wall_us_per_call"]
+                .as_f64()
+                .unwrap_or(f64::NAN),
+            v["raw"]["median_wall_us_per_call"]
+                .as_f64()
+                .unwrap_or(f64::NAN),
+            v["ratio_wall"].as_f64().unwrap_or(f64::NAN),
+            v["sdk"]["median_cpu_us_per_call"]
+                .as_f64()
+                .unwrap_or(f64::NAN),
+            v["raw"]["median_cpu_us_per_call"]
+                .as_f64()
+                .unwrap_or(f64::NAN),
+            v["ratio_cpu"].as_f64().unwrap_or(f64::NAN),
+            v["target_ratio"].as_f64().unwrap_or(f64::NAN),
+            if v["target_met"].as_bool() == Some(true) {
+                "yes"
+            } else {
+                "NO"
+            },
+        ));
+    }
+    out
+}
