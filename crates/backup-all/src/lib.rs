@@ -1,0 +1,100 @@
+//! One way to back up anything: the backup-rs vendor crates behind cargo features,
+//! one client type for all of them, and plans that back up many targets at once.
+//!
+//! - Features: `azure`, `yandex`, `huawei-csbs`, `commvault`, `veeam` (one per vendor,
+//!   none on by default; a vendor left out is not compiled), `full` for all five, and
+//!   `emulator` for the local emulator of each enabled vendor.
+//! - [`core`] is backup-core ([`core::Operation`], [`core::Error`] ...); each enabled
+//!   vendor crate is re-exported under its name (`backup_all::yandex`, `backup_all::huawei_csbs` ...).
+//! - [`AnyClient`] triggers, polls, waits and cancels on whichever vendor it holds;
+//!   [`Target`] is a client with what to trigger on it.
+//! - [`Plan`] reads many named targets from TOML and runs them with bounded
+//!   concurrency, an overall deadline, and fail-fast or run-all.
+//!
+//! ```toml
+//! [dependencies]
+//! backup-all = { version = "0.1", features = ["yandex", "veeam"] }
+//! ```
+//!
+//! # Example
+//!
+//! Two vendors treated alike, on their emulators (features `yandex`, `veeam`,
+//! `emulator`):
+//!
+//! ```
+//! # #[cfg(all(feature = "yandex", feature = "veeam", feature = "emulator"))]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use backup_all::core::WaitOptions;
+//! use backup_all::{Target, veeam, yandex};
+//!
+//! let yc = yandex::emulator::Emulator::start().await?;
+//! let vm = veeam::emulator::Emulator::start().await?;
+//! let targets = [
+//!     Target::new("web", yc.client_builder().build()?, yc.demo_request()),
+//!     Target::new("fleet", vm.client_builder().build()?, vm.demo_request()),
+//! ];
+//! for target in &targets {
+//!     for operation in target.trigger().await? {
+//!         println!("started {}", operation.reference);
+//!         let wait = WaitOptions::every(Duration::from_millis(10));
+//!         let done = target.client.wait(operation, wait).await?;
+//!         assert!(done.status.is_success());
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "yandex", feature = "veeam", feature = "emulator")))]
+//! # fn main() {}
+//! ```
+//!
+//! A plan from TOML, with credentials from each vendor's environment names:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let plan = backup_all::Plan::from_path("backups.toml")?;
+//! let report = plan.prepare()?.run(&|target, operation| {
+//!     eprintln!("{target}: {} {}", operation.reference, operation.status);
+//! }).await;
+//! for target in &report.targets {
+//!     println!("{} {} after {:?}", target.name, target.outcome.as_str(), target.duration);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub use backup_core as core;
+
+#[cfg(feature = "azure")]
+#[cfg_attr(docsrs, doc(cfg(feature = "azure")))]
+pub use backup_azure as azure;
+#[cfg(feature = "commvault")]
+#[cfg_attr(docsrs, doc(cfg(feature = "commvault")))]
+pub use backup_commvault as commvault;
+#[cfg(feature = "huawei-csbs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "huawei-csbs")))]
+pub use backup_huawei_csbs as huawei_csbs;
+#[cfg(feature = "veeam")]
+#[cfg_attr(docsrs, doc(cfg(feature = "veeam")))]
+pub use backup_veeam as veeam;
+#[cfg(feature = "yandex")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yandex")))]
+pub use backup_yandex as yandex;
+
+mod client;
+mod duration;
+mod options;
+pub mod params;
+pub mod plan;
+pub mod run;
+mod vendor;
+
+pub use client::{AnyClient, AnyRequest, Target};
+pub use duration::{ParseDurationError, parse_duration};
+pub use options::ClientOptions;
+pub use params::TriggerParams;
+pub use plan::{Plan, PlanError, PlanErrors, PlanSettings, PlanTarget};
+pub use run::{RunOptions, RunReport, TargetOutcome, TargetReport};
+pub use vendor::{UnknownVendor, Vendor};

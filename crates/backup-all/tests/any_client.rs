@@ -1,0 +1,284 @@
+//! AnyClient, Target and prepared plans against every vendor's emulator.
+#![cfg(all(feature = "full", feature = "emulator"))]
+
+use std::time::Duration;
+
+use backup_all::core::emulator::LifecycleSpec;
+use backup_all::core::{Error, OperationRef, OperationStatus, WaitOptions};
+use backup_all::params::{AzureObjectType, AzureParams, TriggerParams, YandexParams};
+use backup_all::plan::PreparedPlan;
+use backup_all::run::StopSignal;
+use backup_all::{
+    AnyClient, AnyRequest, ClientOptions, PlanSettings, Target, TargetOutcome, Vendor, azure,
+    commvault, huawei_csbs, veeam, yandex,
+};
+
+fn fast() -> WaitOptions {
+    WaitOptions::every(Duration::from_millis(10)).deadline(Some(Duration::from_secs(30)))
+}
+
+/// Triggers through AnyClient, waits, and reads the operation again from its printed
+/// reference alone.
+async fn round_trip(target: &Target, vendor: Vendor) -> usize {
+    assert_eq!(target.vendor(), vendor);
+    let operations = target.trigger().await.unwrap();
+    assert!(!operations.is_empty());
+    for operation in &operations {
+        assert_eq!(operation.vendor(), vendor.as_str());
+        let done = target.client.wait(operation.clone(), fast()).await.unwrap();
+        assert!(done.status.is_success(), "{done:?}");
+        let reference: OperationRef = done.reference.to_string().parse().unwrap();
+        let again = target.client.status(&reference).await.unwrap();
+        assert_eq!(again.status, done.status);
+    }
+    operations.len()
+}
+
+#[tokio::test]
+async fn every_vendor_triggers_waits_and_reads_status_alike() {
+    let az = azure::emulator::Emulator::start().await.unwrap();
+    let target = Target::new(
+        "az",
+        az.client_builder().build().unwrap(),
+        azure::emulator::Emulator::demo_request(),
+    );
+    round_trip(&target, Vendor::Azure).await;
+    assert_eq!(az.accepted_backups(), 1);
+
+    let yc = yandex::emulator::Emulator::start().await.unwrap();
+    let target = Target::new(
+        "yc",
+        yc.client_builder().build().unwrap(),
+        yc.demo_request(),
+    );
+    round_trip(&target, Vendor::Yandex).await;
+    assert_eq!(yc.accepted_backups(), 1);
+
+    let hw = huawei_csbs::emulator::Emulator::start().await.unwrap();
+    let target = Target::new(
+        "hw",
+        hw.client_builder().build().unwrap(),
+        hw.demo_request(),
+    );
+    round_trip(&target, Vendor::HuaweiCsbs).await;
+    assert_eq!(hw.accepted_backups(), 1);
+
+    let cv = commvault::emulator::Emulator::start().await.unwrap();
+    let target = Target::new(
+        "cv",
+        cv.client_builder().build().unwrap(),
+        cv.demo_request(),
+    );
+    round_trip(&target, Vendor::Commvault).await;
+    assert_eq!(cv.accepted_backups(), 1);
+
+    let vm = veeam::emulator::Emulator::start().await.unwrap();
+    let target = Target::new(
+        "vm",
+        vm.client_builder().build().unwrap(),
+        vm.demo_request(),
+    );
+    assert_eq!(round_trip(&target, Vendor::Veeam).await, 2);
+    assert_eq!(vm.accepted_backups(), 1);
+}
+
+#[tokio::test]
+async fn vendor_neutral_parameters_reach_the_vendor() {
+    let yc = yandex::emulator::Emulator::start().await.unwrap();
+    let client = AnyClient::from(yc.client_builder().build().unwrap());
+    let params = TriggerParams::Yandex(YandexParams {
+        policy: yandex::emulator::DEMO_POLICY_ID.into(),
+        instance: yandex::emulator::DEMO_INSTANCE_ID.into(),
+        idempotency_key: None,
+    });
+    let operations = client.trigger_params(&params).await.unwrap();
+    assert_eq!(operations.len(), 1);
+    assert_eq!(yc.accepted_backups(), 1);
+
+    let az = azure::emulator::Emulator::start().await.unwrap();
+    let client = AnyClient::from(az.client_builder().build().unwrap());
+    let params = TriggerParams::Azure(AzureParams {
+        subscription: azure::emulator::DEMO_SUBSCRIPTION.into(),
+        resource_group: azure::emulator::DEMO_RESOURCE_GROUP.into(),
+        vault: azure::emulator::DEMO_VAULT.into(),
+        fabric: "Azure".into(),
+        container: azure::emulator::DEMO_VM_CONTAINER.into(),
+        item: azure::emulator::DEMO_VM_ITEM.into(),
+        object_type: AzureObjectType::IaasVm,
+        backup_type: None,
+        expiry: None,
+        enable_compression: None,
+    });
+    let done = client
+        .wait(
+            client.trigger_params(&params).await.unwrap().remove(0),
+            fast(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(az.accepted_backups(), 1);
+
+    // backupType belongs to workload requests only: refused before sending.
+    let TriggerParams::Azure(mut wrong) = params else {
+        unreachable!()
+    };
+    wrong.backup_type = Some("Full".into());
+    let error = AnyRequest::from_params(&TriggerParams::Azure(wrong)).unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput { field, .. } if field == "backup_type"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn mismatched_vendors_are_refused_before_sending() {
+    let yc = yandex::emulator::Emulator::start().await.unwrap();
+    let vm = veeam::emulator::Emulator::start().await.unwrap();
+    let client = AnyClient::from(yc.client_builder().build().unwrap());
+    let request = AnyRequest::from(vm.demo_request());
+    let error = client.trigger(&request).await.unwrap_err();
+    assert!(matches!(error, Error::InvalidInput { .. }), "{error}");
+    let error = client
+        .status(&OperationRef::new("veeam", "v8.1/1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidInput { .. }), "{error}");
+    assert_eq!(yc.accepted_backups(), 0);
+    assert_eq!(vm.accepted_backups(), 0);
+
+    let options = ClientOptions {
+        insecure: true,
+        ..ClientOptions::default()
+    };
+    let error = AnyClient::from_env(Vendor::Yandex, &options).unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput { field, .. } if field == "insecure"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn cancel_goes_to_the_vendor() {
+    let yc = yandex::emulator::Emulator::start().await.unwrap();
+    yc.set_lifecycle(LifecycleSpec::after_polls(1000));
+    let client = AnyClient::from(yc.client_builder().build().unwrap());
+    let operation = client
+        .trigger(&AnyRequest::from(yc.demo_request()))
+        .await
+        .unwrap()
+        .remove(0);
+    client.cancel(&operation.reference).await.unwrap();
+    let error = client.wait(operation, fast()).await.unwrap_err();
+    let Error::OperationFailed(ended) = error else {
+        panic!("{error}")
+    };
+    assert_eq!(ended.status, OperationStatus::Cancelled);
+}
+
+#[tokio::test]
+async fn a_prepared_plan_runs_every_vendor_and_reports() {
+    let az = azure::emulator::Emulator::start().await.unwrap();
+    let yc = yandex::emulator::Emulator::start().await.unwrap();
+    let hw = huawei_csbs::emulator::Emulator::start().await.unwrap();
+    let cv = commvault::emulator::Emulator::start().await.unwrap();
+    let vm = veeam::emulator::Emulator::start().await.unwrap();
+    cv.set_lifecycle(LifecycleSpec::after_polls(2).failing("tape jammed"));
+    let plan = PreparedPlan {
+        settings: PlanSettings {
+            concurrency: 2,
+            timeout: Some(Duration::from_secs(30)),
+            fail_fast: false,
+            poll_interval: Duration::from_millis(10),
+        },
+        targets: vec![
+            Target::new(
+                "az",
+                az.client_builder().build().unwrap(),
+                azure::emulator::Emulator::demo_request(),
+            ),
+            Target::new(
+                "yc",
+                yc.client_builder().build().unwrap(),
+                yc.demo_request(),
+            ),
+            Target::new(
+                "hw",
+                hw.client_builder().build().unwrap(),
+                hw.demo_request(),
+            ),
+            Target::new(
+                "cv",
+                cv.client_builder().build().unwrap(),
+                cv.demo_request(),
+            ),
+            Target::new(
+                "vm",
+                vm.client_builder().build().unwrap(),
+                vm.demo_request(),
+            ),
+        ],
+    };
+    let seen = std::sync::Mutex::new(Vec::new());
+    let report = plan
+        .run(&|target, operation| {
+            seen.lock()
+                .unwrap()
+                .push((target.to_owned(), operation.status));
+        })
+        .await;
+    let outcomes: Vec<_> = report
+        .targets
+        .iter()
+        .map(|t| (t.name.as_str(), t.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("az", TargetOutcome::Succeeded),
+            ("yc", TargetOutcome::Succeeded),
+            ("hw", TargetOutcome::Succeeded),
+            ("cv", TargetOutcome::Failed),
+            ("vm", TargetOutcome::Succeeded),
+        ]
+    );
+    assert!(report.targets.iter().all(|t| t.polls > 0));
+    assert_eq!(report.targets[4].operations.len(), 2);
+    let failed = report.targets[3].error.as_ref().unwrap();
+    assert!(failed.to_string().contains("tape jammed"), "{failed}");
+    let seen = seen.lock().unwrap();
+    for name in ["az", "yc", "hw", "cv", "vm"] {
+        assert!(seen.iter().any(|(t, _)| t == name), "{name} observed");
+    }
+    for emulator_count in [
+        az.accepted_backups(),
+        yc.accepted_backups(),
+        hw.accepted_backups(),
+        cv.accepted_backups(),
+        vm.accepted_backups(),
+    ] {
+        assert_eq!(emulator_count, 1);
+    }
+}
+
+#[tokio::test]
+async fn run_target_reports_a_deadline_with_the_last_operation() {
+    let yc = yandex::emulator::Emulator::start().await.unwrap();
+    yc.set_lifecycle(LifecycleSpec::after_polls(1000));
+    let target = Target::new(
+        "yc",
+        yc.client_builder().build().unwrap(),
+        yc.demo_request(),
+    );
+    let wait =
+        WaitOptions::every(Duration::from_millis(10)).deadline(Some(Duration::from_millis(60)));
+    let attempt =
+        backup_all::plan::run_target(&target, wait, StopSignal::never(), &|_, _| {}).await;
+    assert!(
+        matches!(attempt.error, Some(Error::Timeout { .. })),
+        "{attempt:?}"
+    );
+    assert_eq!(attempt.operations.len(), 1);
+    assert!(!attempt.operations[0].status.is_terminal());
+    assert!(attempt.polls > 0);
+}

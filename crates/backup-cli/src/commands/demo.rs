@@ -1,0 +1,121 @@
+//! `backupctl demo`: every vendor's emulator in this process, one backup on each.
+
+use std::any::Any;
+use std::time::Duration;
+
+use backup_all::core::emulator::LifecycleSpec;
+use backup_all::plan::PreparedPlan;
+use backup_all::{PlanSettings, Target, Vendor};
+
+use super::plan::{exit_of, print_report};
+use crate::cli::{DemoArgs, Output};
+use crate::exit::Exit;
+use crate::output::Printer;
+use crate::progress::Progress;
+
+/// What a failing demo backup says.
+const FAILURE_REASON: &str = "demo: failure requested with --fail";
+
+/// A running emulator, kept alive until the demo ends.
+type Running = Box<dyn Any + Send>;
+
+fn lifecycle(fail: bool) -> LifecycleSpec {
+    let spec = LifecycleSpec::after_polls(6).queued_for(1);
+    if fail {
+        spec.failing(FAILURE_REASON)
+    } else {
+        spec
+    }
+}
+
+fn failed(vendor: Vendor, what: &str, error: &dyn std::fmt::Display) -> String {
+    format!("{vendor}: cannot {what} the emulator: {error}")
+}
+
+/// Starts `vendor`'s emulator with `spec` and a target on it (the emulator's own
+/// credentials and demo request).
+async fn start(vendor: Vendor, spec: LifecycleSpec) -> Result<(Running, Target), String> {
+    let name = vendor.as_str();
+    macro_rules! emulated {
+        ($module:ident, $request:expr) => {{
+            use backup_all::$module::emulator::Emulator;
+            let emulator = Emulator::start()
+                .await
+                .map_err(|e| failed(vendor, "start", &e))?;
+            emulator.set_lifecycle(spec);
+            let client = emulator
+                .client_builder()
+                .build()
+                .map_err(|e| failed(vendor, "build a client for", &e))?;
+            #[allow(clippy::redundant_closure_call)]
+            let request = ($request)(&emulator);
+            let target = Target::new(name, client, request);
+            Ok((Box::new(emulator) as Running, target))
+        }};
+    }
+    match vendor {
+        Vendor::Azure => emulated!(azure, |_: &Emulator| Emulator::demo_request()),
+        Vendor::Yandex => emulated!(yandex, |e: &Emulator| e.demo_request()),
+        Vendor::HuaweiCsbs => emulated!(huawei_csbs, |e: &Emulator| e.demo_request()),
+        Vendor::Commvault => emulated!(commvault, |e: &Emulator| e.demo_request()),
+        Vendor::Veeam => emulated!(veeam, |e: &Emulator| e.demo_request()),
+    }
+}
+
+pub async fn run(args: DemoArgs, output: Output) -> Exit {
+    let printer = Printer::new(output);
+    let mut vendors: Vec<Vendor> = if args.vendors.is_empty() {
+        Vendor::ALL.to_vec()
+    } else {
+        args.vendors.clone()
+    };
+    vendors.sort_unstable();
+    vendors.dedup();
+    if let Some(vendor) = args.fail.iter().find(|v| !vendors.contains(v)) {
+        Printer::stderr(&format!(
+            "error: --fail {vendor} needs {vendor} among the --vendor values"
+        ));
+        return Exit::Usage;
+    }
+    let mut running = Vec::new();
+    let mut targets = Vec::new();
+    for vendor in vendors {
+        match start(vendor, lifecycle(args.fail.contains(&vendor))).await {
+            Ok((emulator, target)) => {
+                running.push(emulator);
+                targets.push(target);
+            }
+            Err(message) => {
+                Printer::stderr(&format!("error: {message}"));
+                return Exit::Api;
+            }
+        }
+    }
+    printer.note(&format!(
+        "backupctl demo: one backup on each of {} local emulators (no account, no network){}",
+        targets.len(),
+        if args.fail.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = args.fail.iter().map(|v| v.as_str()).collect();
+            format!("; failing on purpose: {}", names.join(", "))
+        }
+    ));
+    let plan = PreparedPlan {
+        settings: PlanSettings {
+            concurrency: targets.len().max(1),
+            timeout: Some(Duration::from_secs(60)),
+            fail_fast: false,
+            poll_interval: Duration::from_millis(150),
+        },
+        targets,
+    };
+    let progress = Progress::new(output);
+    let report = plan
+        .run(&|target, operation| progress.observe(target, operation))
+        .await;
+    progress.finish();
+    print_report(printer, &report);
+    drop(running);
+    exit_of(&report)
+}

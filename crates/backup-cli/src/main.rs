@@ -1,0 +1,57 @@
+//! `backupctl`: start on-demand backups on five backup services and follow them.
+//!
+//! See `backupctl --help`; the exit codes are in [`exit::EXIT_CODES_HELP`].
+
+mod cli;
+mod commands;
+mod exit;
+mod output;
+mod progress;
+mod vendors;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::exit::Exit;
+use crate::output::Printer;
+
+fn init_tracing(verbose: u8) {
+    // -v and -vv raise our own crates' level; -vvv shows every crate at trace.
+    let (ours, others) = match verbose {
+        0 => ("warn", "warn"),
+        1 => ("info", "warn"),
+        2 => ("debug", "info"),
+        _ => ("trace", "trace"),
+    };
+    let default = format!(
+        "{others},backupctl={ours},backup_all={ours},backup_core={ours},backup_azure={ours},\
+         backup_yandex={ours},backup_huawei_csbs={ours},backup_commvault={ours},backup_veeam={ours}"
+    );
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(verbose >= 2)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            Printer::stderr(&format!("error: cannot start the async runtime: {e}"));
+            return Exit::Api.into();
+        }
+    };
+    runtime.block_on(commands::run(cli)).into()
+}

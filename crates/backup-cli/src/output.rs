@@ -1,0 +1,293 @@
+//! Rendering operations and errors: JSON objects for machines, lines for people.
+
+use std::io::Write;
+
+use backup_all::TargetReport;
+use backup_all::core::{Error, Operation, VendorError};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::cli::Output;
+
+fn rfc3339(at: Option<OffsetDateTime>) -> Value {
+    at.and_then(|t| t.format(&Rfc3339).ok())
+        .map_or(Value::Null, Value::String)
+}
+
+/// The stable kind of an error in JSON output.
+pub fn error_kind(error: &Error) -> &'static str {
+    match error {
+        Error::InvalidInput { .. } => "invalid_input",
+        Error::Config { .. } => "config",
+        Error::Auth { .. } => "auth",
+        Error::Api(api) => api.kind.as_str(),
+        Error::Transport { .. } => "transport",
+        Error::Decode { .. } => "decode",
+        Error::OutcomeUnknown { .. } => "outcome_unknown",
+        Error::OperationFailed(_) => "operation_failed",
+        Error::Timeout { .. } => "timeout",
+        Error::Unsupported { .. } => "unsupported",
+        _ => "other",
+    }
+}
+
+/// `{kind, code, message, request_id}` of an error.
+pub fn error_json(error: &Error) -> Value {
+    let vendor_error = match error {
+        Error::OperationFailed(op) => op.error.as_ref(),
+        _ => None,
+    };
+    json!({
+        "kind": error_kind(error),
+        "code": vendor_error.and_then(|e| e.code.clone()).or_else(|| error.code().map(str::to_owned)),
+        "message": error.to_string(),
+        "request_id": error.request_id(),
+    })
+}
+
+fn vendor_error_json(error: &VendorError) -> Value {
+    json!({
+        "kind": "operation_failed",
+        "code": error.code,
+        "message": error.message,
+        "request_id": null,
+    })
+}
+
+/// The JSON object of one operation; `error` overrides the operation's own error.
+pub fn operation_json(operation: &Operation, error: Option<&Error>) -> Value {
+    let error = match (error, &operation.error) {
+        (Some(error), _) => error_json(error),
+        (None, Some(vendor)) => vendor_error_json(vendor),
+        (None, None) => Value::Null,
+    };
+    json!({
+        "vendor": operation.vendor(),
+        "operation": operation.reference.to_string(),
+        "status": operation.status.as_str(),
+        "vendor_status": operation.vendor_status,
+        "progress": operation.progress,
+        "job_id": operation.job_id,
+        "started_at": rfc3339(operation.started_at),
+        "finished_at": rfc3339(operation.finished_at),
+        "message": operation.message,
+        "error": error,
+    })
+}
+
+/// The JSON object of a failure with no operation (a trigger that failed).
+pub fn failure_json(vendor: &str, error: &Error) -> Value {
+    json!({
+        "vendor": vendor,
+        "operation": null,
+        "status": null,
+        "vendor_status": null,
+        "progress": null,
+        "job_id": null,
+        "started_at": null,
+        "finished_at": null,
+        "message": null,
+        "error": error_json(error),
+    })
+}
+
+/// A reference short enough for a progress line (Azure's hold two URLs): the full
+/// reference is printed with the results.
+pub fn short_reference(operation: &Operation) -> String {
+    let full = operation.reference.to_string();
+    let chars: Vec<char> = full.chars().collect();
+    if chars.len() <= 48 {
+        return full;
+    }
+    let tail: String = chars[chars.len() - 12..].iter().collect();
+    format!("{}:…{tail}", operation.vendor())
+}
+
+/// One line for people about an operation.
+pub fn operation_line(operation: &Operation) -> String {
+    operation_line_with(operation, &operation.reference.to_string())
+}
+
+/// One progress line for people about an operation, with a shortened reference.
+pub fn progress_line(operation: &Operation) -> String {
+    operation_line_with(operation, &short_reference(operation))
+}
+
+fn operation_line_with(operation: &Operation, reference: &str) -> String {
+    let mut line = format!("{reference}  {}", operation.status);
+    if let Some(progress) = operation.progress {
+        line.push_str(&format!("  {progress:.0}%"));
+    }
+    if let Some(vendor_status) = &operation.vendor_status {
+        line.push_str(&format!("  ({vendor_status})"));
+    }
+    if let Some(job) = &operation.job_id {
+        line.push_str(&format!("  job {job}"));
+    }
+    if let Some(error) = &operation.error {
+        line.push_str(&format!("  error: {error}"));
+    } else if let Some(message) = &operation.message {
+        line.push_str(&format!("  {message}"));
+    }
+    line
+}
+
+/// Writes results to stdout in the chosen format.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    output: Output,
+}
+
+impl Printer {
+    /// A printer for `output`.
+    pub fn new(output: Output) -> Self {
+        Self { output }
+    }
+
+    /// Whether output is JSON.
+    pub fn is_json(self) -> bool {
+        self.output == Output::Json
+    }
+
+    fn stdout(line: &str) {
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (a pipe to `head`) is not an error worth a panic.
+        let _ = writeln!(out, "{line}");
+    }
+
+    /// Writes a line to stderr.
+    pub fn stderr(line: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+
+    /// Prints an operation (with the error that ended it, if any).
+    pub fn operation(self, operation: &Operation, error: Option<&Error>) {
+        if self.is_json() {
+            Self::stdout(&operation_json(operation, error).to_string());
+        } else {
+            Self::stdout(&operation_line(operation));
+            if let Some(error) = error {
+                Self::stderr(&format!("error: {error}"));
+            }
+        }
+    }
+
+    /// Prints a failure that left no operation.
+    pub fn failure(self, vendor: &str, error: &Error) {
+        if self.is_json() {
+            Self::stdout(&failure_json(vendor, error).to_string());
+        } else {
+            Self::stderr(&format!("error: {error}"));
+        }
+    }
+
+    /// Prints a plan target's report: one object per operation (or one for the target
+    /// when it has none), with the target, outcome, duration and polls.
+    pub fn target(self, report: &TargetReport) {
+        if self.is_json() {
+            let extra = |mut value: Value| {
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("target".into(), json!(report.name));
+                    object.insert("outcome".into(), json!(report.outcome.as_str()));
+                    object.insert("duration_ms".into(), json!(report.duration.as_millis()));
+                    object.insert("polls".into(), json!(report.polls));
+                }
+                Self::stdout(&value.to_string());
+            };
+            if report.operations.is_empty() {
+                match &report.error {
+                    Some(error) => extra(failure_json(report.vendor.as_str(), error)),
+                    None => extra(json!({
+                        "vendor": report.vendor.as_str(),
+                        "operation": null, "status": null, "vendor_status": null,
+                        "progress": null, "job_id": null, "started_at": null,
+                        "finished_at": null, "message": null, "error": null,
+                    })),
+                }
+            }
+            for operation in &report.operations {
+                // A target's error belongs to the operation it names (or to all when it
+                // names none); another operation of the target shows its own state.
+                let error = report.error.as_ref().filter(|error| {
+                    error
+                        .operation()
+                        .is_none_or(|op| op.reference == operation.reference)
+                });
+                extra(operation_json(operation, error));
+            }
+        } else {
+            let mut line = format!(
+                "{:<16} {:<12} {:<10} {:>6.1}s {:>4} polls",
+                report.name,
+                report.vendor,
+                report.outcome.as_str(),
+                report.duration.as_secs_f64(),
+                report.polls
+            );
+            for operation in &report.operations {
+                line.push_str(&format!("\n    {}", operation.reference));
+            }
+            if let Some(error) = &report.error {
+                line.push_str(&format!("\n    error: {error}"));
+            }
+            Self::stdout(&line);
+        }
+    }
+
+    /// Prints a plain line in text mode (nothing in JSON mode).
+    pub fn note(self, line: &str) {
+        if !self.is_json() {
+            Self::stdout(line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use backup_all::core::{ApiError, OperationRef, OperationStatus};
+
+    use super::*;
+
+    #[test]
+    fn json_has_every_field() {
+        let op = Operation::new(
+            OperationRef::new("yandex", "op-1"),
+            OperationStatus::Running,
+        )
+        .with_progress(Some(40.0));
+        let value = operation_json(&op, None);
+        for field in [
+            "vendor",
+            "operation",
+            "status",
+            "vendor_status",
+            "progress",
+            "job_id",
+            "started_at",
+            "finished_at",
+            "message",
+            "error",
+        ] {
+            assert!(value.get(field).is_some(), "{field}");
+        }
+        assert_eq!(value["operation"], "yandex:op-1");
+        assert_eq!(value["status"], "running");
+        assert_eq!(value["progress"], 40.0);
+        assert!(value["error"].is_null());
+    }
+
+    #[test]
+    fn errors_carry_kind_code_and_request_id() {
+        let error = Error::Api(Box::new(
+            ApiError::new("huawei-csbs", 500, "The policy is executing backup.")
+                .with_code("CSBS.1001")
+                .with_request_id(Some("req-1".into())),
+        ));
+        let value = failure_json("huawei-csbs", &error);
+        assert_eq!(value["error"]["kind"], "server");
+        assert_eq!(value["error"]["code"], "CSBS.1001");
+        assert_eq!(value["error"]["request_id"], "req-1");
+        assert!(value["operation"].is_null());
+    }
+}

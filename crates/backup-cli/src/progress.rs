@@ -1,0 +1,117 @@
+//! Live progress: a bar per operation on a terminal, plain lines on stderr otherwise,
+//! nothing with `--output json`.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use backup_all::core::Operation;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::Output;
+use crate::output::{Printer, progress_line, short_reference};
+
+enum Mode {
+    Bars {
+        multi: MultiProgress,
+        bars: Mutex<HashMap<String, ProgressBar>>,
+    },
+    Lines {
+        last: Mutex<HashMap<String, String>>,
+    },
+    Silent,
+}
+
+/// Shows the changes of the operations being followed.
+pub struct Progress {
+    mode: Mode,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress").finish_non_exhaustive()
+    }
+}
+
+impl Progress {
+    /// Bars when text goes to a terminal, lines when it does not, nothing for JSON.
+    pub fn new(output: Output) -> Self {
+        let mode = match output {
+            Output::Json => Mode::Silent,
+            Output::Text if std::io::stderr().is_terminal() => Mode::Bars {
+                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                bars: Mutex::new(HashMap::new()),
+            },
+            Output::Text => Mode::Lines {
+                last: Mutex::new(HashMap::new()),
+            },
+        };
+        Self { mode }
+    }
+
+    /// Shows `operation` (of target `target`, when in a plan).
+    pub fn observe(&self, target: &str, operation: &Operation) {
+        let key = operation.reference.to_string();
+        match &self.mode {
+            Mode::Silent => {}
+            Mode::Lines { last } => {
+                let line = if target.is_empty() {
+                    progress_line(operation)
+                } else {
+                    format!("[{target}] {}", progress_line(operation))
+                };
+                let mut last = last.lock().unwrap_or_else(PoisonError::into_inner);
+                if last.get(&key) != Some(&line) {
+                    Printer::stderr(&line);
+                    last.insert(key, line);
+                }
+            }
+            Mode::Bars { multi, bars } => {
+                let mut bars = bars.lock().unwrap_or_else(PoisonError::into_inner);
+                let bar = bars.entry(key).or_insert_with(|| {
+                    let bar = multi.add(ProgressBar::new(100));
+                    let style = ProgressStyle::with_template(
+                        "{prefix:<24.bold} [{bar:30.cyan/blue}] {pos:>3}% {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
+                    bar.set_style(style);
+                    let name = if target.is_empty() || target == operation.vendor() {
+                        operation.vendor().to_owned()
+                    } else {
+                        format!("{target} ({})", operation.vendor())
+                    };
+                    bar.set_prefix(name);
+                    bar.enable_steady_tick(Duration::from_millis(200));
+                    bar
+                });
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let percent = operation.progress.map_or(0, |p| p.round() as u64);
+                bar.set_position(percent.min(100));
+                let mut message = format!("{}  {}", short_reference(operation), operation.status);
+                if let Some(vendor_status) = &operation.vendor_status {
+                    message.push_str(&format!(" ({vendor_status})"));
+                }
+                bar.set_message(message);
+                if operation.status.is_terminal() {
+                    if operation.status.is_success() {
+                        bar.set_position(100);
+                    }
+                    bar.finish();
+                }
+            }
+        }
+    }
+
+    /// Stops every bar still drawn.
+    pub fn finish(&self) {
+        if let Mode::Bars { bars, .. } = &self.mode {
+            for bar in bars.lock().unwrap_or_else(PoisonError::into_inner).values() {
+                if !bar.is_finished() {
+                    bar.abandon();
+                }
+            }
+        }
+    }
+}
