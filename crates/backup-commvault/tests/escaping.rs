@@ -93,3 +93,25 @@ fn many_odd_names_round_trip() {
         );
     }
 }
+
+/// Found by `tests/properties.rs`: U+2028 (LINE SEPARATOR) written as it is came back
+/// as `\n` (XML 1.1 readers, quick-xml's among them, normalise it as a line end), so a
+/// subclient named with it was not the one asked for. It is written as `&#x2028;`.
+#[test]
+fn line_separators_in_names_round_trip() {
+    let names = ["A\u{2028}", "\u{2028}B", "x\u{2028}y\u{2029}z &"];
+    for name in names {
+        let task = BackupRequest::new(name, "sub")
+            .app_name(name)
+            .to_task()
+            .unwrap();
+        let xml = task.to_xml().unwrap();
+        assert!(
+            !xml.contains('\u{2028}') && xml.contains("&#x2028;"),
+            "{xml}"
+        );
+        let back = CreateTaskReq::from_xml(&xml).unwrap();
+        assert_eq!(back, task, "{name:?}");
+        assert_eq!(back.task_info.associations[0].client_name, name);
+    }
+}

@@ -238,9 +238,15 @@ pub struct CreateTaskReq {
 /// The XML declaration the document's sample starts with.
 pub const XML_DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="no" ?>"#;
 
+/// Characters an XML 1.1 reader (quick-xml's among them) normalises to `\n`, when
+/// written as they are: `U+2028 LINE SEPARATOR` and `U+0085 NEXT LINE`.
+const LINE_END_CHARS: [char; 2] = ['\u{2028}', '\u{85}'];
+
 impl CreateTaskReq {
     /// The XML body: the document's declaration, then the request, every text escaped
-    /// (`<`, `>`, `&`, `"` and `'`), non-ASCII text as UTF-8.
+    /// (`<`, `>`, `&`, `"` and `'`), non-ASCII text as UTF-8, except the characters an
+    /// XML 1.1 reader turns into line ends (U+2028, U+0085), which are written as
+    /// character references so that every reader gets the name as given.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] if the serialiser refuses a value.
@@ -251,6 +257,12 @@ impl CreateTaskReq {
         serializer.set_quote_level(quick_xml::se::QuoteLevel::Full);
         self.serialize(serializer)
             .map_err(|e| Error::invalid_input(VENDOR, "body", format!("cannot write XML: {e}")))?;
+        // Element names are fixed ASCII: these characters can only be in values.
+        if body.contains(LINE_END_CHARS) {
+            body = body
+                .replace('\u{2028}', "&#x2028;")
+                .replace('\u{85}', "&#x85;");
+        }
         Ok(body)
     }
 

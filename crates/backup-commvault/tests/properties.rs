@@ -1,0 +1,349 @@
+//! Property tests: the answer decoders never panic, whatever the bytes (arbitrary, or
+//! the fixtures' answers mutated); any job id is refused as `InvalidInput` before a
+//! request or reaches the emulator as exactly one path segment; the XML (and JSON) of
+//! a task built from arbitrary names reads back to the same names.
+//!
+//! `tests/escaping.rs` pins hand-picked odd names; here the names are generated.
+#![cfg(feature = "emulator")]
+
+use backup_commvault::emulator::Emulator;
+use backup_commvault::error::{CommvaultErrors, error_in_body, parse_generic, xml_root};
+use backup_commvault::model::job::JobResponse;
+use backup_commvault::operation::{job_reference, operation_from_summary};
+use backup_commvault::{
+    BackupLevel, BackupRequest, CreateTaskAnswer, CreateTaskReq, Error, JobStatus,
+};
+use backup_core::transport::{ErrorDecoder, Response};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::Value;
+use url::Url;
+
+/// The document's examples and the notes' shapes (as in `tests/fixtures.rs`): the
+/// JSON ones first.
+const FIXTURES: [&[u8]; 11] = [
+    include_bytes!("fixtures/job_completed_errors.json"),
+    include_bytes!("fixtures/job_running.json"),
+    br#"{"taskId":"4039","jobIds":["1",2]}"#,
+    br#"{"errorCode":587207178,"errorMessage":"Failed to start backups as no eligible subclients were found. "}"#,
+    br#"{"errList":[{"errorCode":2,"errLogMessage":"bad request"}]}"#,
+    include_bytes!("fixtures/create_task_response.xml"),
+    include_bytes!("fixtures/generic_error_response.xml"),
+    include_bytes!("fixtures/create_task_request.xml"),
+    br#"<CVGui_GenericResp errorMessage="Access to &quot;x&quot; &amp; y denied" errorCode="5"/>"#,
+    br#"<TMMsg_GenericResp errorCode="0" errorMessage=""/>"#,
+    br#"<DM2ContentIndexing_CheckCredentialResp aliasName="1" userName="admin&amp;co" token="QSDK 77aa" forcePasswordChange="false"><capability/></DM2ContentIndexing_CheckCredentialResp>"#,
+];
+/// How many of [`FIXTURES`] are JSON (the first ones).
+const JSON_FIXTURES: usize = 5;
+
+const STATUSES: [u16; 7] = [200, 400, 401, 404, 409, 429, 500];
+
+/// Runs every decoder of the crate on `body`; panics on a bug.
+fn decode_everything(body: &[u8]) {
+    let _ = format!("{:?}", CreateTaskAnswer::parse(body));
+    let _ = xml_root(body);
+    let mut headers = HeaderMap::new();
+    headers.insert("retry-after", HeaderValue::from_static("3"));
+    for status in STATUSES {
+        let response = Response::from_parts(
+            backup_commvault::VENDOR,
+            StatusCode::from_u16(status).unwrap(),
+            headers.clone(),
+            body.to_vec(),
+        );
+        if let Some(generic) = parse_generic(body) {
+            let _ = generic.to_api_error(&response);
+        }
+        let _ = error_in_body(&response);
+        let api = CommvaultErrors.decode_error(&response);
+        assert_eq!(api.status, status);
+        assert_eq!(api.vendor, backup_commvault::VENDOR);
+        let error = Error::from(api);
+        let _ = (error.to_string(), format!("{error:?}"));
+    }
+    if let Ok(jobs) = serde_json::from_slice::<JobResponse>(body) {
+        for entry in &jobs.jobs {
+            let operation = operation_from_summary("1", &entry.job_summary);
+            assert!(
+                operation
+                    .progress
+                    .is_none_or(|p| (0.0..=100.0).contains(&p)),
+                "{operation:?}"
+            );
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    let status = JobStatus::parse(&text);
+    let _ = status.operation_status();
+    if let Ok(task) = CreateTaskReq::from_xml(&text) {
+        let _ = (task.to_xml(), task.to_json());
+    }
+}
+
+/// One edit of a fixture's bytes.
+#[derive(Debug, Clone)]
+enum Edit {
+    Flip(usize, u8),
+    Insert(usize, u8),
+    Delete(usize),
+    Truncate(usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), 1..=255u8).prop_map(|(at, mask)| Edit::Flip(at, mask)),
+        (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Edit::Insert(at, byte)),
+        any::<usize>().prop_map(Edit::Delete),
+        any::<usize>().prop_map(Edit::Truncate),
+    ]
+}
+
+fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+    for edit in edits {
+        let len = bytes.len();
+        match *edit {
+            Edit::Flip(at, mask) if len > 0 => bytes[at % len] ^= mask,
+            Edit::Insert(at, byte) => bytes.insert(at % (len + 1), byte),
+            Edit::Delete(at) if len > 0 => {
+                bytes.remove(at % len);
+            }
+            Edit::Truncate(at) => bytes.truncate(at % (len + 1)),
+            _ => {}
+        }
+    }
+    bytes
+}
+
+/// A JSON value of any type and odd content (huge, negative, fractional numbers ...).
+fn odd_json() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,12}".prop_map(Value::from),
+        Just(serde_json::json!([])),
+        Just(serde_json::json!({})),
+        Just(serde_json::json!([{}])),
+    ]
+}
+
+/// Replaces the `n`-th node (pre-order, modulo the node count) of `value` by `new`.
+fn replace_node(value: &mut Value, n: usize, new: Value) {
+    fn count(value: &Value) -> usize {
+        1 + match value {
+            Value::Array(items) => items.iter().map(count).sum(),
+            Value::Object(map) => map.values().map(count).sum(),
+            _ => 0,
+        }
+    }
+    fn walk(value: &mut Value, n: &mut usize, new: &mut Option<Value>) {
+        if *n == 0 {
+            if let Some(new) = new.take() {
+                *value = new;
+            }
+            return;
+        }
+        *n -= 1;
+        match value {
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, n, new)),
+            Value::Object(map) => map.values_mut().for_each(|v| walk(v, n, new)),
+            _ => {}
+        }
+    }
+    let mut n = n % count(value);
+    walk(value, &mut n, &mut Some(new));
+}
+
+/// A name: markup, entities, CDATA ends, quotes, unicode, white space at the ends,
+/// and now and then what is refused (blank, control characters).
+fn name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[<>&\"' a-z;#\\]]{1,12}",
+        2 => "(&[a-z#0-9]{1,6};?|<!\\[CDATA\\[|\\]\\]>|<\\?xml|<!--){1,3}",
+        4 => "\\PC{1,16}",
+        1 => ".{0,12}",
+        1 => " {0,3}[a-z]{0,3} {0,3}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn decoders_survive_arbitrary_bytes(body in vec(any::<u8>(), 0..512)) {
+        decode_everything(&body);
+    }
+
+    #[test]
+    fn decoders_survive_mutated_fixtures(
+        index in 0..FIXTURES.len(),
+        edits in vec(edit(), 1..6),
+    ) {
+        decode_everything(&apply(FIXTURES[index].to_vec(), &edits));
+    }
+
+    /// Well-formed JSON with a value of the wrong type or an odd value anywhere.
+    #[test]
+    fn decoders_survive_odd_values(
+        index in 0..JSON_FIXTURES,
+        node in any::<usize>(),
+        new in odd_json(),
+    ) {
+        let mut value: Value = serde_json::from_slice(FIXTURES[index]).unwrap();
+        replace_node(&mut value, node, new);
+        decode_everything(&serde_json::to_vec(&value).unwrap());
+    }
+
+    /// The XML and the JSON of a task read back to the same task and the same names,
+    /// or the request is refused as `InvalidInput` before anything is written.
+    #[test]
+    fn task_xml_round_trips_arbitrary_names(
+        names in proptest::array::uniform6(name()),
+        level in prop_oneof![Just(BackupLevel::Full), Just(BackupLevel::Incremental)],
+    ) {
+        let [client, subclient, instance, backupset, app, policy] = names.clone();
+        let request = BackupRequest::new(client, subclient)
+            .instance_name(instance)
+            .backupset_name(backupset)
+            .app_name(app)
+            .storage_policy_name(policy)
+            .backup_level(level);
+        let task = match request.to_task() {
+            Ok(task) => task,
+            Err(Error::InvalidInput { .. }) => {
+                prop_assert!(
+                    names.iter().any(|n| n.trim().is_empty() || n.chars().any(char::is_control)),
+                    "{:?}", names
+                );
+                return Ok(());
+            }
+            Err(other) => return Err(TestCaseError::fail(other.to_string())),
+        };
+        let xml = task.to_xml().unwrap();
+        let back = CreateTaskReq::from_xml(&xml).unwrap();
+        prop_assert_eq!(&back, &task, "{}", xml);
+        let association = &back.task_info.associations[0];
+        prop_assert_eq!(&association.client_name, &names[0]);
+        prop_assert_eq!(&association.subclient_name, &names[1]);
+        prop_assert_eq!(association.instance_name.as_ref(), Some(&names[2]));
+        prop_assert_eq!(association.backupset_name.as_ref(), Some(&names[3]));
+        prop_assert_eq!(association.app_name.as_ref(), Some(&names[4]));
+        let storage = back.task_info.sub_tasks[0]
+            .options
+            .backup_opts
+            .media_opt
+            .as_ref()
+            .map(|m| m.storage_policy.storage_policy_name.clone());
+        prop_assert_eq!(storage.as_ref(), Some(&names[5]));
+        let json: CreateTaskReq = serde_json::from_str(&task.to_json().unwrap()).unwrap();
+        prop_assert_eq!(json, task);
+    }
+}
+
+/// Ids with what breaks paths: separators, dots, percent signs, unicode, controls
+/// (mostly ids that pass validation, so that most cases reach the emulator).
+fn awkward_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[./%?#;:@ \\\\a-z]{1,8}",
+        2 => "%[0-9A-Fa-f]{2}[a-z%/]{0,4}",
+        4 => "\\PC{1,16}",
+        1 => ".{0,16}",
+        1 => "[a-z]{0,3}[\\x00-\\x1f\\x7f][a-z]{0,3}",
+        1 => Just("..".to_owned()),
+        1 => Just(".".to_owned()),
+    ]
+}
+
+/// A runner of `cases` cases that writes no regression file (the runner is not the
+/// `proptest!` macro, which knows the source file).
+fn runner(cases: u32) -> TestRunner {
+    TestRunner::new(Config {
+        failure_persistence: None,
+        ..Config::with_cases(cases)
+    })
+}
+
+/// The decoded path segments of `target` below the emulator's base path.
+fn segments_below(base: &Url, path: &str) -> Vec<String> {
+    let rest = path
+        .strip_prefix(base.path().trim_end_matches('/'))
+        .unwrap_or(path);
+    rest.trim_start_matches('/')
+        .split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .unwrap()
+                .into_owned()
+        })
+        .collect()
+}
+
+/// The last request whose path contains `marker`.
+fn last_path(log: &backup_core::emulator::RequestLog, marker: &str) -> Option<String> {
+    log.records()
+        .into_iter()
+        .rev()
+        .find(|r| r.path().contains(marker))
+        .map(|r| r.path().to_owned())
+}
+
+#[test]
+fn job_ids_are_refused_or_reach_the_emulator_as_one_segment() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let emulator = runtime.block_on(Emulator::start()).unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let base = emulator.url();
+    let log = emulator.requests();
+    let sent = std::cell::Cell::new(0_u32);
+    runner(64)
+        .run(&awkward_id(), |id| {
+            let reference = match job_reference(&id) {
+                Ok(reference) => reference,
+                Err(Error::InvalidInput { .. }) => {
+                    let before = log.total();
+                    let result = runtime.block_on(client.job(&id));
+                    prop_assert!(
+                        matches!(result, Err(Error::InvalidInput { .. })),
+                        "{:?}",
+                        result
+                    );
+                    prop_assert_eq!(log.total(), before, "refused input was sent");
+                    return Ok(());
+                }
+                Err(other) => return Err(TestCaseError::fail(other.to_string())),
+            };
+            // `GET Job/{jobId}`.
+            let result = runtime.block_on(client.status(&reference));
+            let path = last_path(&log, "/Job/").unwrap();
+            let segments = segments_below(&base, &path);
+            prop_assert_eq!(segments.len(), 2, "{} for {:?}", path, result);
+            prop_assert_eq!(&segments[1], &id);
+            // `POST Job/{jobId}/action/kill`.
+            let _ = runtime.block_on(client.cancel(&reference));
+            let path = log
+                .records()
+                .into_iter()
+                .rev()
+                .find(|r| r.method == http::Method::POST && r.path().contains("/Job/"))
+                .map(|r| r.path().to_owned())
+                .unwrap();
+            let segments = segments_below(&base, &path);
+            prop_assert_eq!(segments.len(), 4, "{}", path);
+            prop_assert_eq!(&segments[1], &id);
+            prop_assert_eq!(segments[3].as_str(), "kill");
+            sent.set(sent.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+    assert!(sent.get() >= 32, "only {} cases were sent", sent.get());
+}

@@ -1,0 +1,326 @@
+//! Property tests: the answer decoders never panic, whatever the bytes (arbitrary, or
+//! the fixtures' answers mutated); any policy or session id is refused as
+//! `InvalidInput` before a request or reaches the emulator as exactly one path segment.
+#![cfg(feature = "emulator")]
+
+use backup_core::transport::{ErrorDecoder, Response};
+use backup_veeam::emulator::Emulator;
+use backup_veeam::operation::{parse_reference, reference, to_operation};
+use backup_veeam::{
+    ApiVersion, Error, JobSession, OperationRef, ProblemDetails, SessionLog, StartPolicyRequest,
+    VeeamErrors,
+};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::Value;
+use url::Url;
+
+/// The document's start answer and the notes' shapes (see `fixtures/README.md`).
+const FIXTURES: [&[u8]; 7] = [
+    include_bytes!("fixtures/start-policy-response.json"),
+    include_bytes!("fixtures/session-v8.json"),
+    include_bytes!("fixtures/session-log.json"),
+    include_bytes!("fixtures/problem-400.json"),
+    include_bytes!("fixtures/problem-409.json"),
+    include_bytes!("fixtures/token-password.json"),
+    include_bytes!("fixtures/token-mfa.json"),
+];
+
+const STATUSES: [u16; 7] = [200, 400, 401, 404, 409, 429, 500];
+
+/// Runs every decoder of the crate on `body`; panics on a bug.
+fn decode_everything(body: &[u8]) {
+    if let Ok(sessions) = serde_json::from_slice::<Vec<JobSession>>(body) {
+        for session in &sessions {
+            check(&to_operation(ApiVersion::V8_1, session, None));
+        }
+    }
+    if let Ok(session) = serde_json::from_slice::<JobSession>(body) {
+        let _ = (session.duration(), session.link("log"));
+        check(&to_operation(
+            ApiVersion::V1,
+            &session,
+            Some("m".to_owned()),
+        ));
+    }
+    if let Ok(log) = serde_json::from_slice::<SessionLog>(body) {
+        let _ = log.last_message();
+    }
+    if let Ok(problem) = serde_json::from_slice::<ProblemDetails>(body) {
+        let _ = problem.is_problem();
+    }
+    let text = String::from_utf8_lossy(body);
+    let _ = text.parse::<ApiVersion>();
+    let _ = parse_reference(&OperationRef::new(backup_veeam::VENDOR, text.as_ref()));
+    let mut headers = HeaderMap::new();
+    headers.insert("retry-after", HeaderValue::from_static("3"));
+    for status in STATUSES {
+        let response = Response::from_parts(
+            backup_veeam::VENDOR,
+            StatusCode::from_u16(status).unwrap(),
+            headers.clone(),
+            body.to_vec(),
+        );
+        let _ = VeeamErrors::problem(&response);
+        let api = VeeamErrors.decode_error(&response);
+        assert_eq!(api.status, status);
+        assert_eq!(api.vendor, backup_veeam::VENDOR);
+        let error = Error::from(api);
+        let _ = (error.to_string(), format!("{error:?}"));
+    }
+}
+
+fn check(operation: &backup_veeam::Operation) {
+    assert!(
+        operation
+            .progress
+            .is_none_or(|p| (0.0..=100.0).contains(&p)),
+        "{operation:?}"
+    );
+    let _ = format!("{operation:?}");
+}
+
+/// One edit of a fixture's bytes.
+#[derive(Debug, Clone)]
+enum Edit {
+    Flip(usize, u8),
+    Insert(usize, u8),
+    Delete(usize),
+    Truncate(usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), 1..=255u8).prop_map(|(at, mask)| Edit::Flip(at, mask)),
+        (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Edit::Insert(at, byte)),
+        any::<usize>().prop_map(Edit::Delete),
+        any::<usize>().prop_map(Edit::Truncate),
+    ]
+}
+
+fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+    for edit in edits {
+        let len = bytes.len();
+        match *edit {
+            Edit::Flip(at, mask) if len > 0 => bytes[at % len] ^= mask,
+            Edit::Insert(at, byte) => bytes.insert(at % (len + 1), byte),
+            Edit::Delete(at) if len > 0 => {
+                bytes.remove(at % len);
+            }
+            Edit::Truncate(at) => bytes.truncate(at % (len + 1)),
+            _ => {}
+        }
+    }
+    bytes
+}
+
+/// A JSON value of any type and odd content (huge, negative, fractional numbers ...).
+fn odd_json() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,12}".prop_map(Value::from),
+        Just(serde_json::json!([])),
+        Just(serde_json::json!({})),
+        Just(serde_json::json!([{}])),
+    ]
+}
+
+/// Replaces the `n`-th node (pre-order, modulo the node count) of `value` by `new`.
+fn replace_node(value: &mut Value, n: usize, new: Value) {
+    fn count(value: &Value) -> usize {
+        1 + match value {
+            Value::Array(items) => items.iter().map(count).sum(),
+            Value::Object(map) => map.values().map(count).sum(),
+            _ => 0,
+        }
+    }
+    fn walk(value: &mut Value, n: &mut usize, new: &mut Option<Value>) {
+        if *n == 0 {
+            if let Some(new) = new.take() {
+                *value = new;
+            }
+            return;
+        }
+        *n -= 1;
+        match value {
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, n, new)),
+            Value::Object(map) => map.values_mut().for_each(|v| walk(v, n, new)),
+            _ => {}
+        }
+    }
+    let mut n = n % count(value);
+    walk(value, &mut n, &mut Some(new));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn decoders_survive_arbitrary_bytes(body in vec(any::<u8>(), 0..512)) {
+        decode_everything(&body);
+    }
+
+    #[test]
+    fn decoders_survive_mutated_fixtures(
+        index in 0..FIXTURES.len(),
+        edits in vec(edit(), 1..6),
+    ) {
+        decode_everything(&apply(FIXTURES[index].to_vec(), &edits));
+    }
+
+    /// Well-formed JSON with a value of the wrong type or an odd value anywhere.
+    #[test]
+    fn decoders_survive_odd_values(
+        index in 0..FIXTURES.len(),
+        node in any::<usize>(),
+        new in odd_json(),
+    ) {
+        let mut value: Value = serde_json::from_slice(FIXTURES[index]).unwrap();
+        replace_node(&mut value, node, new);
+        decode_everything(&serde_json::to_vec(&value).unwrap());
+    }
+}
+
+/// Ids with what breaks paths: separators, dots, percent signs, unicode, controls
+/// (mostly ids that pass validation, so that most cases reach the emulator).
+fn awkward_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[./%?#;:@ \\\\a-z]{1,8}",
+        2 => "%[0-9A-Fa-f]{2}[a-z%/]{0,4}",
+        4 => "\\PC{1,16}",
+        1 => ".{0,16}",
+        1 => "[a-z]{0,3}[\\x00-\\x1f\\x7f][a-z]{0,3}",
+        1 => Just("..".to_owned()),
+        1 => Just(".".to_owned()),
+    ]
+}
+
+/// A runner of `cases` cases that writes no regression file (the runner is not the
+/// `proptest!` macro, which knows the source file).
+fn runner(cases: u32) -> TestRunner {
+    TestRunner::new(Config {
+        failure_persistence: None,
+        ..Config::with_cases(cases)
+    })
+}
+
+/// The decoded path segments of `target` below the emulator's base path.
+fn segments_below(base: &Url, path: &str) -> Vec<String> {
+    let rest = path
+        .strip_prefix(base.path().trim_end_matches('/'))
+        .unwrap_or(path);
+    rest.trim_start_matches('/')
+        .split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .unwrap()
+                .into_owned()
+        })
+        .collect()
+}
+
+/// The decoded segments of the last request whose path contains `marker`, sent with
+/// `method`.
+fn last_segments(
+    log: &backup_core::emulator::RequestLog,
+    base: &Url,
+    method: &http::Method,
+    marker: &str,
+) -> Vec<String> {
+    let record = log
+        .records()
+        .into_iter()
+        .rev()
+        .find(|r| r.method == method && r.path().contains(marker))
+        .unwrap();
+    segments_below(base, record.path())
+}
+
+#[test]
+fn ids_are_refused_or_reach_the_emulator_as_one_segment() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let emulator = runtime.block_on(Emulator::start()).unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let version = client.api_version();
+    let base = emulator.url();
+    let log = emulator.requests();
+    let sent = std::cell::Cell::new(0_u32);
+    runner(64)
+        .run(&awkward_id(), |id| {
+            let before = log.total();
+            // `POST /api/{v}/policies[/virtualMachines]/{id}/start`.
+            let result =
+                runtime.block_on(client.start_policy(&StartPolicyRequest::new(id.clone())));
+            if let Err(Error::InvalidInput { .. }) = result {
+                prop_assert_eq!(log.total(), before, "refused input was sent");
+                for refused in [
+                    runtime.block_on(client.session(&id)).err(),
+                    runtime.block_on(client.stop_session(&id)).err(),
+                    runtime.block_on(client.stop_policy(&id)).err(),
+                    runtime
+                        .block_on(client.status(&reference(version, &id)))
+                        .err(),
+                ] {
+                    prop_assert!(
+                        matches!(refused, Some(Error::InvalidInput { .. })),
+                        "{:?}",
+                        refused
+                    );
+                }
+                prop_assert_eq!(log.total(), before, "refused input was sent");
+                return Ok(());
+            }
+            let policy = |segments: Vec<String>, action: &str| -> Result<(), TestCaseError> {
+                let at = segments.iter().position(|s| s == "policies").unwrap();
+                let expected = if version.workload_paths() {
+                    at + 4
+                } else {
+                    at + 3
+                };
+                prop_assert_eq!(segments.len(), expected, "{:?}", segments);
+                prop_assert_eq!(&segments[expected - 2], &id);
+                prop_assert_eq!(segments[expected - 1].as_str(), action);
+                Ok(())
+            };
+            policy(
+                last_segments(&log, &base, &http::Method::POST, "/start"),
+                "start",
+            )?;
+            let _ = runtime.block_on(client.stop_policy(&id));
+            policy(
+                last_segments(&log, &base, &http::Method::POST, "/stop"),
+                "stop",
+            )?;
+
+            // `GET /api/{v}/jobSessions/{id}`, `POST .../{id}/stop`, and the reference.
+            let _ = runtime.block_on(client.session(&id));
+            let segments = last_segments(&log, &base, &http::Method::GET, "/jobSessions/");
+            prop_assert_eq!(segments.len(), 4, "{:?}", segments);
+            prop_assert_eq!(&segments[3], &id);
+            let _ = runtime.block_on(client.stop_session(&id));
+            let segments = last_segments(&log, &base, &http::Method::POST, "/jobSessions/");
+            prop_assert_eq!(segments.len(), 5, "{:?}", segments);
+            prop_assert_eq!(&segments[3], &id);
+            let reference = reference(version, &id);
+            let (_, session) = parse_reference(&reference).unwrap();
+            prop_assert_eq!(&session, &id);
+            let _ = runtime.block_on(client.status(&reference));
+            let segments = last_segments(&log, &base, &http::Method::GET, "/jobSessions/");
+            prop_assert_eq!(&segments[3], &id);
+            sent.set(sent.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+    assert!(sent.get() >= 32, "only {} cases were sent", sent.get());
+}
