@@ -61,6 +61,12 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     })?;
     ci.step("deny", cargo_deny)?;
     ci.step("features", backup_all_features)?;
+    // A smoke test of the benchmarks: they build and run end to end. CI does not judge
+    // timings (a shared runner is too noisy for that); the figures are in
+    // target/bench/report.json and docs/performance.md says how to read them.
+    ci.step("bench", || {
+        crate::bench::run(&["--quick".to_owned(), "--debug".to_owned()])
+    })?;
 
     ci.print_times();
     println!("xtask ci: all {} steps passed", ci.times.len());

@@ -4,6 +4,11 @@
 //!   cargo-deny and the per-vendor feature builds of `backup-all`, in that order.
 //! - `cargo xtask snapshots [--check]` regenerates or checks the insta snapshots without
 //!   needing `cargo-insta`.
+//! - `cargo xtask bench [--quick]` runs the benchmarks (docs/performance.md).
+//! - `cargo xtask fuzz <target> [--seconds N]` runs a cargo-fuzz target of `fuzz/` (on
+//!   nightly, outside the workspace and CI; see docs/fuzzing.md).
+//! - `cargo xtask faults [--release]` runs the fault matrix (crates/backup-faults) and
+//!   prints it.
 //!
 //! It uses std only, so that it builds in seconds on a fresh machine. Run
 //! `cargo xtask help` for the details.
@@ -11,8 +16,11 @@
 // A command-line tool: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod ci;
 mod cmd;
+mod faults;
+mod fuzz;
 mod snapshots;
 
 use std::process::ExitCode;
@@ -47,6 +55,8 @@ SUBCOMMANDS:
                                         `cargo check -p backup-all --no-default-features --features <f>`;
                                         for every vendor but azure, `cargo tree` must show neither
                                         azure_identity nor azure_core, and quick-xml only for commvault.
+                          7. bench      cargo xtask bench --quick --debug (a smoke test on the test build;
+                                        CI does not judge timings)
 
     snapshots           Regenerate the insta snapshots without cargo-insta: runs the test
                         command with INSTA_UPDATE=always, then lists the .snap files that
@@ -60,6 +70,32 @@ SUBCOMMANDS:
                         should use it). Snapshots used only by #[ignore]d tests count as
                         unreferenced. Not part of `ci`: there the plain test step already fails
                         on a stale snapshot, since insta never updates snapshots when CI is set.
+
+    fuzz <TARGET> [--seconds N] [-- <libFuzzer options>]
+                        Run a cargo-fuzz target of fuzz/ for N seconds (default 60) from its
+                        committed seeds (fuzz/seeds/<TARGET>), new inputs going to the
+                        git-ignored fuzz/corpus/<TARGET>:
+                          cargo +nightly fuzz run <TARGET> fuzz/corpus/<TARGET> fuzz/seeds/<TARGET> -- -max_total_time=N
+                        cargo-fuzz needs nightly (-Zsanitizer); `+nightly` overrides the pinned
+                        stable toolchain for that command only, fuzz/ is its own workspace and
+                        CI never builds it. See `cargo xtask fuzz --help` and docs/fuzzing.md.
+
+    fuzz --list         List the fuzz targets and what they feed.
+
+    bench [--quick] [--no-builds] [--footprint-only] [--debug]
+                        The benchmarks of issue 9 (see docs/performance.md): the footprint of
+                        each vendor crate and of backup-all with `full` (cargo tree counts, and
+                        clean release build times in target/bench-footprint/, skipped with
+                        --quick or --no-builds), then the backup-bench binary in release mode
+                        (SDK overhead against raw HTTP, fan-out on the emulators, polls). Prints
+                        one table per scenario and writes target/bench/report.json. --quick runs
+                        reduced sizes in under a minute after the build; --footprint-only stops
+                        after the footprint; --debug uses the debug build (CI smoke test only).
+
+    faults [--release]  The fault matrix of issue 10: runs `cargo run -p backup-faults`
+                        (--release: in release mode), which puts every vendor through every
+                        fault on its emulator and prints the table fault x vendor -> outcome,
+                        backups the emulator started, PASS/FAIL; exits non-zero on any FAIL.
 
     help                Print this help (also: no subcommand, -h, --help).
 
@@ -102,6 +138,9 @@ fn main() -> ExitCode {
         }
         Some("ci") => ci::run(rest),
         Some("snapshots") => snapshots::run(rest),
+        Some("fuzz") => fuzz::run(rest),
+        Some("bench") => bench::run(rest),
+        Some("faults") => faults::run(rest),
         Some(other) => Err(Failure::usage(format!("unknown subcommand `{other}`"))),
     };
     match result {

@@ -1,0 +1,41 @@
+//! Azure: async-operation answers, backup jobs, CloudError bodies, tracking references.
+#![no_main]
+
+mod common;
+
+use backup_azure::error::AzureErrors;
+use backup_azure::model::{CloudError, JobResource, OperationStatusResponse};
+use backup_azure::operation::{from_job, from_operation_status};
+use backup_azure::{ApiVersion, OperationRef, TrackingRef};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let reference = OperationRef::new(backup_azure::VENDOR, "fuzz");
+    if let Ok(answer) = serde_json::from_slice::<OperationStatusResponse>(data) {
+        let _ = answer.job_id();
+        let _ = format!("{:?}", from_operation_status(reference.clone(), &answer));
+    }
+    if let Ok(answer) = serde_json::from_slice::<JobResource>(data) {
+        let _ = format!("{:?}", from_job(reference, &answer, "fuzz-job"));
+    }
+    let _ = serde_json::from_slice::<CloudError>(data);
+    common::decode_errors(backup_azure::VENDOR, &AzureErrors, data);
+
+    // A reference read back from text (another process may hand it over).
+    let text = String::from_utf8_lossy(data);
+    if let Ok(tracking) =
+        TrackingRef::from_reference(&OperationRef::new(backup_azure::VENDOR, text.as_ref()))
+    {
+        let _ = tracking.to_reference();
+        for version in ApiVersion::ALL {
+            let _ = tracking.job_url(version);
+        }
+    }
+    // The status URLs a trigger answer carries in its headers.
+    if let Ok(url) = url::Url::parse(text.trim()) {
+        if let Ok(tracking) = TrackingRef::new(Some(url.clone()), Some(url)) {
+            let _ = TrackingRef::from_reference(&tracking.to_reference());
+            let _ = tracking.job_url(ApiVersion::default());
+        }
+    }
+});
