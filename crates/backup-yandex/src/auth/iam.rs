@@ -52,11 +52,15 @@ impl fmt::Debug for OAuthTokenProvider {
 #[async_trait]
 impl TokenProvider for OAuthTokenProvider {
     async fn fetch_token(&self) -> Result<AccessToken> {
-        let secret = self.oauth_token.expose_secret();
-        let body = json!({ "yandexPassportOauthToken": secret });
-        exchange(&self.transport, &self.url, &body, "OAuth token")
-            .await
-            .map_err(|e| redact(e, secret))
+        let body = json!({ "yandexPassportOauthToken": self.oauth_token.expose_secret() });
+        exchange(
+            &self.transport,
+            &self.url,
+            &body,
+            &self.oauth_token,
+            "OAuth token",
+        )
+        .await
     }
 }
 
@@ -95,23 +99,32 @@ impl TokenProvider for ServiceAccountKeyProvider {
     async fn fetch_token(&self) -> Result<AccessToken> {
         let jwt = self.key.sign_jwt(OffsetDateTime::now_utc())?;
         let body = json!({ "jwt": jwt.expose_secret() });
-        exchange(&self.transport, &self.url, &body, "service account key")
-            .await
-            .map_err(|e| redact(e, jwt.expose_secret()))
+        exchange(
+            &self.transport,
+            &self.url,
+            &body,
+            &jwt,
+            "service account key",
+        )
+        .await
     }
 }
 
-/// Posts `body` to the IAM token endpoint and reads `{iamToken, expiresAt}`.
+/// Posts `body`, which carries `secret`, to the IAM token endpoint and reads
+/// `{iamToken, expiresAt}`. The transport keeps `secret` out of any error built from
+/// the answer, in case the token service echoes it back.
 async fn exchange(
     transport: &Transport,
     url: &Url,
     body: &serde_json::Value,
+    secret: &SecretString,
     what: &str,
 ) -> Result<AccessToken> {
     // The exchange starts nothing: it is safe to repeat.
     let request = Request::post(VENDOR, url.clone())
         .idempotency(Idempotency::Safe)
         .action(format!("exchange the {what} for an IAM token"))
+        .redacting(secret)
         .json(body)?;
     let response = transport
         .send(request, &NoAuth)
@@ -153,45 +166,6 @@ pub(crate) fn as_auth_error(error: Error, what: &str) -> Error {
                 crate::error::AUTH_HINT
             ),
             request_id: api.request_id.clone(),
-        },
-        other => other,
-    }
-}
-
-/// Removes `secret` from an error, in case the token service echoed it back.
-pub(crate) fn redact(error: Error, secret: &str) -> Error {
-    if secret.is_empty() {
-        return error;
-    }
-    let clean = |text: &str| text.replace(secret, "<redacted>");
-    match error {
-        Error::Auth {
-            vendor,
-            status,
-            message,
-            request_id,
-        } => Error::Auth {
-            vendor,
-            status,
-            message: clean(&message),
-            request_id,
-        },
-        Error::Api(mut api) => {
-            api.message = clean(&api.message);
-            Error::Api(api)
-        }
-        Error::Decode {
-            vendor,
-            status,
-            message,
-            body_excerpt,
-            request_id,
-        } => Error::Decode {
-            vendor,
-            status,
-            message: clean(&message),
-            body_excerpt: clean(&body_excerpt),
-            request_id,
         },
         other => other,
     }
