@@ -12,11 +12,13 @@ use backup_azure::error::AzureErrors;
 use backup_azure::model::{CloudError, JobResource, OperationStatusResponse};
 use backup_azure::operation::{from_job, from_operation_status};
 use backup_azure::{Error, OperationRef, ProtectedItem, TrackingRef, TriggerRequest};
+use backup_core::testing::{
+    apply, awkward_id, edit, odd_json, replace_node, runner, segments_below,
+};
 use backup_core::transport::{ErrorDecoder, Response};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 use url::Url;
 
@@ -68,82 +70,6 @@ fn decode_everything(body: &[u8]) {
     }
 }
 
-/// One edit of a fixture's bytes.
-#[derive(Debug, Clone)]
-enum Edit {
-    Flip(usize, u8),
-    Insert(usize, u8),
-    Delete(usize),
-    Truncate(usize),
-}
-
-fn edit() -> impl Strategy<Value = Edit> {
-    prop_oneof![
-        (any::<usize>(), 1..=255u8).prop_map(|(at, mask)| Edit::Flip(at, mask)),
-        (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Edit::Insert(at, byte)),
-        any::<usize>().prop_map(Edit::Delete),
-        any::<usize>().prop_map(Edit::Truncate),
-    ]
-}
-
-fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
-    for edit in edits {
-        let len = bytes.len();
-        match *edit {
-            Edit::Flip(at, mask) if len > 0 => bytes[at % len] ^= mask,
-            Edit::Insert(at, byte) => bytes.insert(at % (len + 1), byte),
-            Edit::Delete(at) if len > 0 => {
-                bytes.remove(at % len);
-            }
-            Edit::Truncate(at) => bytes.truncate(at % (len + 1)),
-            _ => {}
-        }
-    }
-    bytes
-}
-
-/// A JSON value of any type and odd content (huge, negative, fractional numbers ...).
-fn odd_json() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        ".{0,12}".prop_map(Value::from),
-        Just(serde_json::json!([])),
-        Just(serde_json::json!({})),
-        Just(serde_json::json!([{}])),
-    ]
-}
-
-/// Replaces the `n`-th node (pre-order, modulo the node count) of `value` by `new`.
-fn replace_node(value: &mut Value, n: usize, new: Value) {
-    fn count(value: &Value) -> usize {
-        1 + match value {
-            Value::Array(items) => items.iter().map(count).sum(),
-            Value::Object(map) => map.values().map(count).sum(),
-            _ => 0,
-        }
-    }
-    fn walk(value: &mut Value, n: &mut usize, new: &mut Option<Value>) {
-        if *n == 0 {
-            if let Some(new) = new.take() {
-                *value = new;
-            }
-            return;
-        }
-        *n -= 1;
-        match value {
-            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, n, new)),
-            Value::Object(map) => map.values_mut().for_each(|v| walk(v, n, new)),
-            _ => {}
-        }
-    }
-    let mut n = n % count(value);
-    walk(value, &mut n, &mut Some(new));
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -193,45 +119,6 @@ proptest! {
             Err(other) => prop_assert!(false, "{other}"),
         }
     }
-}
-
-/// Ids with what breaks paths: separators, dots, percent signs, unicode, controls
-/// (mostly ids that pass validation, so that most cases reach the emulator).
-fn awkward_id() -> impl Strategy<Value = String> {
-    prop_oneof![
-        4 => "[./%?#;:@ \\\\a-z]{1,8}",
-        2 => "%[0-9A-Fa-f]{2}[a-z%/]{0,4}",
-        4 => "\\PC{1,16}",
-        1 => ".{0,16}",
-        1 => "[a-z]{0,3}[\\x00-\\x1f\\x7f][a-z]{0,3}",
-        1 => Just("..".to_owned()),
-        1 => Just(".".to_owned()),
-    ]
-}
-
-/// A runner of `cases` cases that writes no regression file (the runner is not the
-/// `proptest!` macro, which knows the source file).
-fn runner(cases: u32) -> TestRunner {
-    TestRunner::new(Config {
-        failure_persistence: None,
-        ..Config::with_cases(cases)
-    })
-}
-
-/// The decoded path segments of `target` below the emulator's base path.
-fn segments_below(base: &Url, path: &str) -> Vec<String> {
-    let rest = path
-        .strip_prefix(base.path().trim_end_matches('/'))
-        .unwrap_or(path);
-    rest.trim_start_matches('/')
-        .split('/')
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8()
-                .unwrap()
-                .into_owned()
-        })
-        .collect()
 }
 
 #[test]

@@ -28,6 +28,10 @@ pub mod transport;
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
+
 pub use error::{ApiError, ApiErrorKind, Error, RequestSent, Result};
 pub use operation::{Operation, OperationRef, OperationStatus, VendorError};
 pub use poller::{Pollable, Poller, WaitOptions};
