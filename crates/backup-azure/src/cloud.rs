@@ -94,6 +94,15 @@ impl ApiVersion {
         }
     }
 
+    /// The query that asks for it: `api-version=2024-04-01`.
+    #[must_use]
+    pub fn query(self) -> &'static str {
+        match self {
+            Self::V2024_04_01 => "api-version=2024-04-01",
+            Self::V2025_08_01 => "api-version=2025-08-01",
+        }
+    }
+
     /// Parses `2024-04-01` or `2025-08-01`.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
@@ -127,5 +136,8 @@ mod tests {
             Some(ApiVersion::V2025_08_01)
         );
         assert_eq!(ApiVersion::parse("2016-12-01"), None);
+        for version in ApiVersion::ALL {
+            assert_eq!(version.query(), format!("api-version={}", version.as_str()));
+        }
     }
 }

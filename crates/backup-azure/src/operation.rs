@@ -11,7 +11,9 @@
 //! azure:async=<Azure-AsyncOperation URL>&location=<Location URL>&job=<job id>
 //! ```
 //!
-//! Each pair is optional, but `async` or `location` must be present; the order does not
+//! A trigger writes `async` alone when the answer names an Azure-AsyncOperation URL
+//! (ARM's rule: that one is followed, `Location` only when it is missing), `location`
+//! otherwise. Each pair is optional, but `async` or `location` must be present; the order does not
 //! matter and unknown keys are ignored (room for later versions). The job's URL is
 //! derived from the vault path in those URLs:
 //! `{scheme}://{host}/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}/backupJobs/{job}?api-version={client's}`.

@@ -418,7 +418,9 @@ pub fn serve_main() -> Result<(), String> {
         .map_err(|e| format!("reading stdin: {e}"))?;
     let exchanges: Vec<Exchange> = serde_json::from_slice(&input)
         .map_err(|e| format!("stdin is not a list of exchanges: {e}"))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread on a core of its own: the client measured has the other.
+    crate::procfs::pin_current_thread(crate::procfs::Cpu::Last);
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("runtime: {e}"))?;

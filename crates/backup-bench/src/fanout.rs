@@ -10,7 +10,7 @@ use backup_core::emulator::LifecycleSpec;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::procfs::{ClockTicks, cpu_ticks, current_rss, peak_rss, reset_peak_rss};
+use crate::procfs::{current_rss, peak_rss, process_cpu, reset_peak_rss};
 use crate::stats::percentile;
 use crate::vendors::{EmuSetup, Emulator, Sdk, VENDORS};
 
@@ -77,7 +77,7 @@ async fn one_backup(sdk: &Sdk, target: usize, config: Config, outcome: &mut Outc
 /// # Errors
 /// When an emulator or a client cannot be started.
 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
-pub async fn run(config: Config, ticks: ClockTicks) -> Result<Value, String> {
+pub async fn run(config: Config) -> Result<Value, String> {
     let rss_reset = reset_peak_rss();
     let rss_before = current_rss();
     let setup = EmuSetup {
@@ -102,7 +102,7 @@ pub async fn run(config: Config, ticks: ClockTicks) -> Result<Value, String> {
     let clients = Arc::new(clients);
     let jobs = config.per_vendor * VENDORS.len();
     let next = Arc::new(AtomicUsize::new(0));
-    let cpu_before = cpu_ticks();
+    let cpu_before = process_cpu();
     let started = Instant::now();
     let mut workers = JoinSet::new();
     for _ in 0..config.concurrency.min(jobs) {
@@ -140,9 +140,7 @@ pub async fn run(config: Config, ticks: ClockTicks) -> Result<Value, String> {
         }
     }
     let wall = started.elapsed();
-    let cpu = cpu_before
-        .zip(cpu_ticks())
-        .map(|(before, after)| ticks.to_duration(after.saturating_sub(before)));
+    let cpu = process_cpu().saturating_sub(cpu_before);
     let peak = peak_rss();
     let interval_ms = config.interval.as_secs_f64() * 1e3;
     let mut vendors = Vec::new();
@@ -180,7 +178,7 @@ pub async fn run(config: Config, ticks: ClockTicks) -> Result<Value, String> {
         "poll_interval_ms": interval_ms,
         "backup_duration_ms": config.duration.as_secs_f64() * 1e3,
         "wall_s": wall.as_secs_f64(),
-        "cpu_s": cpu.map(|c| c.as_secs_f64()),
+        "cpu_s": cpu.as_secs_f64(),
         "peak_rss_mb": peak_mb,
         "rss_before_mb": rss_before.map(|bytes| bytes as f64 / 1_048_576.0),
         "peak_rss_reset": rss_reset,

@@ -163,12 +163,10 @@ fn machine() -> Value {
 }
 
 async fn run(options: &Options) -> Result<(), String> {
-    let ticks = procfs::ClockTicks::detect();
     let mut report = json!({
         "quick": options.quick,
         "machine": machine(),
-        "clock_ticks_per_second": ticks.per_second,
-        "clock_ticks_source": if ticks.measured { "getconf CLK_TCK" } else { "assumed 100 (getconf failed)" },
+        "cpu_clock": "CLOCK_PROCESS_CPUTIME_ID (user + sys of every thread, ns)",
     });
     // Fan-out first: the peak RSS is then that of a fresh process.
     if options.scenarios.contains(&2) {
@@ -187,7 +185,7 @@ async fn run(options: &Options) -> Result<(), String> {
                 duration: Duration::from_secs(3),
             }
         };
-        let fanout = fanout::run(config, ticks).await?;
+        let fanout = fanout::run(config).await?;
         println!("{}", fanout::table(&fanout));
         report["fanout"] = fanout;
     }
@@ -202,7 +200,7 @@ async fn run(options: &Options) -> Result<(), String> {
             concurrency: 32,
             rounds: 5,
         };
-        let overhead = overhead::run(config, &options.vendors, ticks).await?;
+        let overhead = overhead::run(config, &options.vendors).await?;
         println!("{}", overhead::table(&overhead));
         report["overhead"] = overhead;
     }

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use crate::canned::{
     COUNT_PATH, CannedServer, Exchange, OWN_AUTHORITY, Recorder, header_map, rename_authority,
 };
-use crate::procfs::{ClockTicks, cpu_ticks};
+use crate::procfs::{Cpu, pin_current_thread, process_cpu};
 use crate::stats::median;
 use crate::vendors::{EmuSetup, Emulator, Sdk, VENDORS, Vendor};
 
@@ -87,9 +87,11 @@ struct Sample {
 }
 
 /// How many requests the canned server at `base` answered so far.
-async fn served(base: &str) -> Result<u64, String> {
+async fn served(counter: &reqwest::Client, base: &str) -> Result<u64, String> {
     let url = format!("{}{}", base.trim_end_matches('/'), COUNT_PATH);
-    let text = reqwest::get(url)
+    let text = counter
+        .get(url)
+        .send()
         .await
         .map_err(|e| e.to_string())?
         .text()
@@ -100,16 +102,40 @@ async fn served(base: &str) -> Result<u64, String> {
         .map_err(|e| format!("served count {text:?}: {e}"))
 }
 
-#[allow(clippy::cast_precision_loss)] // call counts are far below 2^52
-async fn round(side: &Arc<Side>, config: Config, ticks: ClockTicks) -> Result<Sample, String> {
+/// Wall and CPU time of a batch of calls.
+#[derive(Debug, Clone, Copy, Default)]
+struct Spent {
+    wall: Duration,
+    cpu: Duration,
+    calls: usize,
+}
+
+impl Spent {
+    fn add(&mut self, other: Spent) {
+        self.wall += other.wall;
+        self.cpu += other.cpu;
+        self.calls += other.calls;
+    }
+
+    #[allow(clippy::cast_precision_loss)] // call counts are far below 2^52
+    fn per_call(self) -> Sample {
+        let calls = self.calls.max(1) as f64;
+        Sample {
+            wall_us: self.wall.as_secs_f64() * 1e6 / calls,
+            cpu_us: self.cpu.as_secs_f64() * 1e6 / calls,
+        }
+    }
+}
+
+/// `calls` calls of one side, `concurrency` in flight.
+async fn run_calls(side: &Arc<Side>, calls: usize, concurrency: usize) -> Result<Spent, String> {
     let next = Arc::new(AtomicUsize::new(0));
-    let cpu_before = cpu_ticks().ok_or("cannot read /proc/self/stat")?;
+    let cpu_before = process_cpu();
     let started = Instant::now();
     let mut tasks = JoinSet::new();
-    for _ in 0..config.concurrency {
+    for _ in 0..concurrency.min(calls) {
         let side = Arc::clone(side);
         let next = Arc::clone(&next);
-        let calls = config.calls;
         tasks.spawn(async move {
             let mut first_error = None;
             let mut errors = 0_usize;
@@ -132,20 +158,18 @@ async fn round(side: &Arc<Side>, config: Config, ticks: ClockTicks) -> Result<Sa
         }
     }
     let wall = started.elapsed();
-    let cpu_after = cpu_ticks().ok_or("cannot read /proc/self/stat")?;
+    let cpu = process_cpu().saturating_sub(cpu_before);
     if errors > 0 {
         return Err(format!(
             "{errors} calls failed, the first with: {}",
             first_error.unwrap_or_default()
         ));
     }
-    let cpu = ticks.to_duration(cpu_after.saturating_sub(cpu_before));
-    let calls = config.calls.max(1) as f64;
-    Ok(Sample {
-        wall_us: wall.as_secs_f64() * 1e6 / calls,
-        cpu_us: cpu.as_secs_f64() * 1e6 / calls,
-    })
+    Ok(Spent { wall, cpu, calls })
 }
+
+/// How many slices a round is cut into: the sides alternate slice by slice.
+const SLICES: usize = 10;
 
 /// Learns the exact requests of one trigger call of `vendor`: returns every exchange
 /// (token flows included, for the canned server) and the index where the steady-state
@@ -222,9 +246,100 @@ fn samples_json(samples: &[Sample]) -> Value {
     })
 }
 
+/// What the rounds of one vendor gave.
+struct Measured {
+    sdk: Vec<Sample>,
+    raw: Vec<Sample>,
+    sdk_served: u64,
+    raw_served: u64,
+    /// The CPU the client ran on, if it was pinned.
+    cpu: Option<usize>,
+}
+
+/// Warm-up, then the rounds; counts what the canned server answered to each side.
+///
+/// A round is `config.calls` calls per side, cut into [`SLICES`] slices that alternate
+/// (A B, B A, A B ...), so that both sides of a round share the same stretch of time:
+/// a virtual machine's speed drifts by 10-20 % over seconds, which whole-round
+/// alternation left in the ratios.
+async fn measure(
+    sdk: Arc<Side>,
+    raw: Arc<Side>,
+    config: Config,
+    base: String,
+) -> Result<Measured, String> {
+    let counter = reqwest::Client::new();
+    // Warm both up: tokens, connections, allocator.
+    let warm = config.calls.min(500);
+    run_calls(&sdk, warm, config.concurrency).await?;
+    run_calls(&raw, warm, config.concurrency).await?;
+    let mut measured = Measured {
+        sdk: Vec::new(),
+        raw: Vec::new(),
+        sdk_served: 0,
+        raw_served: 0,
+        cpu: None,
+    };
+    // BENCH_ONE_SIDE=sdk|raw runs one side only (to profile it alone).
+    let one_side = std::env::var("BENCH_ONE_SIDE").unwrap_or_default();
+    for _ in 0..config.rounds {
+        let mut sdk_spent = Spent::default();
+        let mut raw_spent = Spent::default();
+        for slice in 0..SLICES {
+            let calls = config.calls / SLICES + usize::from(slice < config.calls % SLICES);
+            let sdk_first = slice % 2 == 0;
+            for sdk_turn in [sdk_first, !sdk_first] {
+                let (side, spent, served_by) = if sdk_turn {
+                    (&sdk, &mut sdk_spent, &mut measured.sdk_served)
+                } else {
+                    (&raw, &mut raw_spent, &mut measured.raw_served)
+                };
+                if one_side == if sdk_turn { "raw" } else { "sdk" } {
+                    continue;
+                }
+                let before = served(&counter, &base).await?;
+                spent.add(run_calls(side, calls, config.concurrency).await?);
+                *served_by += served(&counter, &base).await? - before;
+            }
+        }
+        if sdk_spent.calls > 0 {
+            measured.sdk.push(sdk_spent.per_call());
+        }
+        if raw_spent.calls > 0 {
+            measured.raw.push(raw_spent.per_call());
+        }
+    }
+    Ok(measured)
+}
+
+/// Runs `work` on a thread of its own, pinned to the first CPU, in a single-threaded
+/// runtime: both sides get the same one core (the canned server has the last), so
+/// rounds are not disturbed by the scheduler moving threads between cores.
+async fn on_pinned_thread(
+    work: impl Future<Output = Result<Measured, String>> + Send + 'static,
+) -> Result<Measured, String> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("overhead-client".to_owned())
+        .spawn(move || {
+            let cpu = pin_current_thread(Cpu::First);
+            let outcome = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("runtime: {e}"))
+                .and_then(|runtime| runtime.block_on(work))
+                .map(|measured| Measured { cpu, ..measured });
+            let _ = done.send(outcome);
+        })
+        .map_err(|e| format!("cannot start the client thread: {e}"))?;
+    result
+        .await
+        .map_err(|_| "the client thread ended without a result".to_owned())?
+}
+
 /// Measures one vendor.
 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
-async fn vendor_run(vendor: Vendor, config: Config, ticks: ClockTicks) -> Result<Value, String> {
+async fn vendor_run(vendor: Vendor, config: Config) -> Result<Value, String> {
     let setup = EmuSetup {
         lifecycle: LifecycleSpec::default().after(Duration::ZERO),
         targets: 0,
@@ -243,32 +358,14 @@ async fn vendor_run(vendor: Vendor, config: Config, ticks: ClockTicks) -> Result
     let steps = raw_steps(&exchanges[steady..], &base)?;
     let sdk = Arc::new(Side::Sdk(Box::new(sdk)));
     let raw = Arc::new(Side::Raw(raw_client()?, steps));
-    // Warm both up: tokens, connections, allocator.
-    let warm = Config {
-        calls: config.calls.min(500),
-        ..config
-    };
-    round(&sdk, warm, ticks).await?;
-    round(&raw, warm, ticks).await?;
-    let mut sdk_samples = Vec::new();
-    let mut raw_samples = Vec::new();
-    let mut sdk_served = 0;
-    let mut raw_served = 0;
-    for _ in 0..config.rounds {
-        // BENCH_ONE_SIDE=sdk|raw runs one side only (to profile it alone).
-        let one_side = std::env::var("BENCH_ONE_SIDE").unwrap_or_default();
-        let before = served(&base).await?;
-        if one_side != "raw" {
-            sdk_samples.push(round(&sdk, config, ticks).await?);
-        }
-        let middle = served(&base).await?;
-        if one_side != "sdk" {
-            raw_samples.push(round(&raw, config, ticks).await?);
-        }
-        let after = served(&base).await?;
-        sdk_served += middle - before;
-        raw_served += after - middle;
-    }
+    let measured = on_pinned_thread(measure(sdk, raw, config, base.clone())).await?;
+    let Measured {
+        sdk: sdk_samples,
+        raw: raw_samples,
+        sdk_served,
+        raw_served,
+        cpu: client_cpu,
+    } = measured;
     let calls = (config.calls * config.rounds).max(1) as f64;
     drop(server);
     emulator.shutdown().await;
@@ -304,6 +401,7 @@ async fn vendor_run(vendor: Vendor, config: Config, ticks: ClockTicks) -> Result
         "ratio_cpu": ratio_cpu,
         "target_ratio": target,
         "target_met": ratio_wall <= target && ratio_cpu <= target,
+        "client_cpu": client_cpu,
     }))
 }
 
@@ -311,18 +409,18 @@ async fn vendor_run(vendor: Vendor, config: Config, ticks: ClockTicks) -> Result
 ///
 /// # Errors
 /// When a vendor cannot be measured (its message says why).
-pub async fn run(config: Config, only: &[Vendor], ticks: ClockTicks) -> Result<Value, String> {
+pub async fn run(config: Config, only: &[Vendor]) -> Result<Value, String> {
     let mut vendors = Vec::new();
     for vendor in VENDORS.into_iter().filter(|v| only.contains(v)) {
         eprintln!("overhead: {} ...", vendor.name());
-        vendors.push(vendor_run(vendor, config, ticks).await?);
+        vendors.push(vendor_run(vendor, config).await?);
     }
     Ok(json!({
         "calls_per_round": config.calls,
         "concurrency": config.concurrency,
         "rounds": config.rounds,
-        "order": "per vendor: warm-up, then SDK, raw, SDK, raw ... (A B A B)",
-        "cpu": "process user+sys time from /proc/self/stat; the canned server runs in a child process",
+        "order": "per vendor: warm-up, then rounds of 10 slices each, the sides alternating slice by slice (A B, B A, ...)",
+        "cpu": "process user+sys time (CLOCK_PROCESS_CPUTIME_ID, ns); the canned server runs in a child process",
         "vendors": vendors,
     }))
 }

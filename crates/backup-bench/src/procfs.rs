@@ -1,75 +1,50 @@
-//! What the process costs, read from `/proc` (Linux only, no unsafe code).
+//! What the process costs: its CPU clock and what `/proc` says (Linux only, no unsafe
+//! code).
 
 use std::time::Duration;
 
-/// Clock ticks per second of `/proc/self/stat` (`getconf CLK_TCK`, or 100 when that fails).
-#[derive(Debug, Clone, Copy)]
-pub struct ClockTicks {
-    /// Ticks per second.
-    pub per_second: u64,
-    /// Whether the value came from `getconf` (false: assumed 100).
-    pub measured: bool,
-}
-
-impl ClockTicks {
-    /// Asks `getconf CLK_TCK`, falling back to 100 (the value on every Linux platform
-    /// this runs on).
-    #[must_use]
-    pub fn detect() -> Self {
-        let asked = std::process::Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .filter(|out| out.status.success())
-            .and_then(|out| {
-                String::from_utf8_lossy(&out.stdout)
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .filter(|ticks| *ticks > 0);
-        match asked {
-            Some(per_second) => Self {
-                per_second,
-                measured: true,
-            },
-            None => Self {
-                per_second: 100,
-                measured: false,
-            },
-        }
-    }
-
-    /// `ticks` as a duration.
-    #[must_use]
-    pub fn to_duration(self, ticks: u64) -> Duration {
-        let per_second = self.per_second.max(1);
-        let secs = ticks / per_second;
-        let rest = ticks % per_second;
-        Duration::from_secs(secs) + Duration::from_nanos(rest * 1_000_000_000 / per_second)
-    }
-}
-
-/// User plus system CPU time of the whole process so far, in clock ticks
-/// (fields 14 and 15 of `/proc/self/stat`); `None` when it cannot be read.
+/// User plus system CPU time of the whole process so far, every thread included
+/// (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`: nanoseconds, not the 10 ms ticks of
+/// `/proc/self/stat`, so a round of a few hundred milliseconds is measured exactly).
 #[must_use]
-pub fn cpu_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    parse_cpu_ticks(&stat)
+pub fn process_cpu() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
 }
 
-/// Fields 14 (utime) and 15 (stime) of a `/proc/<pid>/stat` line, summed.
-///
-/// The second field (the command name) is in parentheses and may hold spaces, so
-/// fields are counted from the last `)`.
-#[must_use]
-pub fn parse_cpu_ticks(stat: &str) -> Option<u64> {
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    // After the name come field 3 (state), 4, ...: utime is field 14, the 12th here.
-    let mut fields = after_name.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    utime.checked_add(stime)
+/// Which of the CPUs this process may run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cpu {
+    /// The first allowed one (the client of scenario 1).
+    First,
+    /// The last allowed one (the canned server).
+    Last,
+}
+
+/// Pins the calling thread to one CPU, so that the client and the server of scenario 1
+/// each keep a core of their own instead of being moved around (which made per-call
+/// costs jump between two levels from round to round). Returns the CPU, or `None`
+/// when fewer than two CPUs are allowed (nothing is pinned then).
+pub fn pin_current_thread(which: Cpu) -> Option<usize> {
+    use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
+    let allowed = sched_getaffinity(None).ok()?;
+    let cpus: Vec<usize> = (0..CpuSet::MAX_CPU)
+        .filter(|&i| allowed.is_set(i))
+        .collect();
+    if cpus.len() < 2 {
+        return None;
+    }
+    let cpu = match which {
+        Cpu::First => cpus[0],
+        Cpu::Last => cpus[cpus.len() - 1],
+    };
+    let mut set = CpuSet::new();
+    set.set(cpu);
+    sched_setaffinity(None, &set).ok()?;
+    Some(cpu)
 }
 
 /// Peak resident set size (`VmHWM` of `/proc/self/status`), in bytes.
@@ -107,14 +82,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_utime_and_stime() {
-        let stat = "1234 (backup bench) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 3 0 100 0 0";
-        assert_eq!(parse_cpu_ticks(stat), Some(300));
-        assert_eq!(parse_cpu_ticks("garbage"), None);
-        assert_eq!(parse_cpu_ticks("1 (x) S 1"), None);
-    }
-
-    #[test]
     fn reads_status_values() {
         let status = "Name:\tx\nVmHWM:\t   20480 kB\nVmRSS:\t 1024 kB\n";
         assert_eq!(parse_status_kib(status, "VmHWM:"), Some(20480));
@@ -123,13 +90,14 @@ mod tests {
     }
 
     #[test]
-    fn ticks_convert_to_durations() {
-        let ticks = ClockTicks {
-            per_second: 100,
-            measured: false,
-        };
-        assert_eq!(ticks.to_duration(150), Duration::from_millis(1500));
-        assert!(cpu_ticks().is_some());
+    fn process_cpu_time_grows_with_work() {
+        let before = process_cpu();
+        let mut x = 0_u64;
+        for i in 0..5_000_000_u64 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        }
+        assert!(x != 1);
+        assert!(process_cpu() > before);
         assert!(peak_rss().is_some_and(|rss| rss > 0));
     }
 }

@@ -168,6 +168,41 @@ proptest! {
         let json: CreateTaskReq = serde_json::from_str(&task.to_json().unwrap()).unwrap();
         prop_assert_eq!(json, task);
     }
+
+    /// The body written straight from a request is, byte for byte, what the
+    /// serializer writes for its task (or both refuse the request).
+    #[test]
+    fn direct_xml_is_the_serialized_task(
+        names in proptest::array::uniform6(proptest::option::of(name())),
+        directive in proptest::option::of(name()),
+        ad_hoc in any::<bool>(),
+        level in prop_oneof![
+            Just(BackupLevel::Full),
+            Just(BackupLevel::Incremental),
+            Just(BackupLevel::Differential),
+            Just(BackupLevel::SyntheticFull),
+        ],
+    ) {
+        let [client, subclient, instance, backupset, app, policy] = names;
+        let mut request = BackupRequest::new(
+            client.unwrap_or_else(|| "client".to_owned()),
+            subclient.unwrap_or_else(|| "subclient".to_owned()),
+        )
+        .backup_level(level);
+        request.instance_name = instance;
+        request.backupset_name = backupset;
+        request.app_name = app;
+        request.storage_policy_name = policy;
+        request.on_demand_input_file = directive;
+        request.ad_hoc_backup = ad_hoc;
+        match (request.to_xml(), request.to_task()) {
+            (Ok(direct), Ok(task)) => prop_assert_eq!(direct, task.to_xml().unwrap()),
+            (Err(Error::InvalidInput { .. }), Err(Error::InvalidInput { .. })) => {}
+            (direct, task) => {
+                return Err(TestCaseError::fail(format!("{direct:?} / {task:?}")));
+            }
+        }
+    }
 }
 
 /// The last request whose path contains `marker`.

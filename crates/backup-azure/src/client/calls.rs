@@ -21,8 +21,7 @@ pub(super) async fn trigger(client: &Client, request: &TriggerRequest) -> Result
     request.item.validate()?;
     let inner = &client.inner;
     let mut url = join_segments(VENDOR, &inner.endpoint, &request.item.backup_segments())?;
-    url.query_pairs_mut()
-        .append_pair("api-version", inner.api_version.as_str());
+    url.set_query(Some(inner.api_version.query()));
     let http = Request::post(VENDOR, url)
         .trigger(format!("trigger backup of {}", request.item.item))
         .json(&request.body)?;
@@ -33,7 +32,12 @@ pub(super) async fn trigger(client: &Client, request: &TriggerRequest) -> Result
 /// The operation a trigger's answer starts.
 fn accepted(client: &Client, response: &Response) -> Result<Operation> {
     let async_operation = followed_url(client, response, ASYNC_OPERATION)?;
-    let location = followed_url(client, response, LOCATION)?;
+    // ARM's rule: follow Azure-AsyncOperation when it is given, Location only when it
+    // is not. So the reference keeps (and the trigger reads) only the URL followed.
+    let location = match async_operation {
+        Some(_) => None,
+        None => followed_url(client, response, LOCATION)?,
+    };
     let tracking = TrackingRef::new(async_operation, location).map_err(|_| {
         response
             .undecodable("the answer carries neither an Azure-AsyncOperation nor a Location URL")

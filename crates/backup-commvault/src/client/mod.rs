@@ -169,14 +169,16 @@ impl Client {
 
     async fn send_task(&self, task: &CreateTaskReq) -> Result<(CreateTaskResp, Response)> {
         let first = validate_task(task)?;
-        let action = format!(
-            "CreateTask (backup of subclient {:?} of client {:?})",
-            first.subclient_name, first.client_name
-        );
+        let action = create_task_action(&first.subclient_name, &first.client_name);
         let body = match self.format {
             Format::Xml => task.to_xml()?,
             Format::Json => task.to_json()?,
         };
+        self.post_task(action, body).await
+    }
+
+    /// `POST CreateTask` with `body` (in the client's format), the answer read.
+    async fn post_task(&self, action: String, body: String) -> Result<(CreateTaskResp, Response)> {
         let request = Request::post(VENDOR, self.url(&["CreateTask"])?)
             .trigger(action)
             .header(
@@ -202,8 +204,20 @@ impl Client {
     /// As [`Client::create_task`], plus [`Error::Api`] (status 200) saying "scheduled, no
     /// job started" when the task started no job.
     pub async fn trigger(&self, request: &BackupRequest) -> Result<Vec<Operation>> {
-        let task = request.to_task().map_err(|e| self.secrets.error(e))?;
-        self.trigger_task(&task).await
+        self.trigger_request(request)
+            .await
+            .map_err(|e| self.secrets.error(e))
+    }
+
+    async fn trigger_request(&self, request: &BackupRequest) -> Result<Vec<Operation>> {
+        // XML straight from the request (the same bytes as its task's `to_xml`).
+        let body = match self.format {
+            Format::Xml => request.to_xml()?,
+            Format::Json => request.to_task()?.to_json()?,
+        };
+        let action = create_task_action(&request.subclient_name, &request.client_name);
+        let (task, response) = self.post_task(action, body).await?;
+        started_jobs(&task, &response)
     }
 
     /// As [`Client::trigger`], with a `TMMsg_CreateTaskReq` of your own.
@@ -218,14 +232,7 @@ impl Client {
 
     async fn trigger_task_inner(&self, task: &CreateTaskReq) -> Result<Vec<Operation>> {
         let (task, response) = self.send_task(task).await?;
-        if task.is_scheduled_only() {
-            return Err(scheduled_error(&response, Some(&task.task_id), None));
-        }
-        Ok(task
-            .job_ids
-            .iter()
-            .map(|job_id| started_job(job_id, &task.task_id))
-            .collect())
+        started_jobs(&task, &response)
     }
 
     /// `GET Job/{jobId}`: the job's summary.
@@ -373,6 +380,23 @@ fn scheduled_error(response: &Response, task_id: Option<&str>, detail: Option<&s
 }
 
 /// Checks a task before sending it; returns its first association.
+/// The operations of the jobs a task started; an error when it started none.
+fn started_jobs(task: &CreateTaskResp, response: &Response) -> Result<Vec<Operation>> {
+    if task.is_scheduled_only() {
+        return Err(scheduled_error(response, Some(&task.task_id), None));
+    }
+    Ok(task
+        .job_ids
+        .iter()
+        .map(|job_id| started_job(job_id, &task.task_id))
+        .collect())
+}
+
+/// What a `CreateTask` does, in words, for error messages.
+fn create_task_action(subclient: &str, client: &str) -> String {
+    format!("CreateTask (backup of subclient {subclient:?} of client {client:?})")
+}
+
 fn validate_task(task: &CreateTaskReq) -> Result<&Association> {
     let first = task.task_info.associations.first().ok_or_else(|| {
         Error::invalid_input(

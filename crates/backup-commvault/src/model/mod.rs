@@ -15,6 +15,7 @@ mod lenient;
 pub mod login;
 pub mod response;
 pub mod task;
+mod task_xml;
 
 /// The body format of a request: Commvault accepts XML and JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

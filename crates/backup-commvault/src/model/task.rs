@@ -223,6 +223,11 @@ fn check_name(field: &str, value: Option<&str>) -> Result<()> {
     Err(Error::invalid_input(VENDOR, field, reason))
 }
 
+fn replace_line_ends(text: &str) -> String {
+    text.replace('\u{2028}', "&#x2028;")
+        .replace('\u{85}', "&#x85;")
+}
+
 /// `TMMsg_CreateTaskReq`: the body of `POST CreateTask`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename = "TMMsg_CreateTaskReq")]
@@ -259,11 +264,20 @@ impl CreateTaskReq {
             .map_err(|e| Error::invalid_input(VENDOR, "body", format!("cannot write XML: {e}")))?;
         // Element names are fixed ASCII: these characters can only be in values.
         if body.contains(LINE_END_CHARS) {
-            body = body
-                .replace('\u{2028}', "&#x2028;")
-                .replace('\u{85}', "&#x85;");
+            body = replace_line_ends(&body);
         }
         Ok(body)
+    }
+
+    /// Appends `text` escaped as [`CreateTaskReq::to_xml`] escapes text (`<`, `>`, `&`,
+    /// `"`, `'`, and the line-end characters of XML 1.1 as character references).
+    pub(crate) fn push_escaped(out: &mut String, text: &str) {
+        let escaped = quick_xml::escape::escape(text);
+        if escaped.contains(LINE_END_CHARS) {
+            out.push_str(&replace_line_ends(&escaped));
+        } else {
+            out.push_str(&escaped);
+        }
     }
 
     /// The JSON body (`{"processinginstructioninfo":{},"taskInfo":{...}}`).

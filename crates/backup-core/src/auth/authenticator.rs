@@ -1,5 +1,5 @@
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use http::{HeaderName, HeaderValue};
@@ -48,22 +48,28 @@ impl Authenticator for NoAuth {
 
 /// Sends a cached token in a header: `Authorization: Bearer <token>` by default, or any
 /// header and prefix a vendor wants (`X-Auth-Token: <token>`, `Authtoken: <token>`).
+///
+/// The header value is built once per token (not once per request) and shared by the
+/// clones of an authenticator.
 #[derive(Clone)]
 pub struct TokenAuth {
     cache: Arc<TokenCache>,
     header: HeaderName,
     prefix: &'static str,
+    built: Arc<RwLock<Option<BuiltHeader>>>,
+}
+
+/// The header value made from one token generation (marked sensitive).
+struct BuiltHeader {
+    generation: u64,
+    value: HeaderValue,
 }
 
 impl TokenAuth {
     /// `Authorization: Bearer <token>` from `cache`.
     #[must_use]
     pub fn bearer(cache: Arc<TokenCache>) -> Self {
-        Self {
-            cache,
-            header: http::header::AUTHORIZATION,
-            prefix: "Bearer ",
-        }
+        Self::header(cache, http::header::AUTHORIZATION, "Bearer ")
     }
 
     /// `<header>: <prefix><token>` from `cache`.
@@ -73,6 +79,7 @@ impl TokenAuth {
             cache,
             header,
             prefix,
+            built: Arc::default(),
         }
     }
 
@@ -88,6 +95,38 @@ impl TokenAuth {
     }
 }
 
+impl TokenAuth {
+    /// The header value built for the cached token, while that token is fresh.
+    fn reuse(&self) -> Option<(u64, HeaderValue)> {
+        let generation = self.cache.fresh_generation()?;
+        let built = self.built.read().unwrap_or_else(PoisonError::into_inner);
+        built
+            .as_ref()
+            .filter(|built| built.generation == generation)
+            .map(|built| (generation, built.value.clone()))
+    }
+
+    /// Gets a token (fetching one if needed) and builds its header value.
+    async fn build(&self, vendor: &'static str) -> Result<(u64, HeaderValue)> {
+        let cached = self.cache.token().await?;
+        let mut text = String::with_capacity(self.prefix.len() + 64);
+        text.push_str(self.prefix);
+        text.push_str(cached.token.secret.expose_secret());
+        let mut value = HeaderValue::try_from(text).map_err(|_| {
+            Error::auth(
+                vendor,
+                "the token holds characters that cannot be sent in a header",
+            )
+        })?;
+        value.set_sensitive(true);
+        *self.built.write().unwrap_or_else(PoisonError::into_inner) = Some(BuiltHeader {
+            generation: cached.generation,
+            value: value.clone(),
+        });
+        Ok((cached.generation, value))
+    }
+}
+
 impl fmt::Debug for TokenAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenAuth")
@@ -100,23 +139,15 @@ impl fmt::Debug for TokenAuth {
 #[async_trait]
 impl Authenticator for TokenAuth {
     async fn authorize(&self, request: &mut Request) -> Result<AuthTicket> {
-        let cached = self.cache.token().await?;
-        let mut value = HeaderValue::from_str(&format!(
-            "{}{}",
-            self.prefix,
-            cached.token.secret.expose_secret()
-        ))
-        .map_err(|_| {
-            Error::auth(
-                request.vendor(),
-                "the token holds characters that cannot be sent in a header",
-            )
-        })?;
-        value.set_sensitive(true);
+        let (generation, value) = match self.reuse() {
+            Some(built) => built,
+            None => self.build(request.vendor()).await?,
+        };
+        // The transport registers sensitive headers with the request's redactor: the
+        // value and the token inside it never reach an error message.
         request.headers.insert(self.header.clone(), value);
-        request.add_secret(&cached.token.secret);
         Ok(AuthTicket {
-            generation: Some(cached.generation),
+            generation: Some(generation),
         })
     }
 

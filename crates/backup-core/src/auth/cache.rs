@@ -21,10 +21,35 @@ pub struct CachedToken {
 struct Slot {
     token: AccessToken,
     generation: u64,
+    /// When the token is due for a refresh, on tokio's clock (so tests with a paused
+    /// clock can move a token to its refresh point); `None`: never (no expiry known).
+    /// Worked out once at fetch time, so that a lookup reads the clock once.
+    refresh_at: Option<tokio::time::Instant>,
+}
+
+impl Slot {
+    fn is_fresh(&self) -> bool {
+        self.refresh_at
+            .is_none_or(|refresh_at| tokio::time::Instant::now() < refresh_at)
+    }
+}
+
+/// When a token fetched now and expiring at `expires_at` is due for a refresh:
+/// `margin` before expiry, or half-way through its life when it lives less than twice
+/// the margin. `None` when it does not expire (or so far ahead the clock cannot say).
+fn refresh_point(
+    expires_at: Option<OffsetDateTime>,
+    margin: Duration,
     fetched_at: OffsetDateTime,
-    /// The same moment on tokio's clock: freshness is judged by the time elapsed on
-    /// it, so tests with a paused clock can move a token to its refresh point.
     fetched_instant: tokio::time::Instant,
+) -> Option<tokio::time::Instant> {
+    let expires_at = expires_at?;
+    let life = expires_at - fetched_at;
+    let margin = time::Duration::try_from(margin).unwrap_or(time::Duration::MAX);
+    let margin = margin.min(life / 2).max(time::Duration::ZERO);
+    let usable = Duration::try_from(life - margin).unwrap_or(Duration::ZERO);
+    // A point past what the clock can hold: as good as never.
+    fetched_instant.checked_add(usable)
 }
 
 struct Failure {
@@ -125,10 +150,14 @@ impl<P: TokenProvider + ?Sized> TokenCache<P> {
             Ok(token) => {
                 let generation = self.generations.fetch_add(1, Ordering::AcqRel) + 1;
                 *self.slot.write().unwrap_or_else(PoisonError::into_inner) = Some(Slot {
+                    refresh_at: refresh_point(
+                        token.expires_at,
+                        self.margin,
+                        OffsetDateTime::now_utc(),
+                        tokio::time::Instant::now(),
+                    ),
                     token: token.clone(),
                     generation,
-                    fetched_at: OffsetDateTime::now_utc(),
-                    fetched_instant: tokio::time::Instant::now(),
                 });
                 *self
                     .last_failure
@@ -162,22 +191,19 @@ impl<P: TokenProvider + ?Sized> TokenCache<P> {
         *self.slot.write().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
+    /// The generation of the cached token if it is still fresh, without copying the
+    /// token: lets an authenticator reuse what it built from that token (a header
+    /// value) while the token lasts.
+    pub fn fresh_generation(&self) -> Option<u64> {
+        let slot = self.slot.read().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref()
+            .filter(|slot| slot.is_fresh())
+            .map(|slot| slot.generation)
+    }
+
     fn fresh(&self) -> Option<CachedToken> {
         let slot = self.slot.read().unwrap_or_else(PoisonError::into_inner);
-        let slot = slot.as_ref()?;
-        if let Some(expires_at) = slot.token.expires_at {
-            // Refresh `margin` before expiry, or half-way through the token's life when
-            // the token lives less than twice the margin.
-            let margin = time::Duration::try_from(self.margin).unwrap_or(time::Duration::MAX);
-            let half_life = (expires_at - slot.fetched_at) / 2;
-            let margin = margin.min(half_life).max(time::Duration::ZERO);
-            let elapsed = time::Duration::try_from(slot.fetched_instant.elapsed())
-                .unwrap_or(time::Duration::MAX);
-            let now = slot.fetched_at.saturating_add(elapsed);
-            if now + margin >= expires_at {
-                return None;
-            }
-        }
+        let slot = slot.as_ref().filter(|slot| slot.is_fresh())?;
         Some(CachedToken {
             token: slot.token.clone(),
             generation: slot.generation,

@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{ApiError, Error};
@@ -14,10 +15,35 @@ use crate::error::{ApiError, Error};
 /// The text that replaces a secret.
 pub const REDACTED: &str = "<redacted>";
 
+/// The shortest token part of a sensitive header replaced on its own: shorter ones
+/// (a test's `QSDK t`) would blank out letters of ordinary words.
+const MIN_HEADER_TOKEN: usize = 8;
+
 /// The secrets one request carried.
+///
+/// Cheap to build on the hot path: a sensitive header is kept as the header value it
+/// is (a reference-counted clone), and turned into text only when an error is scrubbed.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    secrets: Vec<SecretString>,
+    secrets: Vec<Secret>,
+}
+
+/// One secret: text registered by a caller, or a sensitive header value as sent.
+#[derive(Clone)]
+enum Secret {
+    Text(SecretString),
+    /// A sensitive header (`Bearer <token>`, `QSDK <token>`, a signature): the whole
+    /// value and, after a scheme word, the token alone are replaced.
+    Header(HeaderValue),
+}
+
+impl Secret {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Secret::Text(text) => text.expose_secret().as_bytes(),
+            Secret::Header(value) => value.as_bytes(),
+        }
+    }
 }
 
 impl fmt::Debug for Redactor {
@@ -29,15 +55,22 @@ impl fmt::Debug for Redactor {
 impl Redactor {
     /// Adds a secret (empty ones and ones already known are ignored).
     pub fn add(&mut self, secret: SecretString) {
-        let text = secret.expose_secret();
-        if !text.is_empty()
-            && !self
-                .secrets
-                .iter()
-                .any(|known| known.expose_secret() == text)
-        {
-            self.secrets.push(secret);
+        if !self.knows(secret.expose_secret().as_bytes()) {
+            self.secrets.push(Secret::Text(secret));
         }
+    }
+
+    /// Adds the value of a sensitive header (see [`HeaderValue::is_sensitive`]): the
+    /// value, and the token after its scheme word (`Bearer `, `QSDK `; 8 bytes or
+    /// more), are replaced.
+    pub fn add_header(&mut self, value: &HeaderValue) {
+        if !self.knows(value.as_bytes()) {
+            self.secrets.push(Secret::Header(value.clone()));
+        }
+    }
+
+    fn knows(&self, secret: &[u8]) -> bool {
+        secret.is_empty() || self.secrets.iter().any(|known| known.bytes() == secret)
     }
 
     /// Whether no secret is registered.
@@ -46,16 +79,26 @@ impl Redactor {
         self.secrets.is_empty()
     }
 
-    /// `text` with every secret (and every secret's `Bearer`-less token part) replaced.
+    /// `text` with every secret (and the token part of every sensitive header)
+    /// replaced.
     #[must_use]
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.to_owned();
+        let mut secrets: Vec<&str> = Vec::new();
+        for secret in &self.secrets {
+            let Ok(whole) = std::str::from_utf8(secret.bytes()) else {
+                continue;
+            };
+            secrets.push(whole);
+            if let Secret::Header(_) = secret
+                && let Some((scheme, token)) = whole.split_once(' ')
+                && !scheme.is_empty()
+                && token.trim().len() >= MIN_HEADER_TOKEN
+            {
+                secrets.push(token.trim());
+            }
+        }
         // Longest first, so a header value is replaced before the token inside it.
-        let mut secrets: Vec<&str> = self
-            .secrets
-            .iter()
-            .map(ExposeSecret::expose_secret)
-            .collect();
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         for secret in secrets {
             if out.contains(secret) {
@@ -163,5 +206,26 @@ mod tests {
             err.to_string(),
             "v: authentication failed: refused <redacted>"
         );
+    }
+
+    #[test]
+    fn sensitive_headers_are_scrubbed_whole_and_by_token() {
+        let mut redactor = Redactor::default();
+        let mut value = HeaderValue::from_static("QSDK tok-456789");
+        value.set_sensitive(true);
+        redactor.add_header(&value);
+        redactor.add_header(&value);
+        redactor.add_header(&HeaderValue::from_static(""));
+        assert_eq!(format!("{redactor:?}"), "Redactor(1 secrets)");
+        assert_eq!(
+            redactor.scrub("sent QSDK tok-456789; token tok-456789"),
+            "sent <redacted>; token <redacted>"
+        );
+        let mut short = Redactor::default();
+        short.add_header(&HeaderValue::from_static("QSDK t"));
+        assert_eq!(short.scrub("QSDK t: not found"), "<redacted>: not found");
+        let mut bare = Redactor::default();
+        bare.add_header(&HeaderValue::from_static("plain-token"));
+        assert_eq!(bare.scrub("x plain-token y"), "x <redacted> y");
     }
 }

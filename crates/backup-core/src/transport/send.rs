@@ -42,7 +42,18 @@ impl Transport {
     ///   [`Error::OutcomeUnknown`]: the service may have acted on it).
     pub async fn send(
         &self,
-        request: Request,
+        mut request: Request,
+        auth: &dyn Authenticator,
+    ) -> Result<Response, Error> {
+        self.send_mut(&mut request, auth).await
+    }
+
+    /// [`Transport::send`] on a request kept by the caller: each attempt authorizes
+    /// the request in place (the authenticator replaces what it set before), so a
+    /// request is never copied to be sent again.
+    async fn send_mut(
+        &self,
+        request: &mut Request,
         auth: &dyn Authenticator,
     ) -> Result<Response, Error> {
         let started = Instant::now();
@@ -50,8 +61,7 @@ impl Transport {
         let mut replayed_unauthorized = false;
         loop {
             attempt += 1;
-            let mut prepared = request.clone();
-            let ticket = auth.authorize(&mut prepared).await?;
+            let ticket = auth.authorize(request).await?;
             let span = tracing::debug_span!(
                 "backup_request",
                 vendor = self.inner.vendor,
@@ -60,7 +70,13 @@ impl Transport {
                 attempt,
                 status = tracing::field::Empty,
             );
-            let outcome = self.attempt(prepared).instrument(span.clone()).await;
+            // Nothing listens (no subscriber, or one below DEBUG): skip the wrapper
+            // that would enter and leave the span at every poll.
+            let outcome = if span.is_disabled() {
+                self.attempt(request).await
+            } else {
+                self.attempt(request).instrument(span.clone()).await
+            };
             match outcome {
                 Ok(response) => {
                     span.record("status", response.status.as_u16());
@@ -77,7 +93,7 @@ impl Transport {
                         attempt -= 1;
                         continue;
                     }
-                    match self.judge_answer(&request, &response, attempt, started.elapsed()) {
+                    match self.judge_answer(request, &response, attempt, started.elapsed()) {
                         Verdict::Retry(delay) => {
                             let delay = delay.unwrap_or_default();
                             tracing::debug!(parent: &span, ?delay, "retrying after error answer");
@@ -88,7 +104,7 @@ impl Transport {
                 }
                 Err(failure) => {
                     if let Some(error) = failure.answered {
-                        return Err(self.unusable_answer(&request, error));
+                        return Err(self.unusable_answer(request, error));
                     }
                     let retryable =
                         failure.sent == RequestSent::No || request.idempotency == Idempotency::Safe;
@@ -104,7 +120,7 @@ impl Transport {
                         tokio::time::sleep(delay).await;
                         continue;
                     }
-                    return Err(self.transport_error(&request, failure));
+                    return Err(self.transport_error(request, failure));
                 }
             }
         }
@@ -119,23 +135,26 @@ impl Transport {
     /// As [`Transport::send`], and `decode`'s error.
     pub async fn send_decoded<T>(
         &self,
-        request: Request,
+        mut request: Request,
         auth: &dyn Authenticator,
         decode: impl Fn(&Response) -> Result<T, Error> + Send + Sync,
     ) -> Result<T, Error> {
-        let started = Instant::now();
+        // The retry budget of decode failures runs from the first one: reading the
+        // clock up front would cost every successful call.
+        let mut started = None;
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             // An answer over the body cap is a decode error from `send` itself; for a
             // safe request it is worth asking for again, like an undecodable one.
-            let decoded = match self.send(request.clone(), auth).await {
+            let decoded = match self.send_mut(&mut request, auth).await {
                 Ok(response) => decode(&response),
                 Err(error) => Err(error),
             };
             match decoded {
                 Ok(value) => return Ok(value),
                 Err(error @ Error::Decode { .. }) if request.idempotency == Idempotency::Safe => {
+                    let started = *started.get_or_insert_with(Instant::now);
                     match self
                         .inner
                         .retry
@@ -154,16 +173,14 @@ impl Transport {
     }
 
     /// One attempt: send and read the body within the cap.
-    async fn attempt(&self, request: Request) -> Result<Response, AttemptFailure> {
+    async fn attempt(&self, request: &Request) -> Result<Response, AttemptFailure> {
         let vendor = self.inner.vendor;
         let trigger_action =
             (request.idempotency == Idempotency::Trigger).then(|| request.action.clone());
         let mut secrets = request.secrets.clone();
         for value in request.headers.values() {
-            if value.is_sensitive()
-                && let Ok(text) = value.to_str()
-            {
-                secrets.add(secrecy::SecretString::from(text.to_owned()));
+            if value.is_sensitive() {
+                secrets.add_header(value);
             }
         }
         let sends_a_length = matches!(request.method, Method::POST | Method::PUT | Method::PATCH)
@@ -171,9 +188,13 @@ impl Transport {
         let mut builder = self
             .inner
             .http
-            .request(request.method, request.url)
-            .headers(request.headers)
-            .timeout(request.timeout.unwrap_or(self.inner.request_timeout));
+            .request(request.method.clone(), request.url.clone())
+            .headers(request.headers.clone());
+        // The client's own timeout is the transport's default: only a request with a
+        // timeout of its own sets one.
+        if let Some(timeout) = request.timeout {
+            builder = builder.timeout(timeout);
+        }
         // A bodiless POST/PUT/PATCH still says `Content-Length: 0`: ARM (and other
         // gateways) answer 411 Length Required without it.
         if request.body.is_empty() {
@@ -181,7 +202,7 @@ impl Transport {
                 builder = builder.header(http::header::CONTENT_LENGTH, "0");
             }
         } else {
-            builder = builder.body(request.body);
+            builder = builder.body(request.body.clone());
         }
         let mut answer = builder.send().await.map_err(classify_send_error)?;
         let status = answer.status();
@@ -212,14 +233,24 @@ impl Transport {
         {
             return Err(too_large(0));
         }
+        // Most answers come in one chunk, kept as it is; more are joined.
+        let mut first: Option<Bytes> = None;
         let mut body = BytesMut::new();
         loop {
             match answer.chunk().await {
                 Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > cap {
-                        return Err(too_large(body.len() + chunk.len()));
+                    let read = first.as_ref().map_or(0, Bytes::len) + body.len();
+                    if read + chunk.len() > cap {
+                        return Err(too_large(read + chunk.len()));
                     }
-                    body.extend_from_slice(&chunk);
+                    if let Some(head) = first.take() {
+                        body.extend_from_slice(&head);
+                    }
+                    if body.is_empty() {
+                        first = Some(chunk);
+                    } else {
+                        body.extend_from_slice(&chunk);
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -238,7 +269,7 @@ impl Transport {
         Ok(Response {
             status,
             headers,
-            body: Bytes::from(body),
+            body: first.unwrap_or_else(|| body.freeze()),
             request_id,
             vendor,
             trigger_action,
