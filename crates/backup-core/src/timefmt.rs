@@ -60,14 +60,55 @@ fn parse_naive(text: &str) -> Option<PrimitiveDateTime> {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (text, None),
     };
-    let whole = whole.replacen(['t', ' '], "T", 1);
-    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    let value = PrimitiveDateTime::parse(&whole, &format).ok()?;
+    let value = match parse_fixed_width(whole) {
+        Some(value) => value,
+        None => {
+            let whole = whole.replacen(['t', ' '], "T", 1);
+            let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+            PrimitiveDateTime::parse(&whole, &format).ok()?
+        }
+    };
     let nanos = match fraction {
         None => 0,
         Some(digits) => parse_fraction_nanos(digits)?,
     };
     value.replace_nanosecond(nanos).ok()
+}
+
+/// `YYYY-MM-DD?HH:MM:SS` (`?` one of `T`, `t`, space), the shape every vendor sends,
+/// read without the general parser (it runs on every decoded operation); `None` for
+/// any other shape, which the general parser then reads or refuses.
+fn parse_fixed_width(text: &str) -> Option<PrimitiveDateTime> {
+    let bytes = text.as_bytes();
+    let shaped = bytes.len() == 19
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && matches!(bytes[10], b'T' | b't' | b' ')
+        && bytes[13] == b':'
+        && bytes[16] == b':';
+    if !shaped {
+        return None;
+    }
+    let number = |from: usize, to: usize| -> Option<u16> {
+        bytes[from..to].iter().try_fold(0_u16, |value, byte| {
+            byte.is_ascii_digit()
+                .then(|| value * 10 + u16::from(byte - b'0'))
+        })
+    };
+    let month = time::Month::try_from(u8::try_from(number(5, 7)?).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(
+        i32::from(number(0, 4)?),
+        month,
+        u8::try_from(number(8, 10)?).ok()?,
+    )
+    .ok()?;
+    let time = time::Time::from_hms(
+        u8::try_from(number(11, 13)?).ok()?,
+        u8::try_from(number(14, 16)?).ok()?,
+        u8::try_from(number(17, 19)?).ok()?,
+    )
+    .ok()?;
+    Some(PrimitiveDateTime::new(date, time))
 }
 
 /// Up to 9 significant digits of a fraction of a second, as nanoseconds; more digits
@@ -263,5 +304,21 @@ mod tests {
     fn format_round_trips() {
         let value = datetime!(2020-02-03 14:25:03.2555023 UTC);
         assert_eq!(parse_rfc3339(&format_rfc3339(value)), Some(value));
+    }
+
+    proptest::proptest! {
+        /// The fixed-width reader agrees with the general parser on every text of
+        /// that shape, valid or not.
+        #[test]
+        fn fixed_width_reads_like_the_general_parser(
+            text in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}",
+        ) {
+            let general = {
+                let whole = text.replacen(['t', ' '], "T", 1);
+                let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+                PrimitiveDateTime::parse(&whole, &format).ok()
+            };
+            proptest::prop_assert_eq!(parse_fixed_width(&text), general);
+        }
     }
 }

@@ -176,10 +176,39 @@ impl AkSk {
 /// `YYYYMMDDTHHMMSSZ` in UTC.
 #[must_use]
 pub fn sdk_date(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let Ok(year) = u16::try_from(at.year()) else {
+        return formatted_sdk_date(at);
+    };
+    if year > 9999 {
+        return formatted_sdk_date(at);
+    }
+    // Written digit by digit: this runs on every signed request, and the general
+    // formatter cost more than the rest of the signature's text.
+    let mut out = String::with_capacity(16);
+    push_digits(&mut out, year, 4);
+    push_digits(&mut out, u16::from(u8::from(at.month())), 2);
+    push_digits(&mut out, u16::from(at.day()), 2);
+    out.push('T');
+    push_digits(&mut out, u16::from(at.hour()), 2);
+    push_digits(&mut out, u16::from(at.minute()), 2);
+    push_digits(&mut out, u16::from(at.second()), 2);
+    out.push('Z');
+    out
+}
+
+/// `value` as `width` decimal digits, zero-padded.
+fn push_digits(out: &mut String, value: u16, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (value / 10_u16.pow(place)) % 10;
+        out.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
+    }
+}
+
+/// [`sdk_date`] through the general formatter (years outside 0..=9999).
+fn formatted_sdk_date(at: OffsetDateTime) -> String {
     let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
+    at.format(&format).unwrap_or_default()
 }
 
 /// The `Host` header value for `url`: the host, with the port when it is not the
@@ -217,6 +246,25 @@ impl Authenticator for AkSk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sdk_dates_are_written_like_the_formatter() {
+        for at in [
+            time::macros::datetime!(2026-12-01 07:05:09 UTC),
+            time::macros::datetime!(0001-01-01 00:00:00 UTC),
+            time::macros::datetime!(9999-12-31 23:59:59.999 +03:00),
+            OffsetDateTime::from_unix_timestamp(1_234_567_890).unwrap(),
+        ] {
+            assert_eq!(
+                sdk_date(at),
+                formatted_sdk_date(at.to_offset(time::UtcOffset::UTC))
+            );
+        }
+        assert_eq!(
+            sdk_date(time::macros::datetime!(2026-12-01 07:05:09 UTC)),
+            "20261201T070509Z"
+        );
+    }
     use time::macros::datetime;
 
     fn request(url: &str) -> Request {
