@@ -23,6 +23,9 @@ pub struct AuthTicket {
 pub trait Authenticator: Send + Sync + fmt::Debug {
     /// Adds the credentials to `request`.
     ///
+    /// A retry calls it again on the same request: it must replace (`insert`, not
+    /// `append`) whatever it set the time before, and sign nothing it set itself.
+    ///
     /// # Errors
     /// [`Error::Auth`] (or the token provider's error) when no credential can be had.
     async fn authorize(&self, request: &mut Request) -> Result<AuthTicket>;
