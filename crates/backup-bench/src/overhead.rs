@@ -419,7 +419,7 @@ pub async fn run(config: Config, only: &[Vendor]) -> Result<Value, String> {
         "calls_per_round": config.calls,
         "concurrency": config.concurrency,
         "rounds": config.rounds,
-        "order": "per vendor: warm-up, then rounds of 10 slices each, the sides alternating slice by slice (A B, B A, ...)",
+        "order": format!("per vendor: warm-up, then rounds of {SLICES} slices each, the sides alternating slice by slice (A B, B A, ...)"),
         "cpu": "process user+sys time (CLOCK_PROCESS_CPUTIME_ID, ns); the canned server runs in a child process",
         "vendors": vendors,
     }))

@@ -379,7 +379,6 @@ fn scheduled_error(response: &Response, task_id: Option<&str>, detail: Option<&s
         .into()
 }
 
-/// Checks a task before sending it; returns its first association.
 /// The operations of the jobs a task started; an error when it started none.
 fn started_jobs(task: &CreateTaskResp, response: &Response) -> Result<Vec<Operation>> {
     if task.is_scheduled_only() {
@@ -397,6 +396,7 @@ fn create_task_action(subclient: &str, client: &str) -> String {
     format!("CreateTask (backup of subclient {subclient:?} of client {client:?})")
 }
 
+/// Checks a task before sending it; returns its first association.
 fn validate_task(task: &CreateTaskReq) -> Result<&Association> {
     let first = task.task_info.associations.first().ok_or_else(|| {
         Error::invalid_input(

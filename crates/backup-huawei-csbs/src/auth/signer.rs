@@ -246,13 +246,14 @@ impl Authenticator for AkSk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
 
     #[test]
     fn sdk_dates_are_written_like_the_formatter() {
         for at in [
-            time::macros::datetime!(2026-12-01 07:05:09 UTC),
-            time::macros::datetime!(0001-01-01 00:00:00 UTC),
-            time::macros::datetime!(9999-12-31 23:59:59.999 +03:00),
+            datetime!(2026-12-01 07:05:09 UTC),
+            datetime!(0001-01-01 00:00:00 UTC),
+            datetime!(9999-12-31 23:59:59.999 +03:00),
             OffsetDateTime::from_unix_timestamp(1_234_567_890).unwrap(),
         ] {
             assert_eq!(
@@ -261,11 +262,10 @@ mod tests {
             );
         }
         assert_eq!(
-            sdk_date(time::macros::datetime!(2026-12-01 07:05:09 UTC)),
+            sdk_date(datetime!(2026-12-01 07:05:09 UTC)),
             "20261201T070509Z"
         );
     }
-    use time::macros::datetime;
 
     fn request(url: &str) -> Request {
         Request::get(VENDOR, url::Url::parse(url).unwrap())
