@@ -85,6 +85,41 @@ impl OperationRef {
     }
 }
 
+impl OperationRef {
+    /// The id, when the reference is `vendor`'s: the one check every vendor crate makes
+    /// before using a reference.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidInput`] (field `reference`) naming both vendors.
+    pub fn expect_vendor(&self, vendor: &'static str) -> crate::Result<&str> {
+        if self.vendor == vendor {
+            Ok(&self.id)
+        } else {
+            Err(crate::Error::invalid_input(
+                vendor,
+                "reference",
+                format!(
+                    "{} is a {} operation reference, not a {vendor} one",
+                    self.excerpt(),
+                    self.vendor
+                ),
+            ))
+        }
+    }
+
+    /// The printable form, cut to 80 characters for messages.
+    fn excerpt(&self) -> String {
+        let text = self.to_string();
+        if text.chars().count() > 80 {
+            let mut cut: String = text.chars().take(79).collect();
+            cut.push('…');
+            cut
+        } else {
+            text
+        }
+    }
+}
+
 impl fmt::Display for OperationRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.vendor, self.id)
@@ -284,6 +319,24 @@ mod tests {
         for bad in ["", "yandex", "yandex:", ":op", "Yandex:op", "a b:op"] {
             assert!(bad.parse::<OperationRef>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn another_vendors_reference_is_refused_naming_both() {
+        let r = OperationRef::new("veeam", "s-1");
+        assert_eq!(r.expect_vendor("veeam").unwrap(), "s-1");
+        let error = r.expect_vendor("yandex").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "yandex: invalid reference: veeam:s-1 is a veeam operation reference, not a yandex one"
+        );
+        let long = OperationRef::new("azure", "x".repeat(200));
+        assert!(
+            long.expect_vendor("veeam")
+                .unwrap_err()
+                .to_string()
+                .contains('…')
+        );
     }
 
     #[test]

@@ -23,22 +23,12 @@ use tokio::time::Instant;
 
 use crate::{Error, Operation, Result};
 
-/// What a vendor client offers to the poller.
+/// What a vendor client offers to the poller. Every
+/// [`BackupClient`](crate::contract::BackupClient) is one.
 #[async_trait]
 pub trait Pollable: Send + Sync {
     /// Reads the operation's current state.
     async fn poll(&self, operation: &Operation) -> Result<Operation>;
-
-    /// Asks the vendor to cancel the operation; returns its state after asking.
-    ///
-    /// # Errors
-    /// [`Error::Unsupported`] by default.
-    async fn cancel(&self, operation: &Operation) -> Result<Operation> {
-        Err(Error::Unsupported {
-            vendor: "backup",
-            what: format!("cancelling {}", operation.reference),
-        })
-    }
 }
 
 /// How to wait.

@@ -15,7 +15,9 @@
 //! - [`TokenIssuer`]: access tokens with a time to live on the `tokio` clock,
 //!   expired on demand;
 //! - [`Lifecycle`]: a backup moving through [`Phase`]s by polls or by time;
-//! - [`Counter`]: the backups accepted, to prove a backup was started once.
+//! - [`Counter`]: the backups accepted, to prove a backup was started once;
+//! - [`VendorEmulator`] and [`EmulatorShared`]: what every vendor's emulator offers,
+//!   written once.
 //!
 //! # Example
 //!
@@ -131,6 +133,7 @@ mod log;
 mod route;
 mod server;
 mod tokens;
+mod vendor;
 
 pub use counter::Counter;
 pub use fault::{Fault, Faults};
@@ -139,6 +142,7 @@ pub use log::{DEFAULT_LOG_CAPACITY, RequestLog, RequestRecord};
 pub use route::RouteClass;
 pub use server::{DEFAULT_MAX_BODY, EmulatorConfig, EmulatorServer, default_error_body};
 pub use tokens::{DEFAULT_TOKEN_PREFIX, TokenCheck, TokenIssuer, bearer_token, random_hex};
+pub use vendor::{EmulatorShared, VendorEmulator};
 
 /// Locks `mutex`, recovering the guard if a thread panicked while holding it:
 /// the emulator's state stays usable (every update is a single step).

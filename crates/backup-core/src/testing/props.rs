@@ -1,6 +1,6 @@
-//! Property-test building blocks shared by every vendor crate's `tests/properties.rs`
-//! (feature `testing`): byte edits of fixtures, odd JSON values swapped into fixtures,
-//! ids that break paths, and reading path segments back from an emulator's log.
+//! Property-test building blocks shared by every vendor crate's property tests: byte
+//! edits of fixtures, odd JSON values swapped into fixtures, ids that break paths, and
+//! reading path segments back from an emulator's log.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
