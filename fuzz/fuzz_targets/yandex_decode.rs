@@ -4,8 +4,7 @@
 
 mod common;
 
-use backup_yandex::ServiceAccountKey;
-use backup_yandex::error::YandexErrors;
+use backup_yandex::{ApiErrors, ServiceAccountKey};
 use backup_yandex::model::{
     ExecuteMetadata, IamTokenResponse, MetadataTokenResponse, Operation, Status,
 };
@@ -24,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = serde_json::from_slice::<IamTokenResponse>(data);
     let _ = serde_json::from_slice::<MetadataTokenResponse>(data);
-    common::decode_errors(backup_yandex::VENDOR, &YandexErrors, data);
+    common::decode_errors(backup_yandex::VENDOR, &ApiErrors, data);
 
     let text = String::from_utf8_lossy(data);
     if let Ok(key) = ServiceAccountKey::from_json(&text) {

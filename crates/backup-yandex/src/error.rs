@@ -26,9 +26,9 @@ pub const AUTH_HINT: &str = "check YC_IAM_TOKEN, YC_TOKEN or YC_SERVICE_ACCOUNT_
 
 /// The [`ErrorDecoder`] for Yandex Cloud answers.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct YandexErrors;
+pub struct ApiErrors;
 
-impl ErrorDecoder for YandexErrors {
+impl ErrorDecoder for ApiErrors {
     fn decode_error(&self, response: &Response) -> ApiError {
         match serde_json::from_slice::<Status>(&response.body) {
             Ok(status) => api_error(response, &status),

@@ -20,6 +20,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use backup_core::auth::{StaticToken, TokenProvider};
+use backup_core::contract::EnvVar;
 use secrecy::SecretString;
 
 pub use iam::{OAuthTokenProvider, REFRESH_AFTER, ServiceAccountKeyProvider};
@@ -38,6 +39,20 @@ pub const ENV_OAUTH_TOKEN: &str = "YC_TOKEN";
 pub const ENV_SERVICE_ACCOUNT_KEY_FILE: &str = "YC_SERVICE_ACCOUNT_KEY_FILE";
 /// The metadata service address variable.
 pub const ENV_METADATA_ADDR: &str = "YC_METADATA_ADDR";
+
+/// The variables [`Credential::from_env_vars`] reads, first match wins.
+pub const ENVIRONMENT: &[EnvVar] = &[
+    EnvVar::new(ENV_IAM_TOKEN, "an IAM token"),
+    EnvVar::new(ENV_OAUTH_TOKEN, "an OAuth token, exchanged for IAM tokens"),
+    EnvVar::new(
+        ENV_SERVICE_ACCOUNT_KEY_FILE,
+        "a service account's authorized key (path or JSON)",
+    ),
+    EnvVar::new(
+        ENV_METADATA_ADDR,
+        "otherwise the VM metadata service, at this address",
+    ),
+];
 
 /// How the client gets its IAM tokens.
 #[derive(Clone)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use backup_core::Transport;
 use backup_core::auth::{TokenAuth, TokenCache, TokenProvider};
+use backup_core::contract::{BackupClientBuilder, Lookup};
 use backup_core::path::{join_segments, parse_endpoint};
 use backup_core::transport::TransportOptions;
 
@@ -13,9 +14,9 @@ use crate::auth::{
     Credential, DEFAULT_METADATA_ADDR, ENV_METADATA_ADDR, MetadataTokenProvider,
     OAuthTokenProvider, ServiceAccountKeyProvider, metadata_base,
 };
-use crate::error::YandexErrors;
+use crate::error::ApiErrors;
 use crate::operation::NotFoundTolerance;
-use crate::{Error, Result, VENDOR};
+use crate::{Config, Error, Result, VENDOR};
 
 /// The public Cloud Backup API endpoint.
 pub const DEFAULT_BACKUP_ENDPOINT: &str = "https://backup.api.cloud.yandex.net/";
@@ -68,27 +69,6 @@ impl ClientBuilder {
         Self::default()
     }
 
-    /// The credential named by the environment (see [`Credential::from_env_vars`]) and
-    /// the metadata address `YC_METADATA_ADDR`.
-    ///
-    /// # Errors
-    /// [`Error::Config`] when a named key file cannot be read.
-    pub fn from_env() -> Result<Self> {
-        Self::from_env_vars(|name| std::env::var(name).ok())
-    }
-
-    /// [`ClientBuilder::from_env`] reading variables through `lookup`.
-    ///
-    /// # Errors
-    /// As [`ClientBuilder::from_env`].
-    pub fn from_env_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let mut builder = Self::new().credential(Credential::from_env_vars(&lookup)?);
-        if let Some(address) = lookup(ENV_METADATA_ADDR).filter(|a| !a.trim().is_empty()) {
-            builder = builder.metadata_address(address.trim());
-        }
-        Ok(builder)
-    }
-
     /// Sets the Cloud Backup endpoint (`https://backup.api.cloud.yandex.net/`); http is
     /// allowed (tests, proxies).
     #[must_use]
@@ -132,13 +112,43 @@ impl ClientBuilder {
     }
 
     backup_core::transport_setters!(transport);
+}
+
+impl BackupClientBuilder for ClientBuilder {
+    type Client = Client;
+
+    /// The endpoints `config` sets, the credential the environment names (see
+    /// [`Credential::from_env_vars`]) and the metadata address `YC_METADATA_ADDR`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a named key file cannot be read.
+    fn from_config(config: &Config, lookup: Lookup<'_>) -> Result<Self> {
+        let mut builder = Self::new().credential(Credential::from_env_vars(lookup)?);
+        if let Some(address) = lookup(ENV_METADATA_ADDR).filter(|a| !a.trim().is_empty()) {
+            builder = builder.metadata_address(address.trim());
+        }
+        for (setting, value) in [
+            (&mut builder.backup_endpoint, &config.endpoint),
+            (&mut builder.operation_endpoint, &config.operation_endpoint),
+            (&mut builder.iam_endpoint, &config.iam_endpoint),
+        ] {
+            if let Some(url) = value {
+                url.clone_into(setting);
+            }
+        }
+        Ok(builder)
+    }
+
+    fn transport_options_mut(&mut self) -> &mut TransportOptions {
+        &mut self.transport
+    }
 
     /// Builds the client.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the bad endpoint; [`Error::Config`] without a
     /// credential.
-    pub fn build(self) -> Result<Client> {
+    fn build(self) -> Result<Client> {
         let backup = parse_endpoint(VENDOR, "backup_endpoint", &self.backup_endpoint)?;
         let operation = parse_endpoint(VENDOR, "operation_endpoint", &self.operation_endpoint)?;
         let iam = parse_endpoint(VENDOR, "iam_endpoint", &self.iam_endpoint)?;
@@ -154,7 +164,7 @@ impl ClientBuilder {
             .transport
             .apply(Transport::builder(VENDOR, "backup-yandex"))
             .request_id_headers(&["x-request-id", "x-server-trace-id"])
-            .errors(Arc::new(YandexErrors))
+            .errors(Arc::new(ApiErrors))
             .build()?;
         let tokens_url = join_segments(VENDOR, &iam, &["iam", "v1", "tokens"])?;
         let credential_flow = credential.flow();

@@ -1,4 +1,5 @@
-//! [`Client`] (trigger, status, cancel, wait), [`ClientBuilder`] and [`TriggerRequest`].
+//! [`Client`] (the [`BackupClient`] of Yandex Cloud Backup), [`ClientBuilder`] and
+//! [`TriggerRequest`].
 
 mod builder;
 mod trigger;
@@ -7,11 +8,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
+use backup_core::Transport;
 use backup_core::auth::{TokenAuth, TokenCache};
+use backup_core::contract::{BackupClient, EnvVar};
 use backup_core::path::{join_segments, validate_id};
 use backup_core::transport::{Idempotency, Request, Response};
-use backup_core::{Pollable, Poller, Transport, WaitOptions};
 use http::HeaderValue;
 use url::Url;
 
@@ -20,8 +21,10 @@ pub use builder::{
 };
 pub use trigger::{IDEMPOTENCY_KEY_HEADER, MAX_ID_LEN, TriggerRequest};
 
+use crate::auth::ENVIRONMENT;
 use crate::model;
 use crate::operation::{NotFoundTolerance, poll_interval, to_operation};
+use crate::{Config, TriggerParams};
 use crate::{Error, Operation, OperationRef, Result, VENDOR};
 
 /// A Yandex Cloud Backup client: executes policies and follows the operations.
@@ -51,20 +54,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A builder with the public endpoints.
-    #[must_use]
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// A client configured from the environment (see [`ClientBuilder::from_env`]).
-    ///
-    /// # Errors
-    /// As [`ClientBuilder::from_env`] and [`ClientBuilder::build`].
-    pub fn from_env() -> Result<Self> {
-        ClientBuilder::from_env()?.build()
-    }
-
     /// The Cloud Backup endpoint.
     #[must_use]
     pub fn backup_endpoint(&self) -> &Url {
@@ -83,28 +72,10 @@ impl Client {
         self.auth.cache()
     }
 
-    /// Starts a backup: `POST {backup}/backup/v1/policies/{policyId}:execute` with
-    /// `{"computeInstanceId"}` and an `Idempotency-Key`.
-    ///
-    /// The key makes the request safe to repeat: it is retried on any transient failure
-    /// (lost answer, 5xx, timeout), and a repeat returns the same operation, so a lost
-    /// answer never starts a second backup. If every attempt fails after the request
-    /// may have arrived, the result is [`Error::OutcomeUnknown`] naming the key: calling
-    /// again with [`TriggerRequest::idempotency_key`] set to it is safe.
+    /// [`BackupClient::trigger`], returning the operation as Yandex sent it.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] before any request; [`Error::Api`] for refusals
-    /// (`FAILED_PRECONDITION` when the policy is not applied to the instance, `NOT_FOUND`
-    /// for an unknown policy); [`Error::Auth`]; [`Error::OutcomeUnknown`].
-    pub async fn trigger(&self, request: &TriggerRequest) -> Result<Operation> {
-        let (operation, poll_after) = self.execute(request).await?;
-        Ok(to_operation(&operation, poll_after))
-    }
-
-    /// [`Client::trigger`], returning the operation as Yandex sent it.
-    ///
-    /// # Errors
-    /// As [`Client::trigger`].
+    /// As [`BackupClient::trigger`].
     pub async fn execute(
         &self,
         request: &TriggerRequest,
@@ -156,37 +127,77 @@ impl Client {
             .await
     }
 
+    /// [`BackupClient::status`], returning the operation as Yandex sent it and the poll
+    /// hint.
+    ///
+    /// # Errors
+    /// As [`BackupClient::status`].
+    pub async fn get_operation(
+        &self,
+        reference: &OperationRef,
+    ) -> Result<(model::Operation, Option<Duration>)> {
+        Self::check_reference(reference)?;
+        let id = reference.id.as_str();
+        let url = join_segments(VENDOR, &self.operation, &["operations", id])?;
+        let request = Request::get(VENDOR, url).action(format!("read operation {id}"));
+        self.send_decoding(request).await
+    }
+}
+
+impl BackupClient for Client {
+    const VENDOR: &'static str = VENDOR;
+    const SERVICE: &'static str = "Yandex Cloud Backup";
+    const TRIGGER_SUMMARY: &'static str = "execute a backup policy on a Compute instance";
+    const ENVIRONMENT: &'static [EnvVar] = ENVIRONMENT;
+
+    type Builder = ClientBuilder;
+    type Request = TriggerRequest;
+    type Params = TriggerParams;
+    type Config = Config;
+
+    fn request(params: &TriggerParams) -> Result<TriggerRequest> {
+        let mut request = TriggerRequest::new(&params.policy, &params.instance);
+        request.idempotency_key.clone_from(&params.idempotency_key);
+        request.validate()?;
+        Ok(request)
+    }
+
+    /// Starts a backup: `POST {backup}/backup/v1/policies/{policyId}:execute` with
+    /// `{"computeInstanceId"}` and an `Idempotency-Key`; one operation.
+    ///
+    /// The key makes the request safe to repeat: it is retried on any transient failure
+    /// (lost answer, 5xx, timeout), and a repeat returns the same operation, so a lost
+    /// answer never starts a second backup. If every attempt fails after the request
+    /// may have arrived, the result is [`Error::OutcomeUnknown`] naming the key: calling
+    /// again with [`TriggerRequest::idempotency_key`] set to it is safe.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] before any request; [`Error::Api`] for refusals
+    /// (`FAILED_PRECONDITION` when the policy is not applied to the instance, `NOT_FOUND`
+    /// for an unknown policy); [`Error::Auth`]; [`Error::OutcomeUnknown`].
+    async fn trigger(&self, request: &TriggerRequest) -> Result<Vec<Operation>> {
+        let (operation, poll_after) = self.execute(request).await?;
+        Ok(vec![to_operation(&operation, poll_after)])
+    }
+
     /// Reads the operation: `GET {operation}/operations/{id}`.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a reference of another vendor or a bad id;
     /// [`Error::Api`] (NotFound for an unknown operation), [`Error::Auth`] ...
-    pub async fn status(&self, reference: &OperationRef) -> Result<Operation> {
+    async fn status(&self, reference: &OperationRef) -> Result<Operation> {
         let (operation, poll_after) = self.get_operation(reference).await?;
         Ok(to_operation(&operation, poll_after))
-    }
-
-    /// [`Client::status`], returning the operation as Yandex sent it and the poll hint.
-    ///
-    /// # Errors
-    /// As [`Client::status`].
-    pub async fn get_operation(
-        &self,
-        reference: &OperationRef,
-    ) -> Result<(model::Operation, Option<Duration>)> {
-        let id = operation_id(reference)?;
-        let url = join_segments(VENDOR, &self.operation, &["operations", id])?;
-        let request = Request::get(VENDOR, url).action(format!("read operation {id}"));
-        self.send_decoding(request).await
     }
 
     /// Cancels the operation: `GET {operation}/operations/{id}:cancel` (the method the
     /// Operation API's proto and REST reference give; see `docs/vendors/yandex.md`).
     ///
     /// # Errors
-    /// As [`Client::status`].
-    pub async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
-        let id = operation_id(reference)?;
+    /// As [`BackupClient::status`].
+    async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
+        Self::check_reference(reference)?;
+        let id = reference.id.as_str();
         let url = join_segments(
             VENDOR,
             &self.operation,
@@ -200,19 +211,10 @@ impl Client {
         Ok(to_operation(&operation, poll_after))
     }
 
-    /// Follows `operation` to its end (a stream of changes, or `.await` for the end).
-    #[must_use]
-    pub fn wait(&self, operation: Operation, options: WaitOptions) -> Poller<'_> {
-        Poller::new(self, operation, options)
-    }
-}
-
-#[async_trait]
-impl Pollable for Client {
     /// Reads the operation again; a NotFound for an operation not seen done yet is
     /// tolerated up to [`crate::operation::MAX_NOT_FOUND`] times (replica lag), the
     /// operation then staying as last seen.
-    async fn poll(&self, operation: &Operation) -> Result<Operation> {
+    async fn refresh(&self, operation: &Operation) -> Result<Operation> {
         match self.status(&operation.reference).await {
             Ok(next) => {
                 if next.status.is_terminal() {
@@ -227,26 +229,25 @@ impl Pollable for Client {
         }
     }
 
-    async fn cancel(&self, operation: &Operation) -> Result<Operation> {
-        Client::cancel(self, &operation.reference).await
+    /// An operation id: one path segment of at most [`MAX_OPERATION_ID_LEN`] bytes.
+    fn check_reference_id(id: &str) -> Result<()> {
+        if id.len() > MAX_OPERATION_ID_LEN {
+            return Err(Error::invalid_input(
+                VENDOR,
+                "reference",
+                format!("an operation id has at most {MAX_OPERATION_ID_LEN} bytes"),
+            ));
+        }
+        validate_id(VENDOR, "reference", id)
     }
 }
+
+/// The longest operation id accepted in a reference (Yandex's are 20 characters).
+pub const MAX_OPERATION_ID_LEN: usize = 256;
 
 fn decode_operation(response: &Response) -> Result<(model::Operation, Option<Duration>)> {
     let operation: model::Operation = response.json()?;
     Ok((operation, poll_interval(&response.headers)))
-}
-
-fn operation_id(reference: &OperationRef) -> Result<&str> {
-    if reference.vendor != VENDOR {
-        return Err(Error::invalid_input(
-            VENDOR,
-            "reference",
-            format!("is a {} operation, not a {VENDOR} one", reference.vendor),
-        ));
-    }
-    validate_id(VENDOR, "operation_id", &reference.id)?;
-    Ok(&reference.id)
 }
 
 /// After the execute request may have arrived and every repeat failed, the backup may

@@ -92,7 +92,7 @@ pub(crate) async fn execute(
         );
     }
     let id = format!("cdg{}", random_hex(17));
-    let spec = lock(&state.0.spec).clone();
+    let spec = state.0.shared.lifecycle();
     let mut op = Op {
         id: id.clone(),
         policy_id: policy_id.to_owned(),
@@ -107,6 +107,6 @@ pub(crate) async fn execute(
     if let Some(key) = key {
         keys.insert(key, id);
     }
-    state.0.accepted.increment();
+    state.0.shared.accepted().increment();
     with_poll_hint(&state, json_answer(StatusCode::OK, &view))
 }

@@ -52,7 +52,7 @@ pub(crate) async fn tokens(Extract(state): Extract<State>, body: Bytes) -> Respo
         return refusal.answer();
     }
     let token = state.0.tokens.issue(state.0.token_ttl);
-    state.0.token_requests.increment();
+    state.0.shared.token_requests().increment();
     let expires_at = OffsetDateTime::now_utc()
         + time::Duration::try_from(state.0.token_ttl).unwrap_or(time::Duration::HOUR);
     json_answer(
@@ -109,7 +109,7 @@ pub(crate) async fn metadata_token(Extract(state): Extract<State>, headers: Head
             .into_response();
     }
     let token = state.0.tokens.issue(state.0.token_ttl);
-    state.0.token_requests.increment();
+    state.0.shared.token_requests().increment();
     json_answer(
         StatusCode::OK,
         &json!({

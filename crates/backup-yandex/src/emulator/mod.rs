@@ -24,16 +24,18 @@
 //! ```
 //! use std::time::Duration;
 //! use backup_yandex::emulator::Emulator;
+//! use backup_yandex::prelude::*;
 //! use backup_yandex::{OperationStatus, WaitOptions};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let emulator = Emulator::start().await?;
 //! let client = emulator.client_builder().build()?;
-//! let operation = client.trigger(&emulator.demo_request()).await?;
-//! let done = client.wait(operation, WaitOptions::every(Duration::from_millis(10))).await?;
-//! assert_eq!(done.status, OperationStatus::Succeeded);
-//! assert_eq!(done.progress, Some(100.0));
+//! for operation in client.trigger(&emulator.demo_request()).await? {
+//!     let done = client.wait(operation, WaitOptions::every(Duration::from_millis(10))).await?;
+//!     assert_eq!(done.status, OperationStatus::Succeeded);
+//!     assert_eq!(done.progress, Some(100.0));
+//! }
 //! assert_eq!(emulator.accepted_backups(), 1);
 //! # Ok(())
 //! # }
@@ -53,14 +55,15 @@ use axum::http::Method;
 use axum::routing::{get, post};
 use backup_core::RetryPolicy;
 use backup_core::emulator::{
-    EmulatorConfig, EmulatorServer, Faults, LifecycleSpec, RequestLog, RouteClass,
+    EmulatorConfig, EmulatorServer, EmulatorShared, Fault, LifecycleSpec, RouteClass,
+    VendorEmulator,
 };
 use url::Url;
 
 use crate::auth::{Credential, ServiceAccountKey};
-use crate::client::{ClientBuilder, TriggerRequest};
+use crate::{Client, ClientBuilder, TriggerParams, TriggerRequest};
 
-use state::{State, lock};
+use state::State;
 
 /// The policy the emulator knows, applied to [`DEMO_INSTANCE_ID`].
 pub const DEMO_POLICY_ID: &str = "cbq0demopolicy000001";
@@ -244,14 +247,6 @@ fn classify(method: &Method, path: &str) -> RouteClass {
 }
 
 impl Emulator {
-    /// Starts an emulator with the demo resources ([`EmulatorOptions::default`]).
-    ///
-    /// # Errors
-    /// When the local port cannot be bound.
-    pub async fn start() -> std::io::Result<Self> {
-        Self::start_with(EmulatorOptions::default()).await
-    }
-
     /// Starts an emulator with `options`.
     ///
     /// # Errors
@@ -278,80 +273,79 @@ impl Emulator {
         Ok(Self { server, state })
     }
 
-    /// The base URL of every API (`http://127.0.0.1:PORT/`).
-    #[must_use]
-    pub fn url(&self) -> Url {
-        self.server.url()
-    }
-
-    /// The fault queue.
-    #[must_use]
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-
-    /// Every request received.
-    #[must_use]
-    pub fn requests(&self) -> RequestLog {
-        self.server.requests()
-    }
-
-    /// How many backups were started (idempotent repeats not counted).
-    #[must_use]
-    pub fn accepted_backups(&self) -> u64 {
-        self.state.0.accepted.get()
-    }
-
-    /// How many IAM tokens were issued (OAuth and JWT exchanges, metadata reads).
-    #[must_use]
-    pub fn token_requests(&self) -> u64 {
-        self.state.0.token_requests.get()
-    }
-
-    /// Sets the lifecycle of backups started from now on.
-    pub fn set_lifecycle(&self, spec: LifecycleSpec) {
-        *lock(&self.state.0.spec) = spec;
-    }
-
-    /// Expires every IAM token issued so far.
-    pub fn expire_tokens(&self) {
-        self.state.0.tokens.expire_all();
-    }
-
     /// Issues an IAM token directly (to test the static-token flow).
     #[must_use]
     pub fn issue_iam_token(&self) -> String {
         self.state.0.tokens.issue(self.state.0.token_ttl)
     }
+}
 
-    /// A client builder pointing every endpoint (backup, operation, IAM, metadata) at
-    /// the emulator, with the demo service account key and a retry policy with
-    /// millisecond backoffs.
-    #[must_use]
-    pub fn client_builder(&self) -> ClientBuilder {
-        let url = self.url();
+impl VendorEmulator for Emulator {
+    type Client = Client;
+
+    const TRIGGER_SUCCESS_STATUS: u16 = 200;
+    const IDEMPOTENT_TRIGGER: bool = true;
+
+    async fn start() -> std::io::Result<Self> {
+        Self::start_with(EmulatorOptions::default()).await
+    }
+
+    fn server(&self) -> &EmulatorServer {
+        &self.server
+    }
+
+    fn into_server(self) -> EmulatorServer {
+        self.server
+    }
+
+    fn shared(&self) -> &EmulatorShared {
+        &self.state.0.shared
+    }
+
+    /// Expires every IAM token issued so far.
+    fn expire_tokens(&self) {
+        self.state.0.tokens.expire_all();
+    }
+
+    /// Every endpoint (backup, operation, IAM, metadata) at `base`, with the demo
+    /// service account key and a retry policy with millisecond backoffs.
+    fn client_builder_at(&self, base: &Url) -> ClientBuilder {
         let credential = demo_service_account_key().map_or_else(
             |_| Credential::oauth_token(DEMO_OAUTH_TOKEN),
             Credential::ServiceAccountKey,
         );
         ClientBuilder::new()
-            .backup_endpoint(url.as_str())
-            .operation_endpoint(url.as_str())
-            .iam_endpoint(url.as_str())
-            .metadata_address(url.as_str())
+            .backup_endpoint(base.as_str())
+            .operation_endpoint(base.as_str())
+            .iam_endpoint(base.as_str())
+            .metadata_address(base.as_str())
             .credential(credential)
             .retry(fast_retry())
     }
 
-    /// A trigger request the emulator accepts.
-    #[must_use]
-    pub fn demo_request(&self) -> TriggerRequest {
+    fn demo_request(&self) -> TriggerRequest {
         TriggerRequest::new(DEMO_POLICY_ID, DEMO_INSTANCE_ID)
     }
 
-    /// Stops the server and waits for it.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
+    fn demo_params(&self) -> TriggerParams {
+        TriggerParams {
+            policy: DEMO_POLICY_ID.to_owned(),
+            instance: DEMO_INSTANCE_ID.to_owned(),
+            idempotency_key: None,
+        }
+    }
+
+    /// `FAILED_PRECONDITION` as the API reference's error example words it.
+    fn vendor_error() -> (Fault, &'static str) {
+        (
+            Fault::Respond {
+                status: 400,
+                content_type: "application/json".to_owned(),
+                body: r#"{"code":9,"message":"Policy is not applied to instance","details":[]}"#
+                    .to_owned(),
+            },
+            "FAILED_PRECONDITION",
+        )
     }
 }
 

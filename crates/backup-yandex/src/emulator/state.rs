@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use backup_core::emulator::{Counter, Lifecycle, LifecycleSpec, Outcome, Phase, TokenIssuer};
+use backup_core::emulator::{EmulatorShared, Lifecycle, Outcome, Phase, TokenIssuer};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -35,8 +35,7 @@ pub(crate) struct Op {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) tokens: TokenIssuer,
-    pub(crate) accepted: Counter,
-    pub(crate) token_requests: Counter,
+    pub(crate) shared: EmulatorShared,
     pub(crate) policies: HashMap<String, HashSet<String>>,
     pub(crate) oauth_tokens: HashSet<String>,
     pub(crate) keys: HashMap<String, RegisteredKey>,
@@ -44,7 +43,6 @@ pub(crate) struct Inner {
     pub(crate) poll_interval: Option<Duration>,
     pub(crate) replica_lag: u32,
     pub(crate) progress_as_number: bool,
-    pub(crate) spec: Mutex<LifecycleSpec>,
     pub(crate) ops: Mutex<HashMap<String, Op>>,
     pub(crate) idempotency: Mutex<HashMap<String, String>>,
 }
@@ -79,8 +77,7 @@ impl State {
             .collect();
         Self(Arc::new(Inner {
             tokens: TokenIssuer::new("t1."),
-            accepted: Counter::new(),
-            token_requests: Counter::new(),
+            shared: EmulatorShared::new(options.lifecycle.clone()),
             policies,
             oauth_tokens: options.oauth_tokens.iter().cloned().collect(),
             keys,
@@ -88,7 +85,6 @@ impl State {
             poll_interval: options.poll_interval,
             replica_lag: options.replica_lag_polls,
             progress_as_number: options.progress_as_number,
-            spec: Mutex::new(options.lifecycle.clone()),
             ops: Mutex::new(HashMap::new()),
             idempotency: Mutex::new(HashMap::new()),
         }))

@@ -3,11 +3,13 @@
 #![cfg(feature = "emulator")]
 
 use backup_core::emulator::RouteClass;
+use backup_core::testing::SingleOperation;
 use backup_yandex::auth::{JWT_AUDIENCE, JwtClaims};
 use backup_yandex::emulator::{
     DEMO_INSTANCE_ID, DEMO_KEY_ID, DEMO_POLICY_ID, DEMO_SERVICE_ACCOUNT_ID,
     DEMO_SERVICE_ACCOUNT_KEY_JSON, Emulator, EmulatorOptions,
 };
+use backup_yandex::prelude::*;
 use backup_yandex::{ClientBuilder, OperationStatus, WaitOptions};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
@@ -255,7 +257,7 @@ async fn key_from_env_as_json_content_or_path() {
     let emulator = Emulator::start().await.unwrap();
     let path = format!("{}/src/emulator/demo-key.json", env!("CARGO_MANIFEST_DIR"));
     for value in [DEMO_SERVICE_ACCOUNT_KEY_JSON.to_owned(), path] {
-        let client = ClientBuilder::from_env_vars(|name| {
+        let client = ClientBuilder::from_lookup(&|name: &str| {
             (name == "YC_SERVICE_ACCOUNT_KEY_FILE").then(|| value.clone())
         })
         .unwrap()
@@ -265,7 +267,11 @@ async fn key_from_env_as_json_content_or_path() {
         .retry(backup_yandex::emulator::fast_retry())
         .build()
         .unwrap();
-        let operation = client.trigger(&emulator.demo_request()).await.unwrap();
+        let operation = client
+            .trigger(&emulator.demo_request())
+            .await
+            .unwrap()
+            .single();
         let done = client
             .wait(
                 operation,

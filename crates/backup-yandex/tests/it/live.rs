@@ -3,7 +3,7 @@
 //! ```sh
 //! YC_TOKEN=... # or YC_IAM_TOKEN / YC_SERVICE_ACCOUNT_KEY_FILE
 //! YC_LIVE_POLICY_ID=cbq... YC_LIVE_INSTANCE_ID=fhm... \
-//!   cargo test -p backup-yandex --test live -- --ignored --nocapture
+//!   cargo test -p backup-yandex --test it live:: -- --ignored --nocapture
 //! ```
 //!
 //! It starts a real backup (billed by Yandex) and waits up to `YC_LIVE_WAIT_MINUTES`
@@ -13,6 +13,7 @@
 
 use std::time::Duration;
 
+use backup_yandex::prelude::*;
 use backup_yandex::{Client, TriggerRequest, WaitOptions};
 
 #[tokio::test]
@@ -33,7 +34,8 @@ async fn live_execute_and_wait() {
     let operation = client
         .trigger(&TriggerRequest::new(policy, instance))
         .await
-        .expect("execute");
+        .expect("execute")
+        .remove(0);
     eprintln!("started {}", operation.reference);
     let done = client
         .wait(

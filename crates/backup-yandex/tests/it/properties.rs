@@ -9,12 +9,13 @@ use backup_core::testing::{
     apply, awkward_id, edit, odd_json, replace_node, runner, segments_below,
 };
 use backup_core::transport::{ErrorDecoder, Response};
+use backup_yandex::ApiErrors;
 use backup_yandex::emulator::{DEMO_INSTANCE_ID, DEMO_POLICY_ID, Emulator};
-use backup_yandex::error::YandexErrors;
 use backup_yandex::model::{
     ExecuteMetadata, IamTokenResponse, MetadataTokenResponse, Operation, Status,
 };
 use backup_yandex::operation::{poll_interval, reference, to_operation};
+use backup_yandex::prelude::*;
 use backup_yandex::{Error, ServiceAccountKey, TriggerRequest};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::collection::vec;
@@ -23,14 +24,14 @@ use serde_json::Value;
 
 /// The answers of the vendor document and notes (see `fixtures/README.md`).
 const FIXTURES: [&[u8]; 8] = [
-    include_bytes!("fixtures/error-failed-precondition.json"),
-    include_bytes!("fixtures/execute-response.json"),
-    include_bytes!("fixtures/iam-token-response.json"),
-    include_bytes!("fixtures/metadata-token-response.json"),
-    include_bytes!("fixtures/operation-cancelled.json"),
-    include_bytes!("fixtures/operation-done.json"),
-    include_bytes!("fixtures/operation-progress-number.json"),
-    include_bytes!("fixtures/operation-rolling-back.json"),
+    include_bytes!("../fixtures/error-failed-precondition.json"),
+    include_bytes!("../fixtures/execute-response.json"),
+    include_bytes!("../fixtures/iam-token-response.json"),
+    include_bytes!("../fixtures/metadata-token-response.json"),
+    include_bytes!("../fixtures/operation-cancelled.json"),
+    include_bytes!("../fixtures/operation-done.json"),
+    include_bytes!("../fixtures/operation-progress-number.json"),
+    include_bytes!("../fixtures/operation-rolling-back.json"),
 ];
 
 const STATUSES: [u16; 7] = [200, 400, 401, 404, 409, 429, 500];
@@ -67,7 +68,7 @@ fn decode_everything(body: &[u8]) {
             headers.clone(),
             body.to_vec(),
         );
-        let api = YandexErrors.decode_error(&response);
+        let api = ApiErrors.decode_error(&response);
         assert_eq!(api.status, status);
         assert_eq!(api.vendor, backup_yandex::VENDOR);
         let error = Error::from(api);

@@ -3,11 +3,13 @@
 use std::time::Duration;
 
 use backup_core::auth::TokenProvider;
+use backup_core::testing::SingleOperation;
 use backup_core::{ApiErrorKind, Pollable, RequestSent};
 use backup_yandex::auth::{
     JWT_AUDIENCE, JwtClaims, MetadataTokenProvider, OAuthTokenProvider, ServiceAccountKeyProvider,
     metadata_base,
 };
+use backup_yandex::prelude::*;
 use backup_yandex::{
     Client, ClientBuilder, Credential, Error, OperationRef, OperationStatus, RetryPolicy,
     ServiceAccountKey, TriggerRequest, VENDOR,
@@ -18,7 +20,7 @@ use time::OffsetDateTime;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-const KEY_JSON: &str = include_str!("../src/emulator/demo-key.json");
+const KEY_JSON: &str = include_str!("../../src/emulator/demo-key.json");
 
 fn fast() -> RetryPolicy {
     RetryPolicy {
@@ -90,7 +92,8 @@ async fn execute_request_is_exact() {
     let operation = client(&server)
         .trigger(&TriggerRequest::new("p1", "i1"))
         .await
-        .unwrap();
+        .unwrap()
+        .single();
     assert_eq!(operation.reference, OperationRef::new("yandex", "cdgop1"));
     assert_eq!(operation.status, OperationStatus::Running);
     assert_eq!(operation.progress, Some(10.0));

@@ -6,6 +6,7 @@ use backup_core::auth::StaticToken;
 use backup_yandex::auth::{
     MetadataTokenProvider, OAuthTokenProvider, ServiceAccountKeyProvider, metadata_base,
 };
+use backup_yandex::prelude::*;
 use backup_yandex::{Client, Credential, OperationRef, ServiceAccountKey, TriggerRequest, VENDOR};
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -13,7 +14,7 @@ use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SENTINEL: &str = "SENTINEL-SECRET-7f3a";
-const KEY_JSON: &str = include_str!("../src/emulator/demo-key.json");
+const KEY_JSON: &str = include_str!("../../src/emulator/demo-key.json");
 
 fn private_key_marker() -> String {
     // A piece of the base64 body of the demo private key.
