@@ -1,7 +1,7 @@
 //! Vendor-neutral core of backup-rs.
 //!
-//! Every vendor crate (`backup-azure`, `backup-yandex`, `backup-huawei-csbs`,
-//! `backup-commvault`, `backup-veeam`) stands on this crate and on nothing else of ours:
+//! Every vendor crate (`backup-<vendor>`, listed in `backup-all`'s registry) stands on
+//! this crate and on nothing else of ours:
 //!
 //! - [`Error`]: one error type whose variants say whether a request may have been sent;
 //! - [`auth`]: secrets, [`auth::TokenProvider`], the single-flight [`auth::TokenCache`]

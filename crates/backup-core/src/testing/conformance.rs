@@ -1,14 +1,22 @@
 //! The contract suite: what every vendor's client and emulator must do the same way,
-//! checked on the emulator (demo backup to the end, resuming from a printed
+//! checked on the emulator: the demo backup to its end, resuming from a printed
 //! reference, references of other vendors and malformed ones refused before anything
-//! is sent, parameters that agree with the request, cancel or a clear "unsupported").
+//! is sent, parameters that agree with the request, cancel or a clear "unsupported",
+//! a dropped wait that leaves nothing behind, a deadline that carries the operation,
+//! and one token refresh for a thousand concurrent calls.
 
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use tokio::runtime::Handle;
+use tokio::time::{Instant, sleep};
+
 use crate::contract::{BackupClient, BackupClientBuilder};
-use crate::emulator::{LifecycleSpec, VendorEmulator};
+use crate::emulator::{Fault, LifecycleSpec, RouteClass, VendorEmulator};
 use crate::testing::faults::{fast_retry, fast_wait};
-use crate::{Error, OperationRef, OperationStatus};
+use crate::{Error, OperationRef, OperationStatus, WaitOptions};
 
 async fn start<E: VendorEmulator>() -> (E, E::Client) {
     let emulator = E::start().await.expect("the emulator starts");
@@ -148,5 +156,220 @@ pub async fn cancel_stops_a_running_backup_or_is_unsupported<E: VendorEmulator>(
             Err(other) => panic!("cancel failed: {other}"),
         }
     }
+    assert_eq!(emulator.accepted_backups(), 1);
+}
+
+/// The tasks alive on the current runtime, once they settle at `limit` or after 3 s.
+async fn alive_tasks_settle_at_most(limit: usize) -> usize {
+    let metrics = Handle::current().metrics();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let alive = metrics.num_alive_tasks();
+        if alive <= limit || Instant::now() >= deadline {
+            return alive;
+        }
+        sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Dropping a `wait` while a poll is in flight leaves no task and no request behind,
+/// and the client still works afterwards. Needs a multi-threaded runtime.
+///
+/// # Panics
+/// When a check fails.
+pub async fn dropping_a_wait_mid_poll_leaves_nothing_behind<E: VendorEmulator>() {
+    /// How long the emulator holds the answer of the poll the wait is dropped in.
+    const HELD: Duration = Duration::from_millis(300);
+    let vendor = <E::Client as BackupClient>::VENDOR;
+    let (emulator, client) = start::<E>().await;
+    emulator.set_lifecycle(LifecycleSpec::after_polls(1_000));
+    let operations = client
+        .trigger(&emulator.demo_request())
+        .await
+        .expect("the demo trigger is accepted");
+    let operation = operations[0].clone();
+    // One poll outside the wait, so the client holds its token and a pooled connection.
+    client.status(&operation.reference).await.expect("status");
+    let log = emulator.requests();
+    let baseline = Handle::current().metrics().num_alive_tasks();
+
+    // The next poll is answered only after HELD: the wait is dropped while it waits.
+    emulator
+        .faults()
+        .inject(RouteClass::Poll, Fault::Delay(HELD));
+    let polls_before = log.count(RouteClass::Poll);
+    let mut wait = client
+        .wait(operation, WaitOptions::every(Duration::from_millis(1)))
+        .into_future();
+    let poll_arrived = async {
+        while log.count(RouteClass::Poll) == polls_before {
+            sleep(Duration::from_millis(1)).await;
+        }
+    };
+    tokio::select! {
+        ended = &mut wait => panic!("{vendor}: the wait ended before it was dropped: {ended:?}"),
+        () = poll_arrived => {}
+    }
+    drop(wait);
+
+    // Nothing polls any more: the request log stops growing.
+    let requests_at_drop = log.total();
+    sleep(HELD + Duration::from_millis(200)).await;
+    assert_eq!(
+        log.total(),
+        requests_at_drop,
+        "{vendor}: requests went on after the wait was dropped"
+    );
+    // No task is left behind: the poller spawns nothing, and the connection the
+    // dropped poll was using is closed on both sides (its client task and, once the
+    // held answer is out, the emulator's connection task end).
+    let limit = baseline.saturating_sub(2);
+    let alive = alive_tasks_settle_at_most(limit).await;
+    assert!(
+        alive <= limit,
+        "{vendor}: {alive} tasks alive after dropping the wait, {baseline} before"
+    );
+    // The client still works after the drop.
+    let again = client
+        .status(&operations[0].reference)
+        .await
+        .expect("status after the drop");
+    assert_eq!(again.reference.vendor, vendor);
+    assert_eq!(emulator.accepted_backups(), 1);
+}
+
+/// A deadline gives [`Error::Timeout`] carrying the last operation seen (also while
+/// every poll fails), and waiting again from it, or from its printed reference, ends
+/// the backup.
+///
+/// # Panics
+/// When a check fails.
+pub async fn a_timeout_carries_the_operation_and_waiting_resumes<E: VendorEmulator>() {
+    let vendor = <E::Client as BackupClient>::VENDOR;
+    let (emulator, client) = start::<E>().await;
+    emulator.set_lifecycle(LifecycleSpec::after_polls(8));
+    let operations = client
+        .trigger(&emulator.demo_request())
+        .await
+        .expect("the demo trigger is accepted");
+    let first = operations[0].clone();
+
+    // 1. A deadline shorter than the backup: Timeout with the last operation seen.
+    let short = WaitOptions::every(Duration::from_millis(2))
+        .interval_limits(Duration::from_millis(1), Duration::from_millis(5))
+        .deadline(Some(Duration::from_millis(15)));
+    let error = client
+        .wait(first.clone(), short.clone())
+        .await
+        .expect_err("the deadline passes first");
+    let Error::Timeout { operation, .. } = &error else {
+        panic!("{vendor}: expected a Timeout, got {error:?}");
+    };
+    assert!(!operation.status.is_terminal(), "{vendor}: {operation:?}");
+    assert!(
+        error.to_string().contains("resume with its reference"),
+        "{vendor}: {error}"
+    );
+    assert_eq!(
+        error.operation().map(|op| &op.reference.vendor),
+        Some(&first.reference.vendor)
+    );
+
+    // 2. Polls that keep failing until the deadline: still a Timeout with the operation.
+    emulator
+        .faults()
+        .inject_n(RouteClass::Poll, Fault::status(503), 10_000);
+    let error = client
+        .wait((**operation).clone(), short)
+        .await
+        .expect_err("the deadline passes while polls fail");
+    let Error::Timeout {
+        operation: kept, ..
+    } = &error
+    else {
+        panic!("{vendor}: expected a Timeout while polls fail, got {error:?}");
+    };
+    emulator.faults().clear();
+
+    // 3. Waiting again from the operation the Timeout carried ends in success.
+    let done = client
+        .wait((**kept).clone(), fast_wait())
+        .await
+        .unwrap_or_else(|e| panic!("{vendor}: resuming failed: {e}"));
+    assert_eq!(done.status, OperationStatus::Succeeded, "{vendor}");
+    // And from its printed reference alone, in the same way.
+    let parsed = E::Client::parse_reference(&kept.reference.to_string()).expect("parses");
+    let again = client.status(&parsed).await.expect("status");
+    assert_eq!(again.status, OperationStatus::Succeeded, "{vendor}");
+    assert_eq!(emulator.accepted_backups(), 1);
+}
+
+/// 1,000 concurrent status reads while every token expires once in the middle:
+/// exactly one refresh, and no call fails. Needs a multi-threaded runtime.
+///
+/// # Panics
+/// When a check fails.
+pub async fn one_token_refresh_for_a_thousand_concurrent_calls<E: VendorEmulator>() {
+    /// How many concurrent operations.
+    const CALLS: usize = 1_000;
+    /// After how many finished calls every token expires.
+    const EXPIRE_AFTER: usize = 200;
+    let vendor = <E::Client as BackupClient>::VENDOR;
+    let emulator = Arc::new(E::start().await.expect("the emulator starts"));
+    let mut builder = emulator.token_client_builder();
+    builder.transport_options_mut().retry = fast_retry();
+    let client = builder.build().expect("the token builder builds");
+    // Operations that keep running for the whole test.
+    emulator.set_lifecycle(LifecycleSpec::after_polls(1_000_000));
+    let operations = client
+        .trigger(&emulator.demo_request())
+        .await
+        .expect("the demo trigger is accepted");
+    let reference = operations[0].reference.clone();
+    // One status first, so every token the client needs is fetched and cached.
+    client.status(&reference).await.expect("status");
+    let before = emulator.token_requests();
+    assert!(before >= 1, "{vendor}: no token was fetched");
+
+    let finished = Arc::new(AtomicUsize::new(0));
+    let calls = (0..CALLS).map(|_| {
+        let client = client.clone();
+        let emulator = Arc::clone(&emulator);
+        let reference = reference.clone();
+        let finished = Arc::clone(&finished);
+        tokio::spawn(async move {
+            let result = client.status(&reference).await;
+            if finished.fetch_add(1, Ordering::SeqCst) + 1 == EXPIRE_AFTER {
+                emulator.expire_tokens();
+            }
+            result
+        })
+    });
+    let results = futures_util::future::join_all(calls).await;
+    let failed: Vec<String> = results
+        .into_iter()
+        .filter_map(|joined| match joined {
+            Ok(Ok(_)) => None,
+            Ok(Err(error)) => Some(error.to_string()),
+            Err(panic) => Some(panic.to_string()),
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{vendor}: {} of {CALLS} calls failed, first: {}",
+        failed.len(),
+        failed[0]
+    );
+    assert_eq!(
+        emulator.token_requests(),
+        before + 1,
+        "{vendor}: expected exactly one refresh"
+    );
+    // The expiry really hit calls in flight: some polls were answered 401 and replayed.
+    let polls = emulator.requests().count(RouteClass::Poll);
+    assert!(
+        polls > CALLS,
+        "{vendor}: {polls} polls, no 401 was replayed"
+    );
     assert_eq!(emulator.accepted_backups(), 1);
 }

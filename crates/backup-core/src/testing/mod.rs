@@ -88,6 +88,9 @@ macro_rules! vendor_suite {
                 demo_params_make_the_demo_request,
                 foreign_and_malformed_references_are_refused_before_sending,
                 cancel_stops_a_running_backup_or_is_unsupported,
+                dropping_a_wait_mid_poll_leaves_nothing_behind,
+                a_timeout_carries_the_operation_and_waiting_resumes,
+                one_token_refresh_for_a_thousand_concurrent_calls,
             );
         }
     };
@@ -107,7 +110,7 @@ macro_rules! vendor_suite {
     };
     (@contract $emulator:ty; $($check:ident),+ $(,)?) => {
         $(
-            #[::tokio::test]
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $check() {
                 $crate::testing::conformance::$check::<$emulator>().await;
             }
