@@ -10,7 +10,7 @@ use backup_huawei_csbs::model::{
     escape_unquoted_objects,
 };
 use backup_huawei_csbs::operation::{decode_reference, from_checkpoint, from_items};
-use backup_huawei_csbs::{HuaweiErrors, OperationRef};
+use backup_huawei_csbs::{ApiErrors, OperationRef};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -41,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
             .as_deref()
             .map(backup_core::timefmt::parse_timestamp);
     }
-    common::decode_errors(backup_huawei_csbs::VENDOR, &HuaweiErrors, data);
+    common::decode_errors(backup_huawei_csbs::VENDOR, &ApiErrors, data);
 
     let text = String::from_utf8_lossy(data);
     let _ = escape_unquoted_objects(&text, &["extra_info", "resource_graph"]);

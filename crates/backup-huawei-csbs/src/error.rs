@@ -25,7 +25,7 @@ pub const AUTH_HINT: &str = "check HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK (and 
 /// Either documented error body.
 #[derive(Debug, Deserialize)]
 struct Body {
-    #[serde(default, deserialize_with = "code_text")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     error_code: Option<String>,
     #[serde(default)]
     error_msg: Option<String>,
@@ -37,23 +37,12 @@ struct Body {
 
 #[derive(Debug, Deserialize)]
 struct Nested {
-    #[serde(default, deserialize_with = "code_text")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     code: Option<String>,
     #[serde(default)]
     message: Option<String>,
     #[serde(default)]
     title: Option<String>,
-}
-
-/// A code given as a string or a number.
-fn code_text<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<String>, D::Error> {
-    Ok(match serde_json::Value::deserialize(deserializer)? {
-        serde_json::Value::String(s) => Some(s),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
 }
 
 /// The kind a Huawei error code implies, when it says more than the status.
@@ -65,11 +54,11 @@ pub fn kind_of_code(code: &str) -> Option<ApiErrorKind> {
     }
 }
 
-/// Parses Huawei's error bodies (an [`ErrorDecoder`]).
+/// Parses Huawei's error bodies (the [`ErrorDecoder`] of the client).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct HuaweiErrors;
+pub struct ApiErrors;
 
-impl ErrorDecoder for HuaweiErrors {
+impl ErrorDecoder for ApiErrors {
     fn decode_error(&self, response: &Response) -> ApiError {
         let Ok(body) = serde_json::from_slice::<Body>(&response.body) else {
             return response.unparsed_error();

@@ -1,28 +1,34 @@
 //! Execute Huawei Cloud CSBS (Cloud Server Backup Service) backup policies and follow
 //! the checkpoint they create to its end, on [`backup_core`].
 //!
-//! - [`Client::trigger`]: `POST /v1/{project_id}/providers/{provider_id}/checkpoints`
-//!   ("Executing a Backup Policy"), an [`Operation`] referenced as
+//! [`Client`] implements backup-core's [`BackupClient`] (import it with
+//! `use backup_huawei_csbs::prelude::*;`):
+//!
+//! - [`BackupClient::trigger`]: `POST /v1/{project_id}/providers/{provider_id}/checkpoints`
+//!   ("Executing a Backup Policy"), one [`Operation`] referenced as
 //!   `huawei-csbs:{project_id}/{checkpoint_id}`;
-//! - [`Client::status`] / [`Client::wait`]: the checkpoint's backups through
+//! - [`BackupClient::status`] / [`BackupClient::wait`]: the checkpoint's backups through
 //!   `GET /v1/{project_id}/checkpoint_items?checkpoint_id=` and
 //!   `GET /v1/{project_id}/checkpoint_items/{item_id}`, summed up per
-//!   [`operation`];
+//!   [`operation`]; CSBS has no cancel ([`BackupClient::cancel`] is
+//!   [`Error::Unsupported`]);
 //! - auth: AK/SK `SDK-HMAC-SHA256` signing ([`auth::AkSk`], preferred), an IAM
 //!   user's password exchanged for an `X-Auth-Token` ([`auth::IamPassword`]), or a ready
 //!   token;
-//! - errors: `{"error_code", "error_msg"}` and `{"error": {"code", "message"}}` into
-//!   [`backup_core::Error`]; `CSBS.1001` ("The policy is executing backup", HTTP 500)
-//!   is a [`backup_core::ApiErrorKind::Conflict`].
+//! - [`ApiErrors`]: `{"error_code", "error_msg"}` and `{"error": {"code", "message"}}`
+//!   into [`backup_core::Error`]; `CSBS.1001` ("The policy is executing backup", HTTP
+//!   500) is a [`backup_core::ApiErrorKind::Conflict`];
+//! - [`TriggerParams`] and [`Config`]: what plans and `backupctl` give (serde, and clap
+//!   with the `cli` feature).
 //!
-//! With the `emulator` feature, [`emulator::Emulator`] is a local fake of CSBS and IAM
+//! With the `emulator` feature, `emulator::Emulator` is a local fake of CSBS and IAM
 //! that checks signatures and tokens and runs backups through their states.
 //!
 //! # Example
 //!
 //! Against the emulator (a real account only needs another builder:
 //! `Client::from_env()` reads `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`,
-//! `HUAWEICLOUD_SDK_PROJECT_ID` and `HUAWEICLOUD_SDK_REGION`):
+//! `HUAWEICLOUD_SDK_PROJECT_ID` and `HUAWEICLOUD_SDK_REGION`: [`ENVIRONMENT`]):
 //!
 //! ```
 //! # #[cfg(feature = "emulator")]
@@ -30,21 +36,21 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //!
-//! use backup_core::{OperationStatus, WaitOptions};
-//! use backup_huawei_csbs::emulator::Emulator;
-//! use backup_huawei_csbs::TriggerRequest;
+//! use backup_huawei_csbs::emulator::{DEMO_PLAN_ID, Emulator};
+//! use backup_huawei_csbs::prelude::*;
+//! use backup_huawei_csbs::{OperationStatus, TriggerRequest, WaitOptions};
 //!
 //! let emulator = Emulator::start().await?;
 //! let client = emulator.client_builder().build()?;
 //!
-//! let request = TriggerRequest::new(backup_huawei_csbs::emulator::DEMO_PLAN_ID);
-//! let operation = client.trigger(&request).await?;
-//! println!("started {}", operation.reference); // huawei-csbs:{project}/{checkpoint}
-//!
-//! let done = client
-//!     .wait(operation, WaitOptions::every(Duration::from_millis(10)))
-//!     .await?;
-//! assert_eq!(done.status, OperationStatus::Succeeded);
+//! let request = TriggerRequest::new(DEMO_PLAN_ID);
+//! for operation in client.trigger(&request).await? {
+//!     println!("started {}", operation.reference); // huawei-csbs:{project}/{checkpoint}
+//!     let done = client
+//!         .wait(operation, WaitOptions::every(Duration::from_millis(10)))
+//!         .await?;
+//!     assert_eq!(done.status, OperationStatus::Succeeded);
+//! }
 //! assert_eq!(emulator.accepted_backups(), 1);
 //! # Ok(())
 //! # }
@@ -55,21 +61,29 @@
 
 pub mod auth;
 mod client;
-pub mod error;
+mod config;
+mod error;
 pub mod model;
 pub mod operation;
+mod params;
 
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 
-pub use auth::{AkSk, Credential, IamPassword};
-pub use backup_core::{Error, Operation, OperationRef, OperationStatus, Result, WaitOptions};
-pub use client::{
-    Client, ClientBuilder, DEFAULT_PROVIDER_ID, ENV_AK, ENV_PROJECT_ID, ENV_REGION,
-    ENV_SECURITY_TOKEN, ENV_SK, TriggerRequest,
+pub use auth::{
+    AkSk, Credential, ENV_AK, ENV_PROJECT_ID, ENV_REGION, ENV_SECURITY_TOKEN, ENV_SK, ENVIRONMENT,
+    IamPassword,
 };
-pub use error::HuaweiErrors;
+pub use backup_core::prelude;
+pub use backup_core::{
+    BackupClient, BackupClientBuilder, Error, Operation, OperationRef, OperationStatus, Poller,
+    Result, RetryPolicy, WaitOptions,
+};
+pub use client::{Client, ClientBuilder, DEFAULT_PROVIDER_ID, TriggerRequest};
+pub use config::Config;
+pub use error::{AUTH_HINT, ApiErrors, POLICY_EXECUTING, kind_of_code};
+pub use params::TriggerParams;
 
 /// The vendor name in errors and operation references.
 pub const VENDOR: &str = "huawei-csbs";

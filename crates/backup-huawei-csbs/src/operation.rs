@@ -38,20 +38,34 @@ pub fn reference(project_id: &str, checkpoint_id: &str) -> OperationRef {
     OperationRef::new(VENDOR, format!("{project_id}/{checkpoint_id}"))
 }
 
+/// The longest reference id accepted (`{project_id}/{checkpoint_id}`: Huawei's are a
+/// 32-character project id and a 36-character UUID).
+pub const MAX_REFERENCE_ID_LEN: usize = 256;
+
 /// The project id and checkpoint id of a reference.
 ///
 /// # Errors
 /// [`Error::InvalidInput`] (field `reference`) for another vendor's reference or a
-/// malformed id.
+/// malformed id (see [`split_reference_id`]).
 pub fn decode_reference(reference: &OperationRef) -> Result<(&str, &str)> {
-    if reference.vendor != VENDOR {
+    split_reference_id(reference.expect_vendor(VENDOR)?)
+}
+
+/// The project id and checkpoint id of a reference id `{project_id}/{checkpoint_id}`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] (field `reference`, or `reference.project_id` /
+/// `reference.checkpoint_id` for a malformed part) for an id longer than
+/// [`MAX_REFERENCE_ID_LEN`], without a `/`, or with a part that is not one id.
+pub fn split_reference_id(id: &str) -> Result<(&str, &str)> {
+    if id.len() > MAX_REFERENCE_ID_LEN {
         return Err(Error::invalid_input(
             VENDOR,
             "reference",
-            format!("belongs to vendor {:?}, not {VENDOR}", reference.vendor),
+            format!("a reference id has at most {MAX_REFERENCE_ID_LEN} bytes"),
         ));
     }
-    let Some((project_id, checkpoint_id)) = reference.id.split_once('/') else {
+    let Some((project_id, checkpoint_id)) = id.split_once('/') else {
         return Err(Error::invalid_input(
             VENDOR,
             "reference",
@@ -442,5 +456,7 @@ mod tests {
             assert!(decode_reference(&r).is_err(), "{bad}");
         }
         assert!(decode_reference(&OperationRef::new("azure", "p/c")).is_err());
+        let long = format!("p/{}", "c".repeat(MAX_REFERENCE_ID_LEN));
+        assert!(split_reference_id(&long).is_err());
     }
 }

@@ -14,6 +14,7 @@ mod signer;
 use std::fmt;
 
 use backup_core::auth::SecretString;
+use backup_core::contract::EnvVar;
 
 pub use iam::{
     Domain, IamPassword, IamTokenProvider, Identity, PasswordIdentity, ProjectScope, Scope,
@@ -21,6 +22,27 @@ pub use iam::{
     X_SUBJECT_TOKEN,
 };
 pub use signer::{AkSk, X_SDK_DATE, X_SECURITY_TOKEN, sdk_date};
+
+/// Access key (Huawei SDK name).
+pub const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
+/// Secret key (Huawei SDK name).
+pub const ENV_SK: &str = "HUAWEICLOUD_SDK_SK";
+/// Security token of temporary credentials (Huawei SDK name).
+pub const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
+/// Project id (Huawei SDK name).
+pub const ENV_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
+/// Region, for the default endpoints (this crate's name; Huawei's SDKs take the
+/// region in code).
+pub const ENV_REGION: &str = "HUAWEICLOUD_SDK_REGION";
+
+/// The variables the client builder reads (`from_env`), credentials first.
+pub const ENVIRONMENT: &[EnvVar] = &[
+    EnvVar::new(ENV_AK, "access key (AK/SK signing)"),
+    EnvVar::new(ENV_SK, "secret key (AK/SK signing)"),
+    EnvVar::new(ENV_SECURITY_TOKEN, "for temporary credentials"),
+    EnvVar::new(ENV_PROJECT_ID, "the project (or --project-id)"),
+    EnvVar::new(ENV_REGION, "the region (or --region, or --endpoint)"),
+];
 
 /// How the client authenticates.
 #[derive(Clone)]

@@ -8,27 +8,19 @@ use backup_core::auth::{
     Authenticator, DEFAULT_REFRESH_MARGIN, SecretString, StaticToken, TokenAuth, TokenCache,
     TokenProvider,
 };
+use backup_core::contract::{BackupClientBuilder, Lookup};
 use backup_core::transport::TransportOptions;
 use backup_core::{Error, Result, Transport, path};
 use http::HeaderName;
 use url::Url;
 
 use super::Client;
-use crate::VENDOR;
-use crate::auth::{AkSk, Credential, IamTokenProvider, X_AUTH_TOKEN};
-use crate::error::HuaweiErrors;
-
-/// Access key (Huawei SDK name).
-pub const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
-/// Secret key (Huawei SDK name).
-pub const ENV_SK: &str = "HUAWEICLOUD_SDK_SK";
-/// Security token of temporary credentials (Huawei SDK name).
-pub const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
-/// Project id (Huawei SDK name).
-pub const ENV_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
-/// Region, for the default endpoints (this crate's name; Huawei's SDKs take the
-/// region in code).
-pub const ENV_REGION: &str = "HUAWEICLOUD_SDK_REGION";
+use crate::auth::{
+    AkSk, Credential, ENV_AK, ENV_PROJECT_ID, ENV_REGION, ENV_SECURITY_TOKEN, ENV_SK,
+    IamTokenProvider, X_AUTH_TOKEN,
+};
+use crate::error::ApiErrors;
+use crate::{Config, VENDOR};
 
 /// Builds a [`Client`].
 ///
@@ -79,42 +71,6 @@ impl ClientBuilder {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// A builder from the environment: [`ENV_AK`], [`ENV_SK`] (required, as an
-    /// [`AkSk`] credential), [`ENV_SECURITY_TOKEN`] (optional), [`ENV_PROJECT_ID`]
-    /// (required) and [`ENV_REGION`] (optional: otherwise set
-    /// [`region`](Self::region) or [`endpoint`](Self::endpoint)).
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the missing variable.
-    pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the missing variable.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let require = |name: &str| {
-            get(name).ok_or_else(|| Error::config(VENDOR, format!("{name} is not set")))
-        };
-        let access_key = require(ENV_AK)?;
-        let secret_key = require(ENV_SK)?;
-        let project_id = require(ENV_PROJECT_ID)?;
-        let mut credential = AkSk::new(access_key.trim(), secret_key);
-        if let Some(token) = get(ENV_SECURITY_TOKEN) {
-            credential = credential.with_security_token(token);
-        }
-        let mut builder = Self::new()
-            .credential(credential)
-            .project_id(project_id.trim());
-        if let Some(region) = get(ENV_REGION) {
-            builder = builder.region(region.trim());
-        }
-        Ok(builder)
     }
 
     /// The CSBS endpoint (`https://csbs.{region}.myhuaweicloud.com`, or any `http`/
@@ -173,6 +129,54 @@ impl ClientBuilder {
         self.token_refresh_margin = margin;
         self
     }
+}
+
+impl BackupClientBuilder for ClientBuilder {
+    type Client = Client;
+
+    /// The endpoints, region and project `config` sets, and from the environment
+    /// (`lookup`): [`ENV_AK`], [`ENV_SK`] (required, as an [`AkSk`] credential),
+    /// [`ENV_SECURITY_TOKEN`] (optional), [`ENV_PROJECT_ID`] (required unless
+    /// `config.project_id` is set) and [`ENV_REGION`] (optional: otherwise
+    /// `config.region`, [`region`](Self::region) or [`endpoint`](Self::endpoint)). A
+    /// value of `config` wins over the environment.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the missing variable.
+    fn from_config(config: &Config, lookup: Lookup<'_>) -> Result<Self> {
+        let set = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let require = |name: &str| {
+            get(name).ok_or_else(|| Error::config(VENDOR, format!("{name} is not set")))
+        };
+        let access_key = require(ENV_AK)?;
+        let secret_key = require(ENV_SK)?;
+        let project_id = match set(&config.project_id) {
+            Some(project_id) => project_id,
+            None => require(ENV_PROJECT_ID)?,
+        };
+        let mut credential = AkSk::new(access_key.trim(), secret_key);
+        if let Some(token) = get(ENV_SECURITY_TOKEN) {
+            credential = credential.with_security_token(token);
+        }
+        let mut builder = Self::new()
+            .credential(credential)
+            .project_id(project_id.trim());
+        if let Some(region) = set(&config.region).or_else(|| get(ENV_REGION)) {
+            builder = builder.region(region.trim());
+        }
+        if let Some(url) = &config.endpoint {
+            builder = builder.endpoint(url);
+        }
+        if let Some(url) = &config.iam_endpoint {
+            builder = builder.iam_endpoint(url);
+        }
+        Ok(builder)
+    }
+
+    fn transport_options_mut(&mut self) -> &mut TransportOptions {
+        &mut self.transport
+    }
 
     /// Builds the client.
     ///
@@ -180,7 +184,7 @@ impl ClientBuilder {
     /// [`Error::InvalidInput`] naming the field: `project_id`, `credential`,
     /// `endpoint` / `iam_endpoint` (missing without a region, or malformed), `region`,
     /// or a credential field; [`Error::Config`] when the HTTP client cannot be built.
-    pub fn build(self) -> Result<Client> {
+    fn build(self) -> Result<Client> {
         let project_id = self
             .project_id
             .clone()
@@ -206,7 +210,7 @@ impl ClientBuilder {
             .transport
             .apply(Transport::builder(VENDOR, "backup-huawei-csbs"))
             .request_id_headers(&["x-request-id", "x-openstack-request-id"])
-            .errors(Arc::new(HuaweiErrors))
+            .errors(Arc::new(ApiErrors))
             .build()?;
         let auth: Arc<dyn Authenticator> = match credential {
             Credential::AkSk(aksk) => {
@@ -243,7 +247,9 @@ impl ClientBuilder {
             project_id,
         })
     }
+}
 
+impl ClientBuilder {
     /// The explicit endpoint, or the region's default for `service`.
     fn endpoint_for(&self, field: &str, explicit: Option<&str>, service: &str) -> Result<Url> {
         match (explicit, &self.region) {

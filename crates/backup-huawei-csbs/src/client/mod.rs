@@ -1,4 +1,5 @@
-//! [`Client`]: trigger a CSBS backup policy and follow its checkpoint.
+//! [`Client`] (the [`BackupClient`] of Huawei CSBS): trigger a backup policy and follow
+//! its checkpoint; [`ClientBuilder`] and [`TriggerRequest`].
 
 mod builder;
 mod trigger;
@@ -6,19 +7,18 @@ mod trigger;
 use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use backup_core::auth::Authenticator;
-use backup_core::{
-    Error, Operation, OperationRef, Pollable, Poller, Request, Result, Transport, WaitOptions, path,
-};
+use backup_core::contract::{BackupClient, EnvVar};
+use backup_core::{Operation, OperationRef, Request, Result, Transport, path};
 use url::Url;
 
-pub use builder::{ClientBuilder, ENV_AK, ENV_PROJECT_ID, ENV_REGION, ENV_SECURITY_TOKEN, ENV_SK};
+pub use builder::ClientBuilder;
 pub use trigger::{DEFAULT_PROVIDER_ID, TriggerRequest};
 
-use crate::VENDOR;
+use crate::auth::ENVIRONMENT;
 use crate::model::{CheckpointItem, CheckpointItemList, CheckpointItemResponse};
 use crate::operation;
+use crate::{Config, TriggerParams, VENDOR};
 
 /// A CSBS client for one project. Cheap to clone.
 #[derive(Clone)]
@@ -41,20 +41,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A builder.
-    #[must_use]
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// A client from the environment (see [`ClientBuilder::from_env`]).
-    ///
-    /// # Errors
-    /// As [`ClientBuilder::from_env`] and [`ClientBuilder::build`].
-    pub fn from_env() -> Result<Self> {
-        ClientBuilder::from_env()?.build()
-    }
-
     /// Sends `request` with the client's credential. Secrets the request carried
     /// (sensitive headers: signature, security token, `X-Auth-Token`) are kept out of
     /// errors by the transport.
@@ -86,7 +72,8 @@ impl Client {
     /// `GET /v1/{project_id}/checkpoint_items?checkpoint_id={checkpoint_id}`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty or malformed id; the transport's errors.
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for an empty or malformed id;
+    /// the transport's errors.
     pub async fn list_checkpoint_items(
         &self,
         project_id: &str,
@@ -110,7 +97,8 @@ impl Client {
     /// Reads one backup: `GET /v1/{project_id}/checkpoint_items/{item_id}`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty or malformed id; the transport's errors.
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for an empty or malformed id;
+    /// the transport's errors.
     pub async fn checkpoint_item(&self, project_id: &str, item_id: &str) -> Result<CheckpointItem> {
         path::validate_id(VENDOR, "project_id", project_id)?;
         path::validate_id(VENDOR, "item_id", item_id)?;
@@ -123,14 +111,64 @@ impl Client {
         let response: CheckpointItemResponse = self.get_json(request).await?;
         Ok(response.checkpoint_item)
     }
+}
+
+impl BackupClient for Client {
+    const VENDOR: &'static str = VENDOR;
+    const SERVICE: &'static str = "Huawei Cloud CSBS";
+    const TRIGGER_SUMMARY: &'static str = "create a checkpoint of a backup policy";
+    const ENVIRONMENT: &'static [EnvVar] = ENVIRONMENT;
+
+    type Builder = ClientBuilder;
+    type Request = TriggerRequest;
+    type Params = TriggerParams;
+    type Config = Config;
+
+    /// The policy `params.plan` for `params.resources` (all of the policy's when
+    /// empty), with `auto_trigger` as given.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) naming `plan` or
+    /// `resources[i]`.
+    fn request(params: &TriggerParams) -> Result<TriggerRequest> {
+        path::validate_id(VENDOR, "plan", &params.plan)?;
+        for (index, resource) in params.resources.iter().enumerate() {
+            path::validate_id(VENDOR, &format!("resources[{index}]"), resource)?;
+        }
+        let request = TriggerRequest::new(&params.plan)
+            .resources(params.resources.iter().cloned())
+            .auto_trigger(Some(params.auto_trigger));
+        request.validate()?;
+        Ok(request)
+    }
+
+    /// Executes a backup policy and returns the one operation to follow (reference
+    /// `{project_id}/{checkpoint_id}`).
+    ///
+    /// The POST is a trigger: it is retried only when the service provably did not
+    /// take it (connection refused, 429, 503); `CSBS.1001` (a backup of the policy is
+    /// already running) is an [`backup_core::ApiErrorKind::Conflict`]; a lost or
+    /// undecodable answer is [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown).
+    ///
+    /// # Errors
+    /// As [`Client::create_checkpoint`].
+    async fn trigger(&self, request: &TriggerRequest) -> Result<Vec<Operation>> {
+        let created = self.create_checkpoint(request).await?;
+        let reference = operation::reference(self.project_id(), &created.checkpoint.id);
+        Ok(vec![operation::from_checkpoint(
+            reference,
+            &created.checkpoint,
+        )])
+    }
 
     /// Reads the backup of `reference` again: lists the checkpoint's items, reads each
     /// of them, and sums them up (see [`crate::operation`]). No item listed yet is
     /// `Pending`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a malformed reference; the transport's errors.
-    pub async fn status(&self, reference: &OperationRef) -> Result<Operation> {
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for another vendor's or a
+    /// malformed reference (nothing is sent); the transport's errors.
+    async fn status(&self, reference: &OperationRef) -> Result<Operation> {
         let (project_id, checkpoint_id) = operation::decode_reference(reference)?;
         let list = self
             .list_checkpoint_items(project_id, checkpoint_id)
@@ -153,33 +191,12 @@ impl Client {
         Ok(operation::from_items(reference.clone(), &items))
     }
 
-    /// CSBS cannot cancel a running backup.
-    ///
-    /// # Errors
-    /// Always [`Error::Unsupported`].
-    // Async like every vendor's `cancel`, so callers treat all clients alike.
-    #[allow(clippy::unused_async)]
-    pub async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
-        Err(Error::Unsupported {
-            vendor: VENDOR,
-            what: format!("cancelling {reference} (CSBS has no cancel for a running backup)"),
-        })
-    }
+    // No `cancel`: CSBS has no cancel for a running backup (the default answers
+    // `Error::Unsupported`).
 
-    /// Waits for `operation` to end (see [`Poller`]).
-    #[must_use]
-    pub fn wait(&self, operation: Operation, options: WaitOptions) -> Poller<'_> {
-        Poller::new(self, operation, options)
-    }
-}
-
-#[async_trait]
-impl Pollable for Client {
-    async fn poll(&self, operation: &Operation) -> Result<Operation> {
-        self.status(&operation.reference).await
-    }
-
-    async fn cancel(&self, operation: &Operation) -> Result<Operation> {
-        Client::cancel(self, &operation.reference).await
+    /// `{project_id}/{checkpoint_id}`: two ids without `/`, at most
+    /// [`operation::MAX_REFERENCE_ID_LEN`] bytes in all.
+    fn check_reference_id(id: &str) -> Result<()> {
+        operation::split_reference_id(id).map(|_| ())
     }
 }

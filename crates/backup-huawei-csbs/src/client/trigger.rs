@@ -1,6 +1,6 @@
 //! Starting a backup: `POST /v1/{project_id}/providers/{provider_id}/checkpoints`.
 
-use backup_core::{Operation, Request, Result, path};
+use backup_core::{Request, Result, path};
 
 use super::Client;
 use crate::VENDOR;
@@ -8,7 +8,6 @@ use crate::model::{
     CheckpointParam, CheckpointReq, CreateCheckpointRequest, CreateCheckpointResponse,
     decode_create_response,
 };
-use crate::operation;
 
 /// CSBS's fixed backup provider id.
 pub const DEFAULT_PROVIDER_ID: &str = "fc4d5750-22e7-4798-8a46-f48f62c4c1da";
@@ -94,7 +93,8 @@ impl TriggerRequest {
 
 impl Client {
     /// Executes a backup policy (creates a checkpoint) and returns the answer as
-    /// documented.
+    /// documented ([`BackupClient::trigger`](backup_core::BackupClient::trigger) makes
+    /// the operation of it).
     ///
     /// The POST is a trigger: it is retried only when the service provably did not
     /// take it (connection refused, 429, 503); `CSBS.1001` (a backup of the policy is
@@ -137,16 +137,5 @@ impl Client {
             )));
         }
         Ok(decoded)
-    }
-
-    /// Executes a backup policy and returns the operation to follow (reference
-    /// `{project_id}/{checkpoint_id}`).
-    ///
-    /// # Errors
-    /// As [`Client::create_checkpoint`].
-    pub async fn trigger(&self, request: &TriggerRequest) -> Result<Operation> {
-        let created = self.create_checkpoint(request).await?;
-        let reference = operation::reference(self.project_id(), &created.checkpoint.id);
-        Ok(operation::from_checkpoint(reference, &created.checkpoint))
     }
 }

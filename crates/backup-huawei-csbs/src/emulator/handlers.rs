@@ -147,6 +147,7 @@ pub(crate) async fn create_checkpoint(
         return bad_request("The backup policy has no resources.");
     }
 
+    let lifecycle = state.shared.lifecycle();
     let mut store = state.store();
     if store.plan_executing(&request.plan_id) {
         return reply::error(
@@ -164,7 +165,7 @@ pub(crate) async fn create_checkpoint(
         let item = Item {
             checkpoint_id: checkpoint_id.clone(),
             resource: resource.clone(),
-            lifecycle: Lifecycle::new(store.lifecycle.clone()),
+            lifecycle: Lifecycle::new(lifecycle.clone()),
             forced_failure,
             created_at: now,
         };
@@ -180,7 +181,7 @@ pub(crate) async fn create_checkpoint(
         },
     );
     drop(store);
-    state.accepted.increment();
+    state.shared.accepted().increment();
 
     let plan_resources: Vec<Value> = resources
         .iter()

@@ -57,6 +57,7 @@ pub(crate) async fn issue_token(State(state): State<Arc<EmuState>>, body: Bytes)
         );
     }
     let token = state.tokens.issue(state.token_ttl);
+    state.shared.token_requests().increment();
     let now = OffsetDateTime::now_utc();
     let expires = now
         .checked_add(time::Duration::try_from(state.token_ttl).unwrap_or(time::Duration::DAY))

@@ -38,8 +38,9 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //! use backup_core::emulator::{Fault, RouteClass};
-//! use backup_core::{OperationStatus, WaitOptions};
 //! use backup_huawei_csbs::emulator::Emulator;
+//! use backup_huawei_csbs::prelude::*;
+//! use backup_huawei_csbs::{OperationStatus, WaitOptions};
 //!
 //! let emulator = Emulator::start().await?;
 //! // The first trigger is throttled; the client retries it after the hint.
@@ -47,9 +48,10 @@
 //!     .faults()
 //!     .inject(RouteClass::Trigger, Fault::retry_after(429, Duration::ZERO));
 //! let client = emulator.client_builder().build()?;
-//! let operation = client.trigger(&emulator.demo_request()).await?;
-//! let done = client.wait(operation, WaitOptions::every(Duration::from_millis(5))).await?;
-//! assert_eq!(done.status, OperationStatus::Succeeded);
+//! for operation in client.trigger(&emulator.demo_request()).await? {
+//!     let done = client.wait(operation, WaitOptions::every(Duration::from_millis(5))).await?;
+//!     assert_eq!(done.status, OperationStatus::Succeeded);
+//! }
 //! assert_eq!(emulator.accepted_backups(), 1);
 //! # Ok(())
 //! # }
@@ -71,8 +73,8 @@ use axum::Router;
 use axum::routing::{get, post};
 use backup_core::RetryPolicy;
 use backup_core::emulator::{
-    Counter, EmulatorConfig, EmulatorServer, Faults, LifecycleSpec, RequestLog, RouteClass,
-    TokenIssuer,
+    EmulatorConfig, EmulatorServer, EmulatorShared, Fault, LifecycleSpec, RouteClass, TokenIssuer,
+    VendorEmulator,
 };
 use http::Method;
 use url::Url;
@@ -80,7 +82,7 @@ use url::Url;
 pub use reply::fault_body;
 
 use crate::auth::{AkSk, IamPassword};
-use crate::{ClientBuilder, TriggerRequest};
+use crate::{Client, ClientBuilder, TriggerParams, TriggerRequest};
 use signature::KeyPair;
 use state::{EmuState, Plan, PlanResource, Store};
 
@@ -177,14 +179,6 @@ fn classify(method: &Method, path: &str) -> RouteClass {
 }
 
 impl Emulator {
-    /// Starts an emulator with [`EmulatorOptions::default`].
-    ///
-    /// # Errors
-    /// When no local port can be bound.
-    pub async fn start() -> std::io::Result<Self> {
-        Self::start_with(EmulatorOptions::default()).await
-    }
-
     /// Starts an emulator with `options`.
     ///
     /// # Errors
@@ -260,11 +254,8 @@ impl Emulator {
             token_ttl: options.token_ttl,
             max_skew: options.max_clock_skew,
             hidden_list_calls: options.hidden_list_calls,
-            accepted: Counter::new(),
-            store: Mutex::new(Store {
-                lifecycle: options.lifecycle,
-                ..Store::default()
-            }),
+            shared: EmulatorShared::new(options.lifecycle),
+            store: Mutex::new(Store::default()),
         });
         let router = Router::new()
             .route("/v3/auth/tokens", post(iam::issue_token))
@@ -289,35 +280,6 @@ impl Emulator {
         Ok(Self { server, state })
     }
 
-    /// The base URL (both the CSBS and the IAM endpoint).
-    #[must_use]
-    pub fn url(&self) -> Url {
-        self.server.url()
-    }
-
-    /// The fault queue.
-    #[must_use]
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-
-    /// Every request received.
-    #[must_use]
-    pub fn requests(&self) -> RequestLog {
-        self.server.requests()
-    }
-
-    /// How many checkpoints (backups) were created.
-    #[must_use]
-    pub fn accepted_backups(&self) -> u64 {
-        self.state.accepted.get()
-    }
-
-    /// How backups started from now on unfold.
-    pub fn set_lifecycle(&self, spec: LifecycleSpec) {
-        self.state.store().lifecycle = spec;
-    }
-
     /// Makes the backups of `resource_id` started from now on end in `error` with
     /// `fail_code {"Code": code, "Description": reason}` (or `{}` without a code) and
     /// `fail_reason: reason`.
@@ -328,48 +290,33 @@ impl Emulator {
         );
     }
 
-    /// Expires every IAM token issued so far (the next use gets 401 `APIGW.0307`).
-    pub fn expire_tokens(&self) {
-        self.state.tokens.expire_all();
-    }
-
-    /// How many IAM tokens were issued.
-    #[must_use]
-    pub fn token_requests(&self) -> usize {
-        self.state.tokens.issued()
-    }
-
-    /// A client builder for this emulator: endpoints, project, the permanent AK/SK
-    /// and a fast retry policy.
-    #[must_use]
-    pub fn client_builder(&self) -> ClientBuilder {
-        self.bare_builder()
-            .credential(AkSk::new(DEMO_ACCESS_KEY, DEMO_SECRET_KEY))
-    }
-
-    /// Like [`client_builder`](Self::client_builder), with temporary AK/SK and
-    /// security token.
+    /// Like [`client_builder`](VendorEmulator::client_builder), with temporary AK/SK
+    /// and security token.
     #[must_use]
     pub fn client_builder_temporary(&self) -> ClientBuilder {
-        self.bare_builder().credential(
+        Self::bare_builder(&self.url()).credential(
             AkSk::new(DEMO_TEMP_ACCESS_KEY, DEMO_TEMP_SECRET_KEY)
                 .with_security_token(DEMO_SECURITY_TOKEN),
         )
     }
 
-    /// Like [`client_builder`](Self::client_builder), with the IAM user's password
-    /// (token flow).
+    /// Like [`client_builder`](VendorEmulator::client_builder), with the IAM user's
+    /// password (token flow).
     #[must_use]
     pub fn client_builder_password(&self) -> ClientBuilder {
-        self.bare_builder()
-            .credential(IamPassword::new(DEMO_USER, DEMO_PASSWORD, DEMO_DOMAIN))
+        Self::bare_builder(&self.url()).credential(IamPassword::new(
+            DEMO_USER,
+            DEMO_PASSWORD,
+            DEMO_DOMAIN,
+        ))
     }
 
-    fn bare_builder(&self) -> ClientBuilder {
-        let url = self.url();
+    /// Every endpoint (CSBS and IAM) at `base`, the demo project, no credential, and
+    /// a retry policy with millisecond backoffs.
+    fn bare_builder(base: &Url) -> ClientBuilder {
         ClientBuilder::new()
-            .endpoint(url.as_str())
-            .iam_endpoint(url.as_str())
+            .endpoint(base.as_str())
+            .iam_endpoint(base.as_str())
             .project_id(DEMO_PROJECT_ID)
             .retry(RetryPolicy {
                 max_attempts: 4,
@@ -380,15 +327,70 @@ impl Emulator {
             })
             .request_timeout(Duration::from_secs(10))
     }
+}
 
-    /// A trigger the emulator accepts: the demo policy, both of its servers.
-    #[must_use]
-    pub fn demo_request(&self) -> TriggerRequest {
+impl VendorEmulator for Emulator {
+    type Client = Client;
+
+    const TRIGGER_SUCCESS_STATUS: u16 = 200;
+
+    /// Starts an emulator with [`EmulatorOptions::default`].
+    async fn start() -> std::io::Result<Self> {
+        Self::start_with(EmulatorOptions::default()).await
+    }
+
+    fn server(&self) -> &EmulatorServer {
+        &self.server
+    }
+
+    fn into_server(self) -> EmulatorServer {
+        self.server
+    }
+
+    fn shared(&self) -> &EmulatorShared {
+        &self.state.shared
+    }
+
+    /// Expires every IAM token issued so far (the next use gets 401 `APIGW.0307`).
+    fn expire_tokens(&self) {
+        self.state.tokens.expire_all();
+    }
+
+    /// Every endpoint (CSBS and IAM) at `base`, the demo project, the permanent AK/SK
+    /// and a fast retry policy.
+    fn client_builder_at(&self, base: &Url) -> ClientBuilder {
+        Self::bare_builder(base).credential(AkSk::new(DEMO_ACCESS_KEY, DEMO_SECRET_KEY))
+    }
+
+    /// AK/SK signs each request and has no token to expire: the IAM user's password
+    /// instead ([`Emulator::client_builder_password`]).
+    fn token_client_builder(&self) -> ClientBuilder {
+        self.client_builder_password()
+    }
+
+    /// The demo policy, both of its servers.
+    fn demo_request(&self) -> TriggerRequest {
         TriggerRequest::new(DEMO_PLAN_ID)
     }
 
-    /// Stops the server and waits until its port is closed.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
+    fn demo_params(&self) -> TriggerParams {
+        TriggerParams {
+            plan: DEMO_PLAN_ID.to_owned(),
+            resources: Vec::new(),
+            auto_trigger: false,
+        }
+    }
+
+    /// `CSBS.1001` as the CSBS error code page words it (HTTP 500).
+    fn vendor_error() -> (Fault, &'static str) {
+        (
+            Fault::Respond {
+                status: 500,
+                content_type: "application/json".to_owned(),
+                body: r#"{"error_code":"CSBS.1001","error_msg":"The policy is executing backup."}"#
+                    .to_owned(),
+            },
+            crate::error::POLICY_EXECUTING,
+        )
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use backup_core::emulator::{Counter, Lifecycle, LifecycleSpec, TokenIssuer};
+use backup_core::emulator::{EmulatorShared, Lifecycle, TokenIssuer};
 use time::OffsetDateTime;
 
 use super::signature::KeyPair;
@@ -48,7 +48,6 @@ pub(crate) struct Item {
 pub(crate) struct Store {
     pub(crate) checkpoints: HashMap<String, Checkpoint>,
     pub(crate) items: HashMap<String, Item>,
-    pub(crate) lifecycle: LifecycleSpec,
     /// Resource id -> (code, reason) for backups started from then on.
     pub(crate) failing_resources: HashMap<String, (Option<String>, String)>,
 }
@@ -77,7 +76,8 @@ pub(crate) struct EmuState {
     pub(crate) token_ttl: Duration,
     pub(crate) max_skew: Duration,
     pub(crate) hidden_list_calls: u32,
-    pub(crate) accepted: Counter,
+    /// Accepted backups, issued tokens and the lifecycle of new backups.
+    pub(crate) shared: EmulatorShared,
     pub(crate) store: Mutex<Store>,
 }
 

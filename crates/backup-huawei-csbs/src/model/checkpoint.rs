@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{EmbeddedJson, lenient_string, repair, string_enum};
+use super::{EmbeddedJson, repair};
 
 /// The request body: `{"checkpoint": {...}}` (Table 2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,17 +39,17 @@ pub struct CreateCheckpointResponse {
     pub checkpoint: CheckpointResp,
 }
 
-string_enum! {
+backup_core::string_enum! {
     /// The status of a checkpoint (Table 6: protecting, deleting, available, error).
     pub enum CheckpointStatus {
         /// Being backed up.
-        Protecting => "protecting",
+        Protecting = "protecting",
         /// Being deleted.
-        Deleting => "deleting",
+        Deleting = "deleting",
         /// Backed up.
-        Available => "available",
+        Available = "available",
         /// Failed.
-        Error => "error",
+        Error = "error",
     }
 }
 
@@ -60,7 +60,7 @@ pub struct CheckpointResp {
     #[serde(default)]
     pub status: Option<CheckpointStatus>,
     /// Creation time, e.g. `2016-12-06T21:20:29.898823` (UTC).
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub created_at: Option<String>,
     /// Backup record ID (the checkpoint id).
     pub id: String,
@@ -68,7 +68,7 @@ pub struct CheckpointResp {
     #[serde(default)]
     pub resource_graph: Option<EmbeddedJson>,
     /// Project ID.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub project_id: Option<String>,
     /// Backup policy information.
     #[serde(default)]
@@ -92,10 +92,10 @@ impl CheckpointResp {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanResp {
     /// Backup policy ID.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub id: Option<String>,
     /// Backup policy name.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub name: Option<String>,
     /// Backup object list.
     #[serde(default)]
@@ -106,13 +106,17 @@ pub struct PlanResp {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
     /// ID of the object to be backed up.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub id: Option<String>,
     /// Entity type, fixed at `OS::Nova::Server` (ECS).
-    #[serde(rename = "type", default, deserialize_with = "lenient_string")]
+    #[serde(
+        rename = "type",
+        default,
+        deserialize_with = "backup_core::lenient::opt_text"
+    )]
     pub resource_type: Option<String>,
     /// Backup object name.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub name: Option<String>,
     /// Additional information of the resource.
     #[serde(default)]

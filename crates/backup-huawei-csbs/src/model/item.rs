@@ -5,29 +5,27 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::{lenient_string, string_enum};
-
-string_enum! {
+backup_core::string_enum! {
     /// The status of a checkpoint item (one resource's backup).
     pub enum ItemStatus {
         /// Waiting to be backed up.
-        WaitingProtect => "waiting_protect",
+        WaitingProtect = "waiting_protect",
         /// Being backed up.
-        Protecting => "protecting",
+        Protecting = "protecting",
         /// Backed up and usable.
-        Available => "available",
+        Available = "available",
         /// Waiting to be restored from.
-        WaitingRestore => "waiting_restore",
+        WaitingRestore = "waiting_restore",
         /// Being restored from.
-        Restoring => "restoring",
+        Restoring = "restoring",
         /// Failed.
-        Error => "error",
+        Error = "error",
         /// Waiting to be deleted.
-        WaitingDelete => "waiting_delete",
+        WaitingDelete = "waiting_delete",
         /// Being deleted.
-        Deleting => "deleting",
+        Deleting = "deleting",
         /// Deleted.
-        Deleted => "deleted",
+        Deleted = "deleted",
     }
 }
 
@@ -53,31 +51,31 @@ pub struct CheckpointItemResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointItem {
     /// The backup id.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub id: Option<String>,
     /// The backup name.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub name: Option<String>,
     /// The description.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub description: Option<String>,
     /// The status.
     #[serde(default)]
     pub status: Option<ItemStatus>,
     /// The checkpoint (backup record) it belongs to.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub checkpoint_id: Option<String>,
     /// The backed-up resource.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub resource_id: Option<String>,
     /// Its type (`OS::Nova::Server`).
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub resource_type: Option<String>,
     /// Creation time (`2017-04-18T01:21:52.701973`, UTC).
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub created_at: Option<String>,
     /// Last update time.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub updated_at: Option<String>,
     /// Details: progress, failure, end time.
     #[serde(default)]
@@ -101,19 +99,19 @@ impl CheckpointItem {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ItemExtendInfo {
     /// Progress, 0-100 (a number, or a numeric string).
-    #[serde(default, deserialize_with = "lenient_number")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_f64")]
     pub progress: Option<f64>,
     /// Why it failed.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub fail_reason: Option<String>,
     /// The failure code (`{}` when none).
     #[serde(default, deserialize_with = "lenient_fail_code")]
     pub fail_code: Option<FailCode>,
     /// The operation that failed (`backup`, ...).
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub fail_op: Option<String>,
     /// When it finished (`2017-04-18T01:25:03.812466`, UTC).
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub finished_at: Option<String>,
     /// Fields this crate does not model, kept as sent.
     #[serde(flatten)]
@@ -134,10 +132,18 @@ impl ItemExtendInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailCode {
     /// The code.
-    #[serde(rename = "Code", default, deserialize_with = "lenient_string")]
+    #[serde(
+        rename = "Code",
+        default,
+        deserialize_with = "backup_core::lenient::opt_text"
+    )]
     pub code: Option<String>,
     /// What it means.
-    #[serde(rename = "Description", default, deserialize_with = "lenient_string")]
+    #[serde(
+        rename = "Description",
+        default,
+        deserialize_with = "backup_core::lenient::opt_text"
+    )]
     pub description: Option<String>,
 }
 
@@ -147,16 +153,6 @@ impl FailCode {
     pub fn is_empty(&self) -> bool {
         self.code.is_none() && self.description.is_none()
     }
-}
-
-fn lenient_number<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<f64>, D::Error> {
-    Ok(match Value::deserialize(deserializer)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().trim_end_matches('%').parse().ok(),
-        _ => None,
-    })
 }
 
 fn lenient_fail_code<'de, D: serde::Deserializer<'de>>(

@@ -8,10 +8,10 @@ use backup_huawei_csbs::model::{
 };
 use backup_huawei_csbs::{IamPassword, TriggerRequest, operation};
 
-const REQUEST: &str = include_str!("fixtures/create-checkpoint-request.json");
-const RESPONSE: &str = include_str!("fixtures/create-checkpoint-response.txt");
-const ITEMS: &str = include_str!("fixtures/checkpoint-items.json");
-const ITEM_ERROR: &str = include_str!("fixtures/checkpoint-item-error.json");
+const REQUEST: &str = include_str!("../fixtures/create-checkpoint-request.json");
+const RESPONSE: &str = include_str!("../fixtures/create-checkpoint-response.txt");
+const ITEMS: &str = include_str!("../fixtures/checkpoint-items.json");
+const ITEM_ERROR: &str = include_str!("../fixtures/checkpoint-item-error.json");
 
 #[test]
 fn example_request_body_is_reproduced() {
@@ -137,9 +137,9 @@ fn csbs_error_body_decodes_to_a_conflict() {
         backup_huawei_csbs::VENDOR,
         http::StatusCode::INTERNAL_SERVER_ERROR,
         http::HeaderMap::new(),
-        include_str!("fixtures/error-csbs-1001.json"),
+        include_str!("../fixtures/error-csbs-1001.json"),
     );
-    let api = backup_huawei_csbs::HuaweiErrors.decode_error(&response);
+    let api = backup_huawei_csbs::ApiErrors.decode_error(&response);
     assert_eq!(api.kind, backup_core::ApiErrorKind::Conflict);
     insta::assert_debug_snapshot!("error_csbs_1001", api);
 }

@@ -21,7 +21,8 @@ use backup_huawei_csbs::model::{
     escape_unquoted_objects,
 };
 use backup_huawei_csbs::operation::{decode_reference, from_checkpoint, from_items, reference};
-use backup_huawei_csbs::{AkSk, Error, HuaweiErrors, OperationRef, TriggerRequest};
+use backup_huawei_csbs::prelude::*;
+use backup_huawei_csbs::{AkSk, ApiErrors, Error, OperationRef, TriggerRequest};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -31,11 +32,11 @@ use url::Url;
 /// The document's answers and the notes' shapes (see `fixtures/README.md`); the
 /// create-checkpoint answer is not valid JSON as published.
 const FIXTURES: [&[u8]; 5] = [
-    include_bytes!("fixtures/checkpoint-items.json"),
-    include_bytes!("fixtures/checkpoint-item-error.json"),
-    include_bytes!("fixtures/error-csbs-1001.json"),
-    include_bytes!("fixtures/create-checkpoint-request.json"),
-    include_bytes!("fixtures/create-checkpoint-response.txt"),
+    include_bytes!("../fixtures/checkpoint-items.json"),
+    include_bytes!("../fixtures/checkpoint-item-error.json"),
+    include_bytes!("../fixtures/error-csbs-1001.json"),
+    include_bytes!("../fixtures/create-checkpoint-request.json"),
+    include_bytes!("../fixtures/create-checkpoint-response.txt"),
 ];
 
 const STATUSES: [u16; 7] = [200, 400, 401, 404, 409, 429, 500];
@@ -79,7 +80,7 @@ fn decode_everything(body: &[u8]) {
             headers.clone(),
             body.to_vec(),
         );
-        let api = HuaweiErrors.decode_error(&response);
+        let api = ApiErrors.decode_error(&response);
         assert_eq!(api.status, status);
         assert_eq!(api.vendor, backup_huawei_csbs::VENDOR);
         let error = Error::from(api);

@@ -2,6 +2,7 @@
 //! errors built from answers that echo a secret back.
 
 use backup_core::{OperationRef, RetryPolicy};
+use backup_huawei_csbs::prelude::*;
 use backup_huawei_csbs::{AkSk, Client, Credential, IamPassword, TriggerRequest};
 use serde_json::json;
 use wiremock::matchers::method;

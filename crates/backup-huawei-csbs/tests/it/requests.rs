@@ -3,10 +3,13 @@
 
 use std::time::Duration;
 
+use backup_core::testing::SingleOperation;
 use backup_core::{ApiErrorKind, Error, OperationRef, OperationStatus, RetryPolicy};
 use backup_huawei_csbs::auth::canonical::{self, SigningInput};
+use backup_huawei_csbs::prelude::*;
 use backup_huawei_csbs::{
-    AkSk, Client, ClientBuilder, DEFAULT_PROVIDER_ID, IamPassword, TriggerRequest,
+    AkSk, Client, ClientBuilder, Config, DEFAULT_PROVIDER_ID, IamPassword, TriggerParams,
+    TriggerRequest,
 };
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};
@@ -130,7 +133,7 @@ async fn trigger_posts_the_documented_body_signed_with_aksk() {
         "7a32a8b5-7977-4e24-b5da-e0eb457db75b",
         "b2b433bf-7dd6-4a74-aa8f-85673dfbda48",
     ]);
-    let operation = client.trigger(&request).await.unwrap();
+    let operation = client.trigger(&request).await.unwrap().single();
     assert_eq!(
         operation.reference,
         OperationRef::new("huawei-csbs", format!("{PROJECT}/{CHECKPOINT}"))
@@ -215,7 +218,7 @@ async fn temporary_credentials_send_and_sign_the_security_token() {
 #[tokio::test]
 async fn trigger_decodes_the_documents_broken_extra_info() {
     let server = MockServer::start().await;
-    let body = include_str!("fixtures/create-checkpoint-response.txt");
+    let body = include_str!("../fixtures/create-checkpoint-response.txt");
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
         .mount(&server)
@@ -890,7 +893,7 @@ fn from_lookup_reads_huaweis_variable_names() {
         "HUAWEICLOUD_SDK_REGION" => Some("ap-southeast-1".to_owned()),
         _ => None,
     };
-    let client = ClientBuilder::from_lookup(env).unwrap().build().unwrap();
+    let client = ClientBuilder::from_lookup(&env).unwrap().build().unwrap();
     assert_eq!(client.project_id(), PROJECT);
     assert_eq!(
         client.endpoint().as_str(),
@@ -907,13 +910,15 @@ fn from_lookup_reads_huaweis_variable_names() {
         "HUAWEICLOUD_SDK_SK",
         "HUAWEICLOUD_SDK_PROJECT_ID",
     ] {
-        let err = ClientBuilder::from_lookup(|name| if name == missing { None } else { env(name) })
-            .unwrap_err();
+        let err = ClientBuilder::from_lookup(&|name: &str| {
+            if name == missing { None } else { env(name) }
+        })
+        .unwrap_err();
         assert!(matches!(err, Error::Config { .. }), "{err}");
         assert!(err.to_string().contains(missing), "{err}");
     }
     // Without a region, the endpoint can still be set afterwards.
-    let builder = ClientBuilder::from_lookup(|name| {
+    let builder = ClientBuilder::from_lookup(&|name: &str| {
         if name == "HUAWEICLOUD_SDK_REGION" {
             None
         } else {
@@ -923,4 +928,122 @@ fn from_lookup_reads_huaweis_variable_names() {
     .unwrap();
     assert!(builder.clone().build().is_err());
     assert!(builder.endpoint("http://127.0.0.1:1").build().is_ok());
+}
+
+#[test]
+fn from_config_values_win_over_the_environment() {
+    let env = |name: &str| match name {
+        "HUAWEICLOUD_SDK_AK" => Some(AK.to_owned()),
+        "HUAWEICLOUD_SDK_SK" => Some(SK.to_owned()),
+        "HUAWEICLOUD_SDK_PROJECT_ID" => Some("env-project".to_owned()),
+        "HUAWEICLOUD_SDK_REGION" => Some("ap-southeast-1".to_owned()),
+        _ => None,
+    };
+    let config = Config {
+        project_id: Some(PROJECT.to_owned()),
+        region: Some("cn-north-4".to_owned()),
+        ..Config::default()
+    };
+    let client = ClientBuilder::from_config(&config, &env)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(client.project_id(), PROJECT);
+    assert_eq!(
+        client.endpoint().as_str(),
+        "https://csbs.cn-north-4.myhuaweicloud.com/"
+    );
+
+    // The project may come from the config alone; explicit endpoints win over the
+    // region's.
+    let without_project = |name: &str| {
+        if name == "HUAWEICLOUD_SDK_PROJECT_ID" {
+            None
+        } else {
+            env(name)
+        }
+    };
+    let config = Config {
+        endpoint: Some("http://127.0.0.1:1/csbs".to_owned()),
+        iam_endpoint: Some("http://127.0.0.1:1/iam".to_owned()),
+        project_id: Some(PROJECT.to_owned()),
+        region: None,
+    };
+    let client = ClientBuilder::from_config(&config, &without_project)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(client.endpoint().as_str(), "http://127.0.0.1:1/csbs/");
+    assert_eq!(client.project_id(), PROJECT);
+
+    // Blank config values count as unset; credentials come from the environment only.
+    let blank = Config {
+        project_id: Some(" ".to_owned()),
+        ..Config::default()
+    };
+    let err = ClientBuilder::from_config(&blank, &without_project).unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err}");
+    assert!(
+        err.to_string().contains("HUAWEICLOUD_SDK_PROJECT_ID"),
+        "{err}"
+    );
+    let err = ClientBuilder::from_config(&config, &|_: &str| None).unwrap_err();
+    assert!(err.to_string().contains("HUAWEICLOUD_SDK_AK"), "{err}");
+
+    // Plans give the config as TOML-like data: unknown keys are refused.
+    let parsed: Config = serde_json::from_value(json!({"region": "cn-north-4"})).unwrap();
+    assert_eq!(parsed.region.as_deref(), Some("cn-north-4"));
+    assert!(serde_json::from_value::<Config>(json!({"ca_cert": "x"})).is_err());
+}
+
+#[test]
+fn params_make_the_request_and_name_the_field_at_fault() {
+    let params: TriggerParams = serde_json::from_value(json!({
+        "plan": "plan-1",
+        "resources": ["r-1", "r-2"],
+        "auto_trigger": true,
+    }))
+    .unwrap();
+    let request = Client::request(&params).unwrap();
+    assert_eq!(
+        request,
+        TriggerRequest::new("plan-1")
+            .resources(["r-1", "r-2"])
+            .auto_trigger(Some(true))
+    );
+    assert_eq!(
+        serde_json::to_value(request.body()).unwrap(),
+        json!({"checkpoint": {"plan_id": "plan-1", "parameters": {
+            "auto_trigger": true, "resources": ["r-1", "r-2"]}}})
+    );
+    // Only the plan is required: all of the policy's resources, a manual execution.
+    let minimal: TriggerParams = serde_json::from_value(json!({"plan": "plan-1"})).unwrap();
+    assert_eq!(
+        Client::request(&minimal).unwrap(),
+        TriggerRequest::new("plan-1")
+    );
+    assert!(serde_json::from_value::<TriggerParams>(json!({"plan": "p", "other": 1})).is_err());
+
+    for (params, field) in [
+        (
+            TriggerParams {
+                plan: " ".to_owned(),
+                ..minimal.clone()
+            },
+            "plan",
+        ),
+        (
+            TriggerParams {
+                resources: vec!["ok".to_owned(), "..".to_owned()],
+                ..minimal.clone()
+            },
+            "resources[1]",
+        ),
+    ] {
+        let err = Client::request(&params).unwrap_err();
+        let Error::InvalidInput { field: got, .. } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(got, field, "{err}");
+    }
 }

@@ -1,5 +1,5 @@
 //! Against a real Huawei Cloud account; `#[ignore]`d. Run with
-//! `cargo test -p backup-huawei-csbs --test live -- --ignored` and:
+//! `cargo test -p backup-huawei-csbs --test it live:: -- --ignored` and:
 //!
 //! - `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK` (`HUAWEICLOUD_SDK_SECURITY_TOKEN`),
 //!   `HUAWEICLOUD_SDK_PROJECT_ID`, `HUAWEICLOUD_SDK_REGION`;
@@ -13,6 +13,7 @@
 use std::time::Duration;
 
 use backup_core::WaitOptions;
+use backup_huawei_csbs::prelude::*;
 use backup_huawei_csbs::{Client, TriggerRequest};
 
 #[tokio::test]
@@ -27,7 +28,11 @@ async fn live_trigger_and_wait() {
         .ok()
         .and_then(|m| m.parse().ok())
         .unwrap_or(60);
-    let operation = client.trigger(&TriggerRequest::new(plan_id)).await.unwrap();
+    let operation = client
+        .trigger(&TriggerRequest::new(plan_id))
+        .await
+        .unwrap()
+        .remove(0);
     eprintln!("started {}", operation.reference);
     let done = client
         .wait(
