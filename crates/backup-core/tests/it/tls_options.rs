@@ -7,7 +7,7 @@ use backup_core::{Error, Transport};
 
 #[test]
 fn a_pem_root_certificate_is_accepted() {
-    let pem = include_bytes!("fixtures/test-ca.pem");
+    let pem = include_bytes!("../fixtures/test-ca.pem");
     let transport = Transport::builder("test", "t")
         .root_certificate_pem(pem.to_vec())
         .build();

@@ -1,0 +1,11 @@
+//! The integration tests of this crate, in one binary (one module per area).
+
+mod emulator_lifecycle;
+mod emulator_server;
+mod emulator_tokens;
+mod poller;
+mod properties;
+mod secrets;
+mod tls_options;
+mod token_cache;
+mod transport;
