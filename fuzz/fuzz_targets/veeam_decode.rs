@@ -5,7 +5,7 @@
 mod common;
 
 use backup_veeam::operation::{parse_reference, to_operation};
-use backup_veeam::{ApiVersion, JobSession, OperationRef, ProblemDetails, SessionLog, VeeamErrors};
+use backup_veeam::{ApiErrors, ApiVersion, JobSession, OperationRef, ProblemDetails, SessionLog};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -27,8 +27,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(problem) = serde_json::from_slice::<ProblemDetails>(data) {
         let _ = problem.is_problem();
     }
-    let _ = VeeamErrors::problem(&common::response(backup_veeam::VENDOR, 409, data));
-    common::decode_errors(backup_veeam::VENDOR, &VeeamErrors, data);
+    let _ = ApiErrors::problem(&common::response(backup_veeam::VENDOR, 409, data));
+    common::decode_errors(backup_veeam::VENDOR, &ApiErrors, data);
 
     let text = String::from_utf8_lossy(data);
     let _ = text.parse::<ApiVersion>();

@@ -31,7 +31,7 @@ use crate::model::TokenResponse;
 /// How the client authenticates.
 #[derive(Clone)]
 #[non_exhaustive]
-pub enum Credentials {
+pub enum Credential {
     /// A Veeam Backup for Microsoft Azure user: the password grant, then refresh grants.
     Password {
         /// The user name.
@@ -43,7 +43,7 @@ pub enum Credentials {
     AccessToken(SecretString),
 }
 
-impl Credentials {
+impl Credential {
     /// A user name and password.
     pub fn password(username: impl Into<String>, password: impl Into<String>) -> Self {
         Self::Password {
@@ -58,7 +58,7 @@ impl Credentials {
     }
 }
 
-impl fmt::Debug for Credentials {
+impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Password { username, .. } => f
@@ -314,8 +314,8 @@ mod tests {
     fn debug_hides_secrets() {
         let text = format!(
             "{:?} {:?}",
-            Credentials::password("admin", "pa55-SENTINEL"),
-            Credentials::access_token("tok-SENTINEL")
+            Credential::password("admin", "pa55-SENTINEL"),
+            Credential::access_token("tok-SENTINEL")
         );
         assert!(!text.contains("SENTINEL"), "{text}");
         assert!(text.contains("admin"));

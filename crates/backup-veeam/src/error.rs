@@ -15,7 +15,7 @@ use crate::model::ProblemDetails;
 
 /// The [`ErrorDecoder`] of Veeam Backup for Microsoft Azure.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct VeeamErrors;
+pub struct ApiErrors;
 
 /// The OAuth error form some token endpoints use.
 #[derive(Deserialize)]
@@ -24,7 +24,7 @@ struct OAuthError {
     error_description: Option<String>,
 }
 
-impl VeeamErrors {
+impl ApiErrors {
     /// Reads a problem body, if the answer carries one.
     #[must_use]
     pub fn problem(response: &Response) -> Option<ProblemDetails> {
@@ -34,7 +34,7 @@ impl VeeamErrors {
     }
 }
 
-impl ErrorDecoder for VeeamErrors {
+impl ErrorDecoder for ApiErrors {
     fn decode_error(&self, response: &Response) -> ApiError {
         let status = response.status.as_u16();
         if let Some(problem) = Self::problem(response) {
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn problems_oauth_errors_and_the_rest() {
-        let api = VeeamErrors.decode_error(&answer(
+        let api = ApiErrors.decode_error(&answer(
             409,
             r#"{"type":"about:blank","title":"Conflict","status":409,"detail":"Already running.","traceId":"t-1","sessionId":"5"}"#,
         ));
@@ -136,22 +136,22 @@ mod tests {
         assert_eq!(api.request_id.as_deref(), Some("t-1"));
         assert_eq!(api.retry_after, Some(std::time::Duration::from_secs(3)));
 
-        let api = VeeamErrors.decode_error(&answer(
+        let api = ApiErrors.decode_error(&answer(
             400,
             r#"{"error":"invalid_grant","error_description":"The refresh token expired."}"#,
         ));
         assert_eq!(api.code.as_deref(), Some("invalid_grant"));
         assert_eq!(api.message, "The refresh token expired.");
 
-        let api = VeeamErrors.decode_error(&answer(503, "<html>busy</html>"));
+        let api = ApiErrors.decode_error(&answer(503, "<html>busy</html>"));
         assert_eq!(api.kind, ApiErrorKind::Unavailable);
         assert!(api.message.contains("<html>busy</html>"), "{}", api.message);
 
-        let api = VeeamErrors.decode_error(&answer(500, ""));
+        let api = ApiErrors.decode_error(&answer(500, ""));
         assert!(api.message.contains("empty body"), "{}", api.message);
 
         // A JSON body that is no problem is excerpted, not misread.
-        let api = VeeamErrors.decode_error(&answer(500, r#"{"unrelated":true}"#));
+        let api = ApiErrors.decode_error(&answer(500, r#"{"unrelated":true}"#));
         assert!(api.message.contains("unrelated"), "{}", api.message);
     }
 }

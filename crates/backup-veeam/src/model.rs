@@ -8,22 +8,22 @@
 //! decode.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
 use backup_core::timefmt;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 
-/// What to start: one backup policy.
+/// What to start: one backup policy (the vendor request of
+/// [`BackupClient::trigger`](backup_core::BackupClient::trigger)).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StartPolicyRequest {
+pub struct TriggerRequest {
     /// The policy id (`4094906f-2d81-4a73-b9bc-00482690c285`), as listed by
     /// `GET /api/{v}/policies/...`.
     pub policy_id: String,
 }
 
-impl StartPolicyRequest {
+impl TriggerRequest {
     /// Starts policy `policy_id`.
     pub fn new(policy_id: impl Into<String>) -> Self {
         Self {
@@ -32,66 +32,10 @@ impl StartPolicyRequest {
     }
 }
 
-/// Declares a string enum with documented values and a raw fallback.
-macro_rules! string_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)* }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)*
-            /// A value not documented when this crate was written, kept as sent.
-            Other(String),
-        }
-
-        impl $name {
-            /// The vendor's word for it.
-            #[must_use]
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $text,)*
-                    Self::Other(raw) => raw,
-                }
-            }
-
-            /// Parses the vendor's word; unknown words become [`Self::Other`].
-            #[must_use]
-            pub fn parse(text: &str) -> Self {
-                match text {
-                    $($text => Self::$variant,)*
-                    other => Self::Other(other.to_owned()),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                Ok(Self::parse(&text))
-            }
-        }
-    };
-}
-
-string_enum! {
+backup_core::string_enum! {
     /// The status of a job session (notes: no `Failed`; errors are `Error`).
     #[derive(Default)]
-    SessionStatus {
+    pub enum SessionStatus {
         /// Stopped by a user.
         Canceled = "Canceled",
         /// Being stopped.
@@ -118,10 +62,10 @@ string_enum! {
     }
 }
 
-string_enum! {
+backup_core::string_enum! {
     /// The type of a job session started by a policy (the document's example shows
     /// both: a snapshot session and a backup session).
-    SessionType {
+    pub enum SessionType {
         /// Taking the snapshots of the protected instances.
         PolicySnapshot = "PolicySnapshot",
         /// Copying the snapshots to a backup repository.
@@ -149,8 +93,9 @@ pub struct BackupJobInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobSession {
-    /// The session id (`15` in the document, a GUID on current appliances).
-    #[serde(deserialize_with = "string_or_number")]
+    /// The session id (`15` in the document, a GUID on current appliances; a number is
+    /// kept as its text).
+    #[serde(deserialize_with = "session_id")]
     pub id: String,
     /// The session type.
     #[serde(rename = "type")]
@@ -249,7 +194,7 @@ impl<'de> Deserialize<'de> for SessionLog {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Documented {
-            #[serde(default, deserialize_with = "opt_string_or_number")]
+            #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
             job_session_id: Option<String>,
             #[serde(default, alias = "results", alias = "data")]
             log: Vec<LogItem>,
@@ -304,10 +249,10 @@ pub struct ProblemDetails {
     /// Validation errors (400): field name to messages.
     pub errors: Option<serde_json::Value>,
     /// The resource in conflict (409).
-    #[serde(default, deserialize_with = "opt_string_or_number")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub resource_id: Option<String>,
     /// The session already running (409): attach to it.
-    #[serde(default, deserialize_with = "opt_string_or_number")]
+    #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
     pub session_id: Option<String>,
 }
 
@@ -323,24 +268,10 @@ impl ProblemDetails {
     }
 }
 
-fn value_to_id(value: serde_json::Value) -> Option<String> {
-    match value {
-        serde_json::Value::String(text) => Some(text),
-        serde_json::Value::Number(number) => Some(number.to_string()),
-        _ => None,
-    }
-}
-
-fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let value = serde_json::Value::deserialize(deserializer)?;
-    value_to_id(value).ok_or_else(|| serde::de::Error::custom("expected a string or a number"))
-}
-
-fn opt_string_or_number<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<String>, D::Error> {
-    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
-    Ok(value.and_then(value_to_id))
+/// A session id: any value as text ([`backup_core::lenient::opt_text`]), but present.
+fn session_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    backup_core::lenient::opt_text(deserializer)?
+        .ok_or_else(|| serde::de::Error::custom("a job session has no id"))
 }
 
 #[cfg(test)]
@@ -395,6 +326,9 @@ mod tests {
         let problem: ProblemDetails =
             serde_json::from_str(r#"{"status":409,"sessionId":7,"resourceId":{"x":1}}"#).unwrap();
         assert_eq!(problem.session_id.as_deref(), Some("7"));
-        assert_eq!(problem.resource_id, None);
+        // Any value is kept as text (backup-core's lenient reader).
+        assert_eq!(problem.resource_id.as_deref(), Some(r#"{"x":1}"#));
+        assert!(serde_json::from_str::<JobSession>(r#"{"id":null}"#).is_err());
+        assert!(serde_json::from_str::<JobSession>(r#"{"status":"Running"}"#).is_err());
     }
 }

@@ -6,9 +6,11 @@
 //! `veeam:v8.1/9f1c…` or `veeam:v1/15`. The session id alone is enough to poll a
 //! session (`GET /api/{v}/jobSessions/{id}`); the API version is kept so that a
 //! reference taken from a v1 appliance is read back with v1 paths even by a client
-//! configured for another version. An id without a known version prefix (`veeam:15`)
-//! is read with the client's configured version. Everything after the first `/` is the
-//! session id, sent as one percent-encoded path segment.
+//! configured for another version. An id without a `/` (`veeam:15`) is a bare session
+//! id, read with the client's configured version. Otherwise what comes before the first
+//! `/` must be a known version (`veeam:v9/14` is refused), and everything after it is
+//! the session id (at most [`MAX_SESSION_ID_LEN`] bytes), sent as one percent-encoded
+//! path segment.
 
 use backup_core::{Error, Operation, OperationRef, OperationStatus, Result, VendorError, path};
 
@@ -48,27 +50,54 @@ pub fn reference(version: ApiVersion, session_id: &str) -> OperationRef {
     OperationRef::new(VENDOR, format!("{version}/{session_id}"))
 }
 
+/// The longest session id a reference may carry (appliances use GUIDs or numbers).
+pub const MAX_SESSION_ID_LEN: usize = 256;
+
 /// Splits a reference into its API version (if it names one) and session id.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] for another vendor's reference or an invalid session id.
+/// [`Error::InvalidInput`] (field `reference`) for another vendor's reference or a
+/// malformed id (see [`parse_reference_id`]).
 pub fn parse_reference(reference: &OperationRef) -> Result<(Option<ApiVersion>, String)> {
-    if reference.vendor != VENDOR {
+    let id = reference.expect_vendor(VENDOR)?;
+    let (version, session_id) = parse_reference_id(id)?;
+    Ok((version, session_id.to_owned()))
+}
+
+/// Splits the id of a Veeam reference: `{api_version}/{session_id}`, or a bare session
+/// id without any `/`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] (field `reference`) when a `/` follows something other than
+/// a known API version (`v9/14`), or the session id is empty, `.` or `..`, has control
+/// characters or surrounding white space, or is longer than [`MAX_SESSION_ID_LEN`].
+pub fn parse_reference_id(id: &str) -> Result<(Option<ApiVersion>, &str)> {
+    let (version, session_id) = match id.split_once('/') {
+        Some((prefix, rest)) => {
+            let version = prefix.parse::<ApiVersion>().map_err(|_| {
+                let prefix: String = prefix.chars().take(20).collect();
+                Error::invalid_input(
+                    VENDOR,
+                    "reference",
+                    format!(
+                        "expected {{api_version}}/{{session_id}} with a version of \
+                         v1, v6, v7, v8 or v8.1, not {prefix:?}"
+                    ),
+                )
+            })?;
+            (Some(version), rest)
+        }
+        None => (None, id),
+    };
+    path::validate_id(VENDOR, "reference", session_id)?;
+    if session_id.len() > MAX_SESSION_ID_LEN {
         return Err(Error::invalid_input(
             VENDOR,
             "reference",
-            format!("belongs to vendor {:?}, not {VENDOR}", reference.vendor),
+            format!("a session id has at most {MAX_SESSION_ID_LEN} bytes"),
         ));
     }
-    let (version, session_id) = match reference.id.split_once('/') {
-        Some((prefix, rest)) => match prefix.parse::<ApiVersion>() {
-            Ok(version) => (Some(version), rest),
-            Err(_) => (None, reference.id.as_str()),
-        },
-        None => (None, reference.id.as_str()),
-    };
-    path::validate_id(VENDOR, "session_id", session_id)?;
-    Ok((version, session_id.to_owned()))
+    Ok((version, session_id))
 }
 
 /// The operation for `session`, read through `version`, with the latest log message.
@@ -135,19 +164,36 @@ mod tests {
             (None, "15".to_owned())
         );
         assert_eq!(
-            parse_reference(&OperationRef::new("veeam", "v9/15")).unwrap(),
-            (None, "v9/15".to_owned())
+            parse_reference(&OperationRef::new("veeam", "8.1/15")).unwrap(),
+            (Some(ApiVersion::V8_1), "15".to_owned())
         );
         for bad in [
             OperationRef::new("azure", "v1/15"),
             OperationRef::new("veeam", "v1/"),
             OperationRef::new("veeam", "v1/.."),
+            OperationRef::new("veeam", "v9/15"),
+            OperationRef::new("veeam", "/15"),
+            OperationRef::new("veeam", "x/../../admin"),
+            OperationRef::new("veeam", ""),
+            OperationRef::new("veeam", " 15"),
+            OperationRef::new("veeam", "1\n5"),
+            OperationRef::new(
+                "veeam",
+                format!("v1/{}", "x".repeat(MAX_SESSION_ID_LEN + 1)),
+            ),
         ] {
-            assert!(matches!(
-                parse_reference(&bad),
-                Err(Error::InvalidInput { .. })
-            ));
+            assert!(
+                matches!(
+                    parse_reference(&bad),
+                    Err(Error::InvalidInput { ref field, .. }) if field == "reference"
+                ),
+                "{bad:?}"
+            );
         }
+        let longest = format!("v1/{}", "x".repeat(MAX_SESSION_ID_LEN));
+        assert!(parse_reference(&OperationRef::new("veeam", longest)).is_ok());
+        let foreign = parse_reference(&OperationRef::new("azure", "v1/15")).unwrap_err();
+        assert!(foreign.to_string().contains("not a veeam one"), "{foreign}");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use backup_core::{Error, Result};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::VENDOR;
 
@@ -17,19 +18,28 @@ use crate::VENDOR;
 ///
 /// Job sessions are read at `/api/{v}/jobSessions/{id}` in every version. The token
 /// endpoint (`/api/oauth2/token`) carries no version.
+///
+/// Serde reads and writes it as its path segment (`"v8.1"`; reading is as lenient as
+/// [`FromStr`]); with the `cli` feature it is a `clap::ValueEnum` of the same words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[non_exhaustive]
 pub enum ApiVersion {
     /// `v1`: the document's layout.
+    #[cfg_attr(feature = "cli", value(name = "v1"))]
     V1,
     /// `v6`.
+    #[cfg_attr(feature = "cli", value(name = "v6"))]
     V6,
     /// `v7`.
+    #[cfg_attr(feature = "cli", value(name = "v7"))]
     V7,
     /// `v8`.
+    #[cfg_attr(feature = "cli", value(name = "v8"))]
     V8,
     /// `v8.1`, the current version and the default.
     #[default]
+    #[cfg_attr(feature = "cli", value(name = "v8.1"))]
     V8_1,
 }
 
@@ -111,6 +121,22 @@ impl FromStr for ApiVersion {
     }
 }
 
+impl Serialize for ApiVersion {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ApiVersion {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(|e: Error| match e {
+            Error::InvalidInput { reason, .. } => serde::de::Error::custom(reason),
+            other => serde::de::Error::custom(other),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +153,21 @@ mod tests {
             assert!(matches!(err, Error::InvalidInput { ref field, .. } if field == "api_version"));
         }
         assert_eq!(ApiVersion::default(), ApiVersion::V8_1);
+    }
+
+    #[test]
+    fn serde_is_the_path_segment() {
+        for version in ApiVersion::ALL {
+            let json = serde_json::to_string(&version).unwrap();
+            assert_eq!(json, format!("\"{version}\""));
+            assert_eq!(serde_json::from_str::<ApiVersion>(&json).unwrap(), version);
+        }
+        assert_eq!(
+            serde_json::from_str::<ApiVersion>("\"8.1\"").unwrap(),
+            ApiVersion::V8_1
+        );
+        let err = serde_json::from_str::<ApiVersion>("\"v2\"").unwrap_err();
+        assert!(err.to_string().contains("expected one of v1"), "{err}");
     }
 
     #[test]

@@ -7,14 +7,15 @@ use std::time::Duration;
 use backup_core::auth::{
     DEFAULT_REFRESH_MARGIN, StaticToken, TokenAuth, TokenCache, TokenProvider,
 };
+use backup_core::contract::{BackupClientBuilder, EnvVar, Lookup};
 use backup_core::transport::TransportOptions;
 use backup_core::{Error, Result, Transport, path};
 
 use super::{Client, Inner};
-use crate::VENDOR;
-use crate::auth::{Credentials, PasswordGrant};
-use crate::error::VeeamErrors;
+use crate::auth::{Credential, PasswordGrant};
+use crate::error::ApiErrors;
 use crate::version::ApiVersion;
+use crate::{Config, VENDOR};
 
 /// Environment variable: the appliance URL (`https://veeam.example.com`).
 pub const ENV_URL: &str = "VEEAM_URL";
@@ -27,11 +28,24 @@ pub const ENV_ACCESS_TOKEN: &str = "VEEAM_ACCESS_TOKEN";
 /// Environment variable: the API version (`v1`, `v6`, `v7`, `v8`, `v8.1`).
 pub const ENV_API_VERSION: &str = "VEEAM_API_VERSION";
 
+/// The variables [`ClientBuilder::from_config`] reads, credentials first (a user name
+/// and password win over an access token).
+pub const ENVIRONMENT: &[EnvVar] = &[
+    EnvVar::new(
+        ENV_USERNAME,
+        "the password grant's user (with VEEAM_PASSWORD)",
+    ),
+    EnvVar::new(ENV_PASSWORD, "the password grant's password"),
+    EnvVar::new(ENV_ACCESS_TOKEN, "or an access token"),
+    EnvVar::new(ENV_URL, "the appliance (or --endpoint)"),
+    EnvVar::new(ENV_API_VERSION, "v1, v6, v7, v8, v8.1 (or --api-version)"),
+];
+
 /// Builds a [`Client`].
 #[derive(Clone)]
 pub struct ClientBuilder {
     endpoint: Option<String>,
-    credentials: Option<Credentials>,
+    credential: Option<Credential>,
     api_version: ApiVersion,
     transport: TransportOptions,
     fetch_log: bool,
@@ -42,7 +56,7 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("endpoint", &self.endpoint)
-            .field("credentials", &self.credentials)
+            .field("credential", &self.credential)
             .field("api_version", &self.api_version)
             .field("transport", &self.transport)
             .field("fetch_log", &self.fetch_log)
@@ -54,7 +68,7 @@ impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
             endpoint: None,
-            credentials: None,
+            credential: None,
             api_version: ApiVersion::default(),
             transport: TransportOptions::default(),
             fetch_log: true,
@@ -71,30 +85,85 @@ impl ClientBuilder {
         Self::default()
     }
 
-    /// A builder from the environment: [`ENV_URL`], [`ENV_USERNAME`] and
-    /// [`ENV_PASSWORD`] or [`ENV_ACCESS_TOKEN`], and optionally [`ENV_API_VERSION`].
-    /// Setters called afterwards override what it read.
-    ///
-    /// # Errors
-    /// [`Error::Config`] when a variable is missing, [`Error::InvalidInput`] for a bad
-    /// API version.
-    pub fn from_env() -> Result<Self> {
-        Self::from_vars(|name| std::env::var(name).ok())
+    /// The appliance URL (`https://veeam.example.com`; http is allowed for tests).
+    /// Paths such as `/api/v8.1/...` are appended below it.
+    #[must_use]
+    pub fn endpoint(mut self, endpoint: &str) -> Self {
+        self.endpoint = Some(endpoint.to_owned());
+        self
     }
 
-    /// Like [`ClientBuilder::from_env`], reading variables through `var` (for tests and
-    /// for configuration kept elsewhere).
+    /// The credential.
+    #[must_use]
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.credential = Some(credential);
+        self
+    }
+
+    /// Shorthand for [`Credential::password`].
+    #[must_use]
+    pub fn password(self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credential(Credential::password(username, password))
+    }
+
+    /// Shorthand for [`Credential::access_token`].
+    #[must_use]
+    pub fn access_token(self, token: impl Into<String>) -> Self {
+        self.credential(Credential::access_token(token))
+    }
+
+    /// The API version, which also picks the URL layout (default [`ApiVersion::V8_1`]).
+    #[must_use]
+    pub fn api_version(mut self, version: ApiVersion) -> Self {
+        self.api_version = version;
+        self
+    }
+
+    backup_core::transport_setters!(transport);
+
+    /// Whether [`BackupClient::status`](backup_core::BackupClient::status) also reads
+    /// the session log to take its last message as
+    /// [`Operation::message`](backup_core::Operation::message) (default: yes; one more
+    /// request per poll).
+    #[must_use]
+    pub fn fetch_log(mut self, fetch: bool) -> Self {
+        self.fetch_log = fetch;
+        self
+    }
+
+    /// How long before expiry the access token is refreshed (default 5 minutes, or half
+    /// the token's life when shorter).
+    #[must_use]
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+}
+
+impl BackupClientBuilder for ClientBuilder {
+    type Client = Client;
+
+    /// A builder from `config` and the environment read through `lookup`: the
+    /// appliance URL (`config.endpoint`, else [`ENV_URL`]), [`ENV_USERNAME`] and
+    /// [`ENV_PASSWORD`] or [`ENV_ACCESS_TOKEN`], the API version (`config.api_version`,
+    /// else [`ENV_API_VERSION`], else v8.1), the CA certificate file `config.ca_cert`
+    /// (read now) and `config.insecure`. Setters called afterwards override it.
     ///
     /// # Errors
-    /// As [`ClientBuilder::from_env`].
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
-        let endpoint = get(ENV_URL).ok_or_else(|| {
-            Error::config(VENDOR, format!("{ENV_URL} is not set (the appliance URL)"))
-        })?;
-        let credentials = match (get(ENV_ACCESS_TOKEN), get(ENV_USERNAME), get(ENV_PASSWORD)) {
-            (_, Some(username), Some(password)) => Credentials::password(username, password),
-            (Some(token), _, _) => Credentials::access_token(token),
+    /// [`Error::Config`] when the URL or the credential is missing or the CA file
+    /// cannot be read (naming it); [`Error::InvalidInput`] for a bad API version.
+    fn from_config(config: &Config, lookup: Lookup<'_>) -> Result<Self> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let endpoint = config
+            .endpoint
+            .clone()
+            .or_else(|| get(ENV_URL))
+            .ok_or_else(|| {
+                Error::config(VENDOR, format!("{ENV_URL} is not set (the appliance URL)"))
+            })?;
+        let credential = match (get(ENV_ACCESS_TOKEN), get(ENV_USERNAME), get(ENV_PASSWORD)) {
+            (_, Some(username), Some(password)) => Credential::password(username, password),
+            (Some(token), _, _) => Credential::access_token(token),
             (None, Some(_), None) => {
                 return Err(Error::config(
                     VENDOR,
@@ -110,63 +179,29 @@ impl ClientBuilder {
                 ));
             }
         };
-        let mut builder = Self::new().endpoint(&endpoint).credentials(credentials);
-        if let Some(version) = get(ENV_API_VERSION) {
+        let mut builder = Self::new().endpoint(&endpoint).credential(credential);
+        if let Some(version) = config.api_version {
+            builder = builder.api_version(version);
+        } else if let Some(version) = get(ENV_API_VERSION) {
             builder = builder.api_version(version.parse()?);
+        }
+        if let Some(path) = &config.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::config(
+                    VENDOR,
+                    format!("cannot read the CA certificate {}: {e}", path.display()),
+                )
+            })?;
+            builder = builder.root_certificate_pem(pem);
+        }
+        if config.insecure {
+            builder = builder.danger_accept_invalid_certs(true);
         }
         Ok(builder)
     }
 
-    /// The appliance URL (`https://veeam.example.com`; http is allowed for tests).
-    /// Paths such as `/api/v8.1/...` are appended below it.
-    #[must_use]
-    pub fn endpoint(mut self, endpoint: &str) -> Self {
-        self.endpoint = Some(endpoint.to_owned());
-        self
-    }
-
-    /// The credentials.
-    #[must_use]
-    pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
-        self
-    }
-
-    /// Shorthand for [`Credentials::password`].
-    #[must_use]
-    pub fn password(self, username: impl Into<String>, password: impl Into<String>) -> Self {
-        self.credentials(Credentials::password(username, password))
-    }
-
-    /// Shorthand for [`Credentials::access_token`].
-    #[must_use]
-    pub fn access_token(self, token: impl Into<String>) -> Self {
-        self.credentials(Credentials::access_token(token))
-    }
-
-    /// The API version, which also picks the URL layout (default [`ApiVersion::V8_1`]).
-    #[must_use]
-    pub fn api_version(mut self, version: ApiVersion) -> Self {
-        self.api_version = version;
-        self
-    }
-
-    backup_core::transport_setters!(transport);
-
-    /// Whether [`Client::status`] also reads the session log to take its last message
-    /// as [`Operation::message`](backup_core::Operation::message) (default: yes; one more request per poll).
-    #[must_use]
-    pub fn fetch_log(mut self, fetch: bool) -> Self {
-        self.fetch_log = fetch;
-        self
-    }
-
-    /// How long before expiry the access token is refreshed (default 5 minutes, or half
-    /// the token's life when shorter).
-    #[must_use]
-    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
-        self.refresh_margin = margin;
-        self
+    fn transport_options_mut(&mut self) -> &mut TransportOptions {
+        &mut self.transport
     }
 
     /// Builds the client. Nothing is sent.
@@ -175,7 +210,7 @@ impl ClientBuilder {
     /// [`Error::InvalidInput`] for a bad endpoint or empty user name or token;
     /// [`Error::Config`] when no endpoint or credentials were given or a certificate
     /// cannot be read.
-    pub fn build(self) -> Result<Client> {
+    fn build(self) -> Result<Client> {
         let endpoint = self.endpoint.as_deref().ok_or_else(|| {
             Error::invalid_input(
                 VENDOR,
@@ -184,7 +219,7 @@ impl ClientBuilder {
             )
         })?;
         let base = path::parse_endpoint(VENDOR, "endpoint", endpoint)?;
-        let credentials = self.credentials.clone().ok_or_else(|| {
+        let credential = self.credential.clone().ok_or_else(|| {
             Error::config(
                 VENDOR,
                 "no credentials: give a user name and password or an access token",
@@ -194,10 +229,10 @@ impl ClientBuilder {
             .transport
             .apply(Transport::builder(VENDOR, "backup-veeam"))
             .request_id_headers(&["x-request-id", "request-id", "x-correlation-id"])
-            .errors(Arc::new(VeeamErrors))
+            .errors(Arc::new(ApiErrors))
             .build()?;
-        let (provider, password_grant): (Arc<dyn TokenProvider>, _) = match credentials {
-            Credentials::Password { username, password } => {
+        let (provider, password_grant): (Arc<dyn TokenProvider>, _) = match credential {
+            Credential::Password { username, password } => {
                 if username.trim().is_empty() {
                     return Err(Error::invalid_input(
                         VENDOR,
@@ -214,7 +249,7 @@ impl ClientBuilder {
                 ));
                 (grant.clone() as Arc<dyn TokenProvider>, Some(grant))
             }
-            Credentials::AccessToken(token) => {
+            Credential::AccessToken(token) => {
                 use backup_core::auth::ExposeSecret;
                 if token.expose_secret().trim().is_empty() {
                     return Err(Error::invalid_input(

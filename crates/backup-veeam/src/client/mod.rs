@@ -1,4 +1,6 @@
-//! [`Client`]: start policies, read, stop and wait for job sessions, log out.
+//! [`Client`] (the [`BackupClient`] of Veeam Backup for Microsoft Azure: start
+//! policies, read, stop and wait for job sessions), its extras (session logs, stopping
+//! policies, logout) and [`ClientBuilder`].
 
 mod builder;
 
@@ -6,23 +8,23 @@ use std::fmt;
 use std::sync::Arc;
 
 use backup_core::auth::TokenAuth;
+use backup_core::contract::{BackupClient, EnvVar};
 use backup_core::transport::ErrorDecoder;
-use backup_core::{
-    Error, Operation, OperationRef, Pollable, Poller, Request, Result, Transport, WaitOptions, path,
-};
+use backup_core::{Error, Operation, OperationRef, Request, Result, Transport, WaitOptions, path};
 use http::{Method, StatusCode};
 use url::Url;
 
 pub use builder::{
     ClientBuilder, ENV_ACCESS_TOKEN, ENV_API_VERSION, ENV_PASSWORD, ENV_URL, ENV_USERNAME,
+    ENVIRONMENT,
 };
 
-use crate::VENDOR;
 use crate::auth::PasswordGrant;
-use crate::error::VeeamErrors;
-use crate::model::{JobSession, SessionLog, SessionStatus, StartPolicyRequest};
-use crate::operation::{parse_reference, to_operation};
+use crate::error::ApiErrors;
+use crate::model::{JobSession, SessionLog, SessionStatus, TriggerRequest};
+use crate::operation::{parse_reference, parse_reference_id, to_operation};
 use crate::version::ApiVersion;
+use crate::{Config, TriggerParams, VENDOR};
 
 /// A client of one Veeam Backup for Microsoft Azure appliance. Cheap to clone.
 #[derive(Clone)]
@@ -45,7 +47,7 @@ impl fmt::Debug for Client {
             .field("endpoint", &self.inner.base.as_str())
             .field("api_version", &self.inner.version)
             .field(
-                "credentials",
+                "credential",
                 &if self.inner.password_grant.is_some() {
                     "password"
                 } else {
@@ -99,20 +101,6 @@ impl PolicyStart {
 }
 
 impl Client {
-    /// A builder.
-    #[must_use]
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// A client from the environment; see [`ClientBuilder::from_env`].
-    ///
-    /// # Errors
-    /// As [`ClientBuilder::from_env`] and [`ClientBuilder::build`].
-    pub fn from_env() -> Result<Self> {
-        ClientBuilder::from_env()?.build()
-    }
-
     /// The configured API version.
     #[must_use]
     pub fn api_version(&self) -> ApiVersion {
@@ -140,7 +128,7 @@ impl Client {
     /// [`Error::InvalidInput`] for an empty or malformed id (nothing sent);
     /// [`Error::OutcomeUnknown`] when the start was sent and no usable answer came;
     /// [`Error::Api`] / [`Error::Auth`] for refusals.
-    pub async fn start_policy(&self, request: &StartPolicyRequest) -> Result<PolicyStart> {
+    pub async fn start_policy(&self, request: &TriggerRequest) -> Result<PolicyStart> {
         let policy_id = request.policy_id.as_str();
         path::validate_id(VENDOR, "policy_id", policy_id)?;
         let version = self.inner.version;
@@ -167,11 +155,11 @@ impl Client {
 
     /// The policy is already running: read the session the 409 names.
     async fn attach(&self, response: &backup_core::Response) -> Result<PolicyStart> {
-        let session_id = VeeamErrors::problem(response)
+        let session_id = ApiErrors::problem(response)
             .and_then(|problem| problem.session_id)
             .filter(|id| path::validate_id(VENDOR, "session_id", id).is_ok());
         let Some(session_id) = session_id else {
-            return Err(Error::Api(Box::new(VeeamErrors.decode_error(response))));
+            return Err(Error::Api(Box::new(ApiErrors.decode_error(response))));
         };
         let session = match self.session(&session_id).await {
             Ok(session) => session,
@@ -191,15 +179,6 @@ impl Client {
             attached_to: Some(session_id),
             request_id: response.request_id.clone(),
         })
-    }
-
-    /// Starts a policy and returns one operation per job session (never empty); see
-    /// [`Client::start_policy`].
-    ///
-    /// # Errors
-    /// As [`Client::start_policy`].
-    pub async fn trigger(&self, request: &StartPolicyRequest) -> Result<Vec<Operation>> {
-        Ok(self.start_policy(request).await?.operations())
     }
 
     /// Reads a job session: `GET /api/{v}/jobSessions/{id}`.
@@ -242,47 +221,6 @@ impl Client {
             .send(request, &self.inner.auth)
             .await?
             .json()
-    }
-
-    /// Reads an operation again from its reference alone (see [`crate::operation`] for
-    /// the encoding): the session, then its log for the message (a log that cannot be
-    /// read leaves the message empty).
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] for a reference that is not Veeam's; the session read's
-    /// errors.
-    pub async fn status(&self, reference: &OperationRef) -> Result<Operation> {
-        let (version, session_id) = parse_reference(reference)?;
-        let version = version.unwrap_or(self.inner.version);
-        let session = self.get_session(version, &session_id).await?;
-        let message = if self.inner.fetch_log {
-            match self.get_log(version, &session_id).await {
-                Ok(log) => log.last_message().map(str::to_owned),
-                Err(error) => {
-                    tracing::debug!(vendor = VENDOR, %error, "session log unavailable");
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        Ok(to_operation(version, &session, message))
-    }
-
-    /// Stops the session behind `reference` (`POST .../jobSessions/{id}/stop`, `204`)
-    /// and reads it again.
-    ///
-    /// # Errors
-    /// As [`Client::stop_session`] and [`Client::status`].
-    pub async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
-        let (version, session_id) = parse_reference(reference)?;
-        let version = version.unwrap_or(self.inner.version);
-        self.post_stop(
-            version.session_segments(&session_id, Some("stop")),
-            "stop job session",
-        )
-        .await?;
-        self.status(reference).await
     }
 
     /// Stops a job session: `POST /api/{v}/jobSessions/{id}/stop` (`204`).
@@ -345,12 +283,6 @@ impl Client {
         result.map(|_| ())
     }
 
-    /// Follows `operation` to its end; see [`Poller`].
-    #[must_use]
-    pub fn wait(&self, operation: Operation, options: WaitOptions) -> Poller<'_> {
-        Poller::new(self, operation, options)
-    }
-
     /// Follows each operation to its end, one after the other (they run at the same
     /// time on the appliance), and returns each result in order.
     pub async fn wait_all(
@@ -366,13 +298,80 @@ impl Client {
     }
 }
 
-#[async_trait::async_trait]
-impl Pollable for Client {
-    async fn poll(&self, operation: &Operation) -> Result<Operation> {
-        self.status(&operation.reference).await
+impl BackupClient for Client {
+    const VENDOR: &'static str = VENDOR;
+    const SERVICE: &'static str = "Veeam Backup for Microsoft Azure";
+    const TRIGGER_SUMMARY: &'static str = "start a backup policy";
+    const ENVIRONMENT: &'static [EnvVar] = ENVIRONMENT;
+
+    type Builder = ClientBuilder;
+    type Request = TriggerRequest;
+    type Params = TriggerParams;
+    type Config = Config;
+
+    /// The request starting policy `params.policy`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (field `policy`) for an empty or malformed policy id.
+    fn request(params: &TriggerParams) -> Result<TriggerRequest> {
+        path::validate_id(VENDOR, "policy", &params.policy)?;
+        Ok(TriggerRequest::new(&params.policy))
     }
 
-    async fn cancel(&self, operation: &Operation) -> Result<Operation> {
-        Client::cancel(self, &operation.reference).await
+    /// Starts a policy and returns one operation per job session (never empty); see
+    /// [`Client::start_policy`]. When the policy was already running, the one
+    /// operation follows its running session and says so in its message.
+    ///
+    /// # Errors
+    /// As [`Client::start_policy`].
+    async fn trigger(&self, request: &TriggerRequest) -> Result<Vec<Operation>> {
+        Ok(self.start_policy(request).await?.operations())
+    }
+
+    /// Reads an operation again from its reference alone (see [`crate::operation`] for
+    /// the encoding): the session, then its log for the message (a log that cannot be
+    /// read leaves the message empty).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a reference that is not Veeam's or is malformed
+    /// (nothing is sent); the session read's errors.
+    async fn status(&self, reference: &OperationRef) -> Result<Operation> {
+        let (version, session_id) = parse_reference(reference)?;
+        let version = version.unwrap_or(self.inner.version);
+        let session = self.get_session(version, &session_id).await?;
+        let message = if self.inner.fetch_log {
+            match self.get_log(version, &session_id).await {
+                Ok(log) => log.last_message().map(str::to_owned),
+                Err(error) => {
+                    tracing::debug!(vendor = VENDOR, %error, "session log unavailable");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        Ok(to_operation(version, &session, message))
+    }
+
+    /// Stops the session behind `reference` (`POST .../jobSessions/{id}/stop`, `204`)
+    /// and reads it again.
+    ///
+    /// # Errors
+    /// As [`Client::stop_session`] and [`BackupClient::status`].
+    async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
+        let (version, session_id) = parse_reference(reference)?;
+        let version = version.unwrap_or(self.inner.version);
+        self.post_stop(
+            version.session_segments(&session_id, Some("stop")),
+            "stop job session",
+        )
+        .await?;
+        self.status(reference).await
+    }
+
+    /// `{api_version}/{session_id}` or a bare session id; see
+    /// [`crate::operation::parse_reference_id`].
+    fn check_reference_id(id: &str) -> Result<()> {
+        parse_reference_id(id).map(|_| ())
     }
 }

@@ -15,7 +15,8 @@
 //!   job sessions, one or two per policy ([`DEMO_POLICY_ID`] gives a `PolicySnapshot`
 //!   and a `PolicyBackup` session, [`SNAPSHOT_POLICY_ID`] only the snapshot). A policy
 //!   whose sessions are still running answers `409` with `resourceId` and `sessionId`.
-//!   Each accepted start counts once in [`Emulator::accepted_backups`].
+//!   Each accepted start counts once in
+//!   [`accepted_backups`](VendorEmulator::accepted_backups).
 //! - `GET /api/{v}/jobSessions/{id}`: each read moves the session along its
 //!   [`LifecycleSpec`] (by default one read `Pending`, two `Running`, then `Success`;
 //!   `Warning` and failures (`Error`) on demand, with `RunningWithWarning` /
@@ -27,9 +28,9 @@
 //!   expired token is answered `401` with a problem body. Errors are RFC 7807
 //!   problem+json with a `traceId`.
 //!
-//! Faults ([`Emulator::faults`]) target [`RouteClass`]es: `Auth` (token grants),
-//! `Trigger` (policy start), `Poll` (session read), `Control` (stops); session log
-//! reads and logout are `Other`.
+//! Faults ([`faults`](VendorEmulator::faults)) target [`RouteClass`]es: `Auth` (token
+//! grants), `Trigger` (policy start), `Poll` (session read), `Control` (stops); session
+//! log reads and logout are `Other`.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -37,6 +38,7 @@
 //! use std::time::Duration;
 //! use backup_core::emulator::{Fault, LifecycleSpec, RouteClass};
 //! use backup_veeam::emulator::Emulator;
+//! use backup_veeam::prelude::*;
 //! use backup_veeam::{Error, OperationStatus, WaitOptions};
 //!
 //! let emulator = Emulator::start().await?;
@@ -61,16 +63,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backup_core::RetryPolicy;
-use backup_core::emulator::{Counter, EmulatorConfig, EmulatorServer, TokenIssuer};
-pub use backup_core::emulator::{Fault, Faults, LifecycleSpec, Outcome, RequestLog, RouteClass};
+use backup_core::emulator::{EmulatorConfig, EmulatorServer, EmulatorShared, TokenIssuer};
+pub use backup_core::emulator::{
+    Fault, Faults, LifecycleSpec, Outcome, RequestLog, RouteClass, VendorEmulator,
+};
 use url::Url;
 
 pub use problem::PROBLEM_CONTENT_TYPE;
 use state::{Data, Policy, State};
 
-use crate::client::ClientBuilder;
-use crate::model::{SessionType, StartPolicyRequest};
+use crate::model::SessionType;
 use crate::version::ApiVersion;
+use crate::{Client, ClientBuilder, TriggerParams, TriggerRequest};
 
 /// The policy of the document's example: one start gives a `PolicySnapshot` and a
 /// `PolicyBackup` session.
@@ -94,7 +98,8 @@ pub const MFA_USERNAME: &str = "mfa-admin";
 pub struct EmulatorOptions {
     /// The API versions served (default: all).
     pub versions: Vec<ApiVersion>,
-    /// The version [`Emulator::client_builder`] configures (default v8.1).
+    /// The version [`client_builder`](VendorEmulator::client_builder) configures
+    /// (default v8.1).
     pub client_version: ApiVersion,
     /// How sessions started from now on unfold.
     pub lifecycle: LifecycleSpec,
@@ -117,7 +122,7 @@ impl Default for EmulatorOptions {
 }
 
 impl EmulatorOptions {
-    /// The version [`Emulator::client_builder`] configures.
+    /// The version [`client_builder`](VendorEmulator::client_builder) configures.
     #[must_use]
     pub fn client_version(mut self, version: ApiVersion) -> Self {
         self.client_version = version;
@@ -173,14 +178,6 @@ impl std::fmt::Debug for Emulator {
 }
 
 impl Emulator {
-    /// Starts an emulator with [`EmulatorOptions::default`] on a free local port.
-    ///
-    /// # Errors
-    /// When no local port can be bound.
-    pub async fn start() -> std::io::Result<Self> {
-        Self::start_with(EmulatorOptions::default()).await
-    }
-
     /// Starts an emulator with `options`.
     ///
     /// # Errors
@@ -208,13 +205,11 @@ impl Emulator {
                 policies,
                 sessions: HashMap::new(),
                 next_session: 13,
-                lifecycle: options.lifecycle.clone(),
                 pairs: HashMap::new(),
             })),
             access: TokenIssuer::new("eyJ.emu-access."),
             refresh: TokenIssuer::new("emu-refresh."),
-            accepted: Counter::new(),
-            token_requests: Counter::new(),
+            shared: EmulatorShared::new(options.lifecycle.clone()),
             versions: Arc::new(options.versions.clone()),
             access_ttl: options.access_token_ttl,
             refresh_ttl: options.refresh_token_ttl,
@@ -233,50 +228,10 @@ impl Emulator {
         })
     }
 
-    /// The appliance URL (`http://127.0.0.1:PORT/`).
-    #[must_use]
-    pub fn url(&self) -> Url {
-        self.server.url()
-    }
-
-    /// The fault queue.
-    #[must_use]
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-
-    /// Every request received.
-    #[must_use]
-    pub fn requests(&self) -> RequestLog {
-        self.server.requests()
-    }
-
-    /// How many policy starts were accepted (each may create one or two sessions).
-    #[must_use]
-    pub fn accepted_backups(&self) -> u64 {
-        self.state.accepted.get()
-    }
-
-    /// How many token requests (grants) the token endpoint served.
-    #[must_use]
-    pub fn token_requests(&self) -> u64 {
-        self.state.token_requests.get()
-    }
-
     /// How many access tokens were issued.
     #[must_use]
     pub fn tokens_issued(&self) -> usize {
         self.state.access.issued()
-    }
-
-    /// Sessions started from now on follow `spec`.
-    pub fn set_lifecycle(&self, spec: LifecycleSpec) {
-        self.state.lock().lifecycle = spec;
-    }
-
-    /// Expires every access token issued so far (refresh tokens stay valid).
-    pub fn expire_tokens(&self) {
-        self.state.access.expire_all();
     }
 
     /// Expires every refresh token issued so far (the next refresh grant fails).
@@ -313,13 +268,41 @@ impl Emulator {
                 .to_owned(),
         )
     }
+}
 
-    /// A client builder that works against this emulator: its URL, the demo user, the
-    /// configured API version and a retry policy with millisecond backoffs.
-    #[must_use]
-    pub fn client_builder(&self) -> ClientBuilder {
+impl VendorEmulator for Emulator {
+    type Client = Client;
+
+    /// Current appliances answer a start `202` (v1: `200`).
+    const TRIGGER_SUCCESS_STATUS: u16 = 202;
+
+    /// Starts an emulator with [`EmulatorOptions::default`] on a free local port.
+    async fn start() -> std::io::Result<Self> {
+        Self::start_with(EmulatorOptions::default()).await
+    }
+
+    fn server(&self) -> &EmulatorServer {
+        &self.server
+    }
+
+    fn into_server(self) -> EmulatorServer {
+        self.server
+    }
+
+    fn shared(&self) -> &EmulatorShared {
+        &self.state.shared
+    }
+
+    /// Expires every access token issued so far (refresh tokens stay valid).
+    fn expire_tokens(&self) {
+        self.state.access.expire_all();
+    }
+
+    /// The appliance at `base`, the demo user, the configured API version and a retry
+    /// policy with millisecond backoffs.
+    fn client_builder_at(&self, base: &Url) -> ClientBuilder {
         ClientBuilder::new()
-            .endpoint(self.url().as_str())
+            .endpoint(base.as_str())
             .password(EMULATOR_USERNAME, EMULATOR_PASSWORD)
             .api_version(self.client_version)
             .retry(RetryPolicy {
@@ -331,15 +314,28 @@ impl Emulator {
             })
     }
 
-    /// A start request it accepts: [`DEMO_POLICY_ID`].
-    #[must_use]
-    pub fn demo_request(&self) -> StartPolicyRequest {
-        StartPolicyRequest::new(DEMO_POLICY_ID)
+    /// [`DEMO_POLICY_ID`]: two sessions.
+    fn demo_request(&self) -> TriggerRequest {
+        TriggerRequest::new(DEMO_POLICY_ID)
     }
 
-    /// Stops the server and waits until its port is closed.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
+    fn demo_params(&self) -> TriggerParams {
+        TriggerParams {
+            policy: DEMO_POLICY_ID.to_owned(),
+        }
+    }
+
+    /// A `400` problem with validation `errors`, as the notes show it; Veeam's problem
+    /// details carry no code of their own: the `type` is it.
+    fn vendor_error() -> (Fault, &'static str) {
+        (
+            Fault::Respond {
+                status: 400,
+                content_type: "application/problem+json".to_owned(),
+                body: r#"{"type":"https://tools.ietf.org/html/rfc7231#section-6.5.1","title":"One or more validation errors occurred.","status":400,"traceId":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00","errors":{"policyId":["The value is not valid."]}}"#.to_owned(),
+            },
+            "https://tools.ietf.org/html/rfc7231#section-6.5.1",
+        )
     }
 }
 

@@ -99,7 +99,7 @@ fn base(headers: &HeaderMap) -> String {
 }
 
 async fn token(Extract(state): Extract<State>, headers: HeaderMap, body: Bytes) -> Response {
-    state.token_requests.increment();
+    state.shared.token_requests().increment();
     let form_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -252,8 +252,8 @@ fn start(
             extra,
         );
     }
-    state.accepted.increment();
-    let spec = data.lifecycle.clone();
+    state.shared.accepted().increment();
+    let spec = state.shared.lifecycle();
     let mut rendered = Vec::new();
     let mut ids = Vec::new();
     for kind in &policy.sessions {

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use backup_core::emulator::{Counter, Lifecycle, LifecycleSpec, Outcome, Phase, TokenIssuer};
+use backup_core::emulator::{EmulatorShared, Lifecycle, Outcome, Phase, TokenIssuer};
 use backup_core::timefmt;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -35,7 +35,6 @@ pub(crate) struct Data {
     pub policies: BTreeMap<String, Policy>,
     pub sessions: HashMap<String, Session>,
     pub next_session: u64,
-    pub lifecycle: LifecycleSpec,
     /// Access token -> refresh token of the same logon session.
     pub pairs: HashMap<String, String>,
 }
@@ -47,8 +46,8 @@ pub(crate) struct State {
     pub data: Arc<Mutex<Data>>,
     pub access: TokenIssuer,
     pub refresh: TokenIssuer,
-    pub accepted: Counter,
-    pub token_requests: Counter,
+    /// Accepted starts, token grants and the lifecycle of new sessions.
+    pub shared: EmulatorShared,
     pub versions: Arc<Vec<ApiVersion>>,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,

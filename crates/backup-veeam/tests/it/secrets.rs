@@ -1,9 +1,8 @@
 //! No Debug, Display or error ever shows a secret.
 
-mod common;
-
-use backup_veeam::{ApiVersion, Client, Credentials, Error, StartPolicyRequest};
-use common::builder;
+use crate::common::builder;
+use backup_veeam::prelude::*;
+use backup_veeam::{ApiVersion, Client, Credential, Error, TriggerRequest};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -28,8 +27,8 @@ fn debug_of_builder_client_and_credentials_hides_secrets() {
     assert_clean(&format!("{:?}", token.build().unwrap()));
     assert_clean(&format!(
         "{:?} {:?}",
-        Credentials::password("admin", PASSWORD),
-        Credentials::access_token(TOKEN)
+        Credential::password("admin", PASSWORD),
+        Credential::access_token(TOKEN)
     ));
 }
 
@@ -71,10 +70,7 @@ async fn an_undecodable_token_answer_is_not_excerpted() {
         .password("admin", PASSWORD)
         .build()
         .unwrap();
-    let err = client
-        .trigger(&StartPolicyRequest::new("p"))
-        .await
-        .unwrap_err();
+    let err = client.trigger(&TriggerRequest::new("p")).await.unwrap_err();
     assert!(
         matches!(
             err,

@@ -1,10 +1,9 @@
 //! Request assertions (wiremock): method, path, headers and body of every call.
 
-mod common;
-
+use crate::common::{builder, fixture, password_client, token_json, vars};
 use backup_core::{ApiErrorKind, OperationRef, OperationStatus};
-use backup_veeam::{ApiVersion, Error, StartPolicyRequest};
-use common::{builder, fixture, password_client, token_json};
+use backup_veeam::prelude::*;
+use backup_veeam::{ApiVersion, Error, TriggerRequest};
 use wiremock::matchers::{body_string, header, header_exists, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -56,10 +55,7 @@ async fn password_grant_then_start_in_the_v8_1_layout() {
         .mount(&server)
         .await;
     let client = password_client(&server.uri(), ApiVersion::V8_1);
-    let operations = client
-        .trigger(&StartPolicyRequest::new(POLICY))
-        .await
-        .unwrap();
+    let operations = client.trigger(&TriggerRequest::new(POLICY)).await.unwrap();
     let summary: Vec<_> = operations
         .iter()
         .map(|op| (op.reference.to_string(), op.status))
@@ -115,7 +111,7 @@ async fn start_uses_the_document_layout_in_v1_and_the_workload_layout_after() {
             .mount(&server)
             .await;
         let start = password_client(&server.uri(), version)
-            .start_policy(&StartPolicyRequest::new(POLICY))
+            .start_policy(&TriggerRequest::new(POLICY))
             .await
             .unwrap();
         assert_eq!(start.sessions.len(), 2, "{version}");
@@ -197,7 +193,7 @@ async fn an_mfa_answer_is_a_clear_auth_error() {
         .mount(&server)
         .await;
     let err = password_client(&server.uri(), ApiVersion::V8_1)
-        .trigger(&StartPolicyRequest::new(POLICY))
+        .trigger(&TriggerRequest::new(POLICY))
         .await
         .unwrap_err();
     let text = err.to_string();
@@ -326,7 +322,7 @@ async fn a_409_attaches_to_the_running_session_and_says_so() {
         .await;
     let client = password_client(&server.uri(), ApiVersion::V8_1);
     let start = client
-        .start_policy(&StartPolicyRequest::new(POLICY))
+        .start_policy(&TriggerRequest::new(POLICY))
         .await
         .unwrap();
     assert_eq!(start.attached_to.as_deref(), Some("77"));
@@ -363,7 +359,7 @@ async fn a_409_without_a_session_is_a_conflict_error() {
         .mount(&server)
         .await;
     let err = password_client(&server.uri(), ApiVersion::V1)
-        .trigger(&StartPolicyRequest::new(POLICY))
+        .trigger(&TriggerRequest::new(POLICY))
         .await
         .unwrap_err();
     let api = err.api().unwrap();
@@ -574,7 +570,7 @@ async fn problem_details_become_api_errors_with_the_trace_id() {
         .await;
     let client = password_client(&server.uri(), ApiVersion::V8_1);
     let err = client
-        .trigger(&StartPolicyRequest::new("not-a-guid"))
+        .trigger(&TriggerRequest::new("not-a-guid"))
         .await
         .unwrap_err();
     let api = err.api().unwrap();
@@ -644,12 +640,12 @@ async fn unparsable_answers_give_clear_errors() {
         "{err}"
     );
     let err = client
-        .trigger(&StartPolicyRequest::new(POLICY))
+        .trigger(&TriggerRequest::new(POLICY))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
     let err = client
-        .trigger(&StartPolicyRequest::new("empty"))
+        .trigger(&TriggerRequest::new("empty"))
         .await
         .unwrap_err();
     assert!(
@@ -674,7 +670,7 @@ async fn an_empty_session_list_is_an_unknown_outcome() {
         .mount(&server)
         .await;
     let err = password_client(&server.uri(), ApiVersion::V1)
-        .trigger(&StartPolicyRequest::new(POLICY))
+        .trigger(&TriggerRequest::new(POLICY))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("lists no job session"), "{err}");
@@ -710,7 +706,7 @@ async fn a_429_trigger_is_retried_after_the_hint() {
         .mount(&server)
         .await;
     let operations = password_client(&server.uri(), ApiVersion::V8_1)
-        .trigger(&StartPolicyRequest::new(POLICY))
+        .trigger(&TriggerRequest::new(POLICY))
         .await
         .unwrap();
     assert_eq!(operations.len(), 2);
@@ -721,10 +717,7 @@ async fn ids_are_validated_before_sending_and_encoded_as_one_segment() {
     let server = MockServer::start().await;
     let client = password_client(&server.uri(), ApiVersion::V8_1);
     for bad in ["", " ", ".", "..", "a\nb", " padded"] {
-        let err = client
-            .trigger(&StartPolicyRequest::new(bad))
-            .await
-            .unwrap_err();
+        let err = client.trigger(&TriggerRequest::new(bad)).await.unwrap_err();
         assert!(
             matches!(err, Error::InvalidInput { ref field, .. } if field == "policy_id"),
             "{bad:?}: {err:?}"
@@ -766,7 +759,7 @@ async fn ids_are_validated_before_sending_and_encoded_as_one_segment() {
         .mount(&server)
         .await;
     client
-        .trigger(&StartPolicyRequest::new("a/../b?c#d%e"))
+        .trigger(&TriggerRequest::new("a/../b?c#d%e"))
         .await
         .unwrap();
     client.session("x/../../admin").await.unwrap();
@@ -830,16 +823,8 @@ fn the_builder_validates_before_anything_is_sent() {
 }
 
 #[test]
-fn from_vars_reads_the_vendors_environment_names() {
-    use std::collections::HashMap;
-    let vars = |pairs: &[(&str, &str)]| {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |name: &str| map.get(name).cloned()
-    };
-    let client = backup_veeam::ClientBuilder::from_vars(vars(&[
+fn from_lookup_reads_the_vendors_environment_names() {
+    let client = backup_veeam::ClientBuilder::from_lookup(&vars(&[
         ("VEEAM_URL", "https://veeam.example.com"),
         ("VEEAM_USERNAME", "admin"),
         ("VEEAM_PASSWORD", "pw"),
@@ -850,7 +835,7 @@ fn from_vars_reads_the_vendors_environment_names() {
     .unwrap();
     assert_eq!(client.api_version(), ApiVersion::V1);
     assert!(client.password_grant().is_some());
-    let client = backup_veeam::ClientBuilder::from_vars(vars(&[
+    let client = backup_veeam::ClientBuilder::from_lookup(&vars(&[
         ("VEEAM_URL", "https://veeam.example.com"),
         ("VEEAM_ACCESS_TOKEN", "t"),
     ]))
@@ -867,11 +852,11 @@ fn from_vars_reads_the_vendors_environment_names() {
             "VEEAM_PASSWORD",
         ),
     ] {
-        let err = backup_veeam::ClientBuilder::from_vars(vars(&pairs)).unwrap_err();
+        let err = backup_veeam::ClientBuilder::from_lookup(&vars(&pairs)).unwrap_err();
         assert!(matches!(err, Error::Config { .. }));
         assert!(err.to_string().contains(needle), "{err}");
     }
-    let err = backup_veeam::ClientBuilder::from_vars(vars(&[
+    let err = backup_veeam::ClientBuilder::from_lookup(&vars(&[
         ("VEEAM_URL", "https://x"),
         ("VEEAM_ACCESS_TOKEN", "t"),
         ("VEEAM_API_VERSION", "v2"),
@@ -898,7 +883,7 @@ async fn attaching_survives_an_unreadable_running_session() {
         .mount(&server)
         .await;
     let operations = password_client(&server.uri(), ApiVersion::V8_1)
-        .trigger(&StartPolicyRequest::new(POLICY))
+        .trigger(&TriggerRequest::new(POLICY))
         .await
         .unwrap();
     assert_eq!(operations.len(), 1);

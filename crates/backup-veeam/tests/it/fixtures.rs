@@ -1,10 +1,8 @@
 //! The vendor document's examples (and the notes' shapes) as fixtures: request lines
 //! and bodies pinned, responses decoded and snapshotted.
 
-mod common;
-
-use backup_veeam::{ApiVersion, JobSession, ProblemDetails, SessionLog, StartPolicyRequest};
-use common::{fixture, password_client, token_json};
+use crate::common::{fixture, password_client, token_json};
+use backup_veeam::{ApiVersion, JobSession, ProblemDetails, SessionLog, TriggerRequest};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -104,11 +102,11 @@ async fn the_documents_request_and_the_token_grants_are_pinned() {
     // Password grant, then the document's request; the token expires at once, so the
     // second start uses the refresh grant first.
     client
-        .start_policy(&StartPolicyRequest::new(POLICY))
+        .start_policy(&TriggerRequest::new(POLICY))
         .await
         .unwrap();
     client
-        .start_policy(&StartPolicyRequest::new(POLICY))
+        .start_policy(&TriggerRequest::new(POLICY))
         .await
         .unwrap();
     let requests = server.received_requests().await.unwrap();

@@ -1,4 +1,4 @@
-//! Against a real appliance: `cargo test -p backup-veeam --test live -- --ignored`.
+//! Against a real appliance: `cargo test -p backup-veeam --test it live:: -- --ignored`.
 //!
 //! Needs `VEEAM_URL`, `VEEAM_USERNAME` / `VEEAM_PASSWORD` (or `VEEAM_ACCESS_TOKEN`),
 //! optionally `VEEAM_API_VERSION`, and `VEEAM_TEST_POLICY_ID`: a policy that may
@@ -7,9 +7,12 @@
 
 #![allow(clippy::print_stderr)] // a live check reports what it saw
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use backup_veeam::{ClientBuilder, StartPolicyRequest, WaitOptions};
+use backup_core::contract::process_env;
+use backup_veeam::prelude::*;
+use backup_veeam::{ClientBuilder, Config, TriggerRequest, WaitOptions};
 
 #[tokio::test]
 #[ignore = "starts a real backup; needs VEEAM_* environment variables"]
@@ -18,13 +21,16 @@ async fn start_a_policy_and_follow_its_sessions() {
         eprintln!("VEEAM_TEST_POLICY_ID is not set; skipping");
         return;
     };
-    let mut builder = ClientBuilder::from_env().expect("VEEAM_URL and credentials");
-    if let Ok(file) = std::env::var("VEEAM_CA_CERT_FILE") {
-        builder = builder.root_certificate_pem(std::fs::read(file).expect("CA file"));
-    }
-    let client = builder.build().expect("client");
+    let config = Config {
+        ca_cert: std::env::var_os("VEEAM_CA_CERT_FILE").map(PathBuf::from),
+        ..Config::default()
+    };
+    let client = ClientBuilder::from_config(&config, &process_env)
+        .expect("VEEAM_URL, credentials and the CA file")
+        .build()
+        .expect("client");
     let start = client
-        .start_policy(&StartPolicyRequest::new(policy_id))
+        .start_policy(&TriggerRequest::new(policy_id))
         .await
         .expect("start");
     eprintln!("attached: {:?}", start.attached_to);

@@ -6,6 +6,7 @@ use backup_core::emulator::{Fault, RouteClass};
 use backup_veeam::emulator::{
     DEMO_POLICY_ID, EMULATOR_PASSWORD, EMULATOR_USERNAME, Emulator, PROBLEM_CONTENT_TYPE,
 };
+use backup_veeam::prelude::*;
 use serde_json::Value;
 
 struct Raw {

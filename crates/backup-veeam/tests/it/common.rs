@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use backup_core::RetryPolicy;
+use backup_veeam::prelude::*;
 use backup_veeam::{ApiVersion, Client, ClientBuilder};
 
 /// Millisecond retries.
@@ -48,4 +49,13 @@ pub fn token_json(access: &str, refresh: &str, expires_in: i64) -> String {
     format!(
         r#"{{"access_token":"{access}","token_type":"bearer","refresh_token":"{refresh}","expires_in":{expires_in},"mfa_enabled":false}}"#
     )
+}
+
+/// A lookup (for `from_lookup` / `from_config`) reading `pairs` only.
+pub fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + Sync + use<> {
+    let map: std::collections::HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name: &str| map.get(name).cloned()
 }

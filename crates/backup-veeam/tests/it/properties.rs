@@ -9,9 +9,10 @@ use backup_core::testing::{
 use backup_core::transport::{ErrorDecoder, Response};
 use backup_veeam::emulator::Emulator;
 use backup_veeam::operation::{parse_reference, reference, to_operation};
+use backup_veeam::prelude::*;
 use backup_veeam::{
-    ApiVersion, Error, JobSession, OperationRef, ProblemDetails, SessionLog, StartPolicyRequest,
-    VeeamErrors,
+    ApiErrors, ApiVersion, Error, JobSession, OperationRef, ProblemDetails, SessionLog,
+    TriggerRequest,
 };
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::collection::vec;
@@ -21,13 +22,13 @@ use url::Url;
 
 /// The document's start answer and the notes' shapes (see `fixtures/README.md`).
 const FIXTURES: [&[u8]; 7] = [
-    include_bytes!("fixtures/start-policy-response.json"),
-    include_bytes!("fixtures/session-v8.json"),
-    include_bytes!("fixtures/session-log.json"),
-    include_bytes!("fixtures/problem-400.json"),
-    include_bytes!("fixtures/problem-409.json"),
-    include_bytes!("fixtures/token-password.json"),
-    include_bytes!("fixtures/token-mfa.json"),
+    include_bytes!("../fixtures/start-policy-response.json"),
+    include_bytes!("../fixtures/session-v8.json"),
+    include_bytes!("../fixtures/session-log.json"),
+    include_bytes!("../fixtures/problem-400.json"),
+    include_bytes!("../fixtures/problem-409.json"),
+    include_bytes!("../fixtures/token-password.json"),
+    include_bytes!("../fixtures/token-mfa.json"),
 ];
 
 const STATUSES: [u16; 7] = [200, 400, 401, 404, 409, 429, 500];
@@ -65,8 +66,8 @@ fn decode_everything(body: &[u8]) {
             headers.clone(),
             body.to_vec(),
         );
-        let _ = VeeamErrors::problem(&response);
-        let api = VeeamErrors.decode_error(&response);
+        let _ = ApiErrors::problem(&response);
+        let api = ApiErrors.decode_error(&response);
         assert_eq!(api.status, status);
         assert_eq!(api.vendor, backup_veeam::VENDOR);
         let error = Error::from(api);
@@ -147,8 +148,7 @@ fn ids_are_refused_or_reach_the_emulator_as_one_segment() {
         .run(&awkward_id(), |id| {
             let before = log.total();
             // `POST /api/{v}/policies[/virtualMachines]/{id}/start`.
-            let result =
-                runtime.block_on(client.start_policy(&StartPolicyRequest::new(id.clone())));
+            let result = runtime.block_on(client.start_policy(&TriggerRequest::new(id.clone())));
             if let Err(Error::InvalidInput { .. }) = result {
                 prop_assert_eq!(log.total(), before, "refused input was sent");
                 for refused in [
