@@ -3,10 +3,10 @@
 
 mod common;
 
-use backup_azure::error::AzureErrors;
 use backup_azure::model::{CloudError, JobResource, OperationStatusResponse};
 use backup_azure::operation::{from_job, from_operation_status};
-use backup_azure::{ApiVersion, OperationRef, TrackingRef};
+use backup_azure::prelude::*;
+use backup_azure::{ApiErrors, ApiVersion, Client, OperationRef, TrackingRef};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,13 +19,14 @@ fuzz_target!(|data: &[u8]| {
         let _ = format!("{:?}", from_job(reference, &answer, "fuzz-job"));
     }
     let _ = serde_json::from_slice::<CloudError>(data);
-    common::decode_errors(backup_azure::VENDOR, &AzureErrors, data);
+    common::decode_errors(backup_azure::VENDOR, &ApiErrors, data);
 
     // A reference read back from text (another process may hand it over).
     let text = String::from_utf8_lossy(data);
-    if let Ok(tracking) =
-        TrackingRef::from_reference(&OperationRef::new(backup_azure::VENDOR, text.as_ref()))
-    {
+    let reference = OperationRef::new(backup_azure::VENDOR, text.as_ref());
+    let checked = Client::check_reference(&reference);
+    if let Ok(tracking) = TrackingRef::from_reference(&reference) {
+        assert!(checked.is_ok(), "a reference that parses passes the check");
         let _ = tracking.to_reference();
         for version in ApiVersion::ALL {
             let _ = tracking.job_url(version);

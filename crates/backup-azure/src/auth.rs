@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::ClientOptions;
 use backup_core::auth::{AccessToken, ExposeSecret, SecretString, StaticToken, TokenProvider};
+use backup_core::contract::EnvVar;
 use backup_core::{Error, Result};
 
 use crate::VENDOR;
@@ -27,6 +28,28 @@ pub const ENV_CLIENT_SECRET: &str = "AZURE_CLIENT_SECRET";
 /// `AZURE_FEDERATED_TOKEN_FILE`: the Kubernetes service account token of a workload
 /// identity.
 pub const ENV_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
+
+/// The variables [`Credential::from_vars`] reads, in order of precedence.
+pub const ENVIRONMENT: &[EnvVar] = &[
+    EnvVar::new(
+        ENV_ACCESS_TOKEN,
+        "a bearer token (az account get-access-token)",
+    ),
+    EnvVar::new(
+        ENV_TENANT_ID,
+        "a service principal's tenant (with AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
+    ),
+    EnvVar::new(
+        ENV_CLIENT_ID,
+        "a service principal's application id (with AZURE_TENANT_ID, AZURE_CLIENT_SECRET)",
+    ),
+    EnvVar::new(ENV_CLIENT_SECRET, "a service principal's secret"),
+    EnvVar::new(
+        ENV_FEDERATED_TOKEN_FILE,
+        "a workload identity's token file (+ AZURE_TENANT_ID, AZURE_CLIENT_ID); \
+         otherwise the developer tools' login (Azure CLI)",
+    ),
+];
 
 /// How the client authenticates to ARM.
 ///
@@ -72,7 +95,8 @@ impl Credential {
         Self::BearerToken(SecretString::from(token.into()))
     }
 
-    /// The credential `from_env` picks, reading variables through `var`:
+    /// The credential [`BackupClientBuilder::from_env`](crate::BackupClientBuilder::from_env)
+    /// picks, reading variables through `var` ([`ENVIRONMENT`]):
     /// `AZURE_ACCESS_TOKEN`; else `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` +
     /// `AZURE_CLIENT_SECRET`; else a workload identity when
     /// `AZURE_FEDERATED_TOKEN_FILE` is set; else the developer tools. Empty values
@@ -302,6 +326,31 @@ mod tests {
             Credential::from_vars(vars(&[(ENV_ACCESS_TOKEN, " "), (ENV_TENANT_ID, "t")])).kind(),
             "developer_tools"
         );
+    }
+
+    #[test]
+    fn environment_lists_what_from_vars_reads_in_order() {
+        let names: Vec<&str> = ENVIRONMENT.iter().map(|var| var.name).collect();
+        assert_eq!(
+            names,
+            [
+                ENV_ACCESS_TOKEN,
+                ENV_TENANT_ID,
+                ENV_CLIENT_ID,
+                ENV_CLIENT_SECRET,
+                ENV_FEDERATED_TOKEN_FILE
+            ]
+        );
+        assert!(ENVIRONMENT.iter().all(|var| !var.meaning.is_empty()));
+        // Every variable read is listed.
+        let read = std::sync::Mutex::new(Vec::new());
+        let _ = Credential::from_vars(|name: &str| {
+            read.lock().unwrap().push(name.to_owned());
+            None
+        });
+        for name in read.into_inner().unwrap() {
+            assert!(names.contains(&name.as_str()), "{name} is not listed");
+        }
     }
 
     #[test]

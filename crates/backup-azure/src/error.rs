@@ -39,9 +39,9 @@ pub fn is_in_progress_code(code: &str) -> bool {
 
 /// The [`ErrorDecoder`] of ARM's `CloudError`.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AzureErrors;
+pub struct ApiErrors;
 
-impl ErrorDecoder for AzureErrors {
+impl ErrorDecoder for ApiErrors {
     fn decode_error(&self, response: &Response) -> ApiError {
         match serde_json::from_slice::<CloudError>(&response.body) {
             Ok(CloudError { error: Some(body) })

@@ -17,7 +17,9 @@
 //! matter and unknown keys are ignored (room for later versions). The job's URL is
 //! derived from the vault path in those URLs:
 //! `{scheme}://{host}/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}/backupJobs/{job}?api-version={client's}`.
-//! Only the first `:` after the vendor separates it from the id.
+//! Only the first `:` after the vendor separates it from the id. An id is at most
+//! [`MAX_REFERENCE_ID_LEN`] bytes of printable text; another vendor's reference is
+//! refused by [`OperationRef::expect_vendor`].
 //!
 //! # States
 //!
@@ -46,8 +48,12 @@ use crate::VENDOR;
 use crate::cloud::ApiVersion;
 use crate::model::{JobResource, JobStatus, OperationStatusResponse, OperationStatusValue};
 
-/// How far [`Client::wait`](crate::Client::wait) and
-/// [`Client::status`](crate::Client::status) follow a backup.
+/// The longest reference id accepted (the status URLs of real vaults are a few hundred
+/// bytes; long resource names can double that).
+pub const MAX_REFERENCE_ID_LEN: usize = 4096;
+
+/// How far [`BackupClient::wait`](crate::BackupClient::wait) and
+/// [`BackupClient::status`](crate::BackupClient::status) follow a backup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Tracking {
@@ -118,17 +124,35 @@ impl TrackingRef {
     /// Reads a reference made by [`TrackingRef::to_reference`].
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] (field `reference`) for another vendor's reference, a
-    /// URL that does not parse or is not http(s), or a reference without URLs.
+    /// [`Error::InvalidInput`] (field `reference`) for another vendor's reference
+    /// ([`OperationRef::expect_vendor`]) or an id [`TrackingRef::from_id`] refuses.
     pub fn from_reference(reference: &OperationRef) -> Result<Self> {
+        Self::from_id(reference.expect_vendor(VENDOR)?)
+    }
+
+    /// Reads the id part of an Azure reference (`async=...&location=...&job=...`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (field `reference`) for an id that is empty, longer than
+    /// [`MAX_REFERENCE_ID_LEN`] bytes, has control characters or surrounding white
+    /// space, a URL that does not parse or is not http(s), a bad job id, or no URL.
+    pub fn from_id(id: &str) -> Result<Self> {
         let invalid = |reason: String| Error::invalid_input(VENDOR, "reference", reason);
-        if reference.vendor != VENDOR {
+        if id.len() > MAX_REFERENCE_ID_LEN {
             return Err(invalid(format!(
-                "belongs to {:?}, not {VENDOR}",
-                reference.vendor
+                "an Azure reference id has at most {MAX_REFERENCE_ID_LEN} bytes"
             )));
         }
+        if id.trim().is_empty() || id.trim() != id || id.chars().any(char::is_control) {
+            return Err(invalid(
+                "an Azure reference id is form-encoded text (async=...&location=...&job=...)"
+                    .to_owned(),
+            ));
+        }
         let parse = |key: &str, value: &str| -> Result<Url> {
+            if value.chars().any(char::is_control) {
+                return Err(invalid(format!("the {key} URL has control characters")));
+            }
             let url = Url::parse(value).map_err(|e| invalid(format!("bad {key} URL: {e}")))?;
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
                 return Err(invalid(format!("the {key} URL is not http(s)")));
@@ -136,7 +160,7 @@ impl TrackingRef {
             Ok(url)
         };
         let (mut async_operation, mut location, mut job_id) = (None, None, None);
-        for (key, value) in url::form_urlencoded::parse(reference.id.as_bytes()) {
+        for (key, value) in url::form_urlencoded::parse(id.as_bytes()) {
             match key.as_ref() {
                 "async" => async_operation = Some(parse("async", &value)?),
                 "location" => location = Some(parse("location", &value)?),
@@ -406,6 +430,37 @@ mod tests {
             );
         }
         let other = OperationRef::new("yandex", "async=https%3A%2F%2Fx%2F");
-        assert!(TrackingRef::from_reference(&other).is_err());
+        let Err(Error::InvalidInput { field, reason, .. }) = TrackingRef::from_reference(&other)
+        else {
+            panic!("another vendor's reference was taken");
+        };
+        assert_eq!(field, "reference");
+        assert!(
+            reason.contains("yandex") && reason.contains(VENDOR),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn ids_that_cannot_be_azure_ones_are_refused() {
+        let long_url = format!("https://h/{}", "a".repeat(MAX_REFERENCE_ID_LEN));
+        let long = TrackingRef::new(Url::parse(&long_url).ok(), None)
+            .map(|t| t.to_reference().id)
+            .unwrap_or_default();
+        for id in [
+            "",
+            " ",
+            " async=https%3A%2F%2Fh%2F",
+            "async=https%3A%2F%2Fh%2F\n",
+            "async=https%3A%2F%2Fh%2F%0Ax",
+            "x",
+            long.as_str(),
+        ] {
+            assert!(
+                matches!(TrackingRef::from_id(id), Err(Error::InvalidInput { .. })),
+                "{id:?}"
+            );
+        }
+        assert!(TrackingRef::from_id("async=https%3A%2F%2Fh%2F&job=j&later=1").is_ok());
     }
 }

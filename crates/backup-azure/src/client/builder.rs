@@ -4,16 +4,17 @@ use std::fmt;
 use std::sync::Arc;
 
 use backup_core::auth::{TokenAuth, TokenCache, TokenProvider};
+use backup_core::contract::{BackupClientBuilder, Lookup};
 use backup_core::path::parse_endpoint;
 use backup_core::transport::TransportOptions;
 use backup_core::{Error, Result, Transport};
 
 use super::{Client, Inner};
-use crate::VENDOR;
 use crate::auth::Credential;
 use crate::cloud::{ApiVersion, Cloud};
-use crate::error::{AzureErrors, REQUEST_ID_HEADERS};
+use crate::error::{ApiErrors, REQUEST_ID_HEADERS};
 use crate::operation::Tracking;
+use crate::{Config, VENDOR};
 
 /// Builds a [`Client`].
 ///
@@ -53,24 +54,6 @@ impl ClientBuilder {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// A builder with the credential the environment names (see
-    /// [`Credential::from_vars`]): `AZURE_ACCESS_TOKEN`; else `AZURE_TENANT_ID`,
-    /// `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`; else a workload identity when
-    /// `AZURE_FEDERATED_TOKEN_FILE` is set; else the developer tools' login. The cloud,
-    /// endpoint and everything else can still be changed.
-    ///
-    /// # Errors
-    /// None today; the `Result` leaves room for checks of future variables.
-    pub fn from_env() -> Result<Self> {
-        Ok(Self::from_vars(|name| std::env::var(name).ok()))
-    }
-
-    /// As [`ClientBuilder::from_env`], reading variables through `var`.
-    #[must_use]
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
-        Self::new().credential(Credential::from_vars(var))
     }
 
     /// The cloud: its ARM endpoint and token scope (unless set otherwise).
@@ -142,6 +125,42 @@ impl ClientBuilder {
         self.tracking = tracking;
         self
     }
+}
+
+impl BackupClientBuilder for ClientBuilder {
+    type Client = Client;
+
+    /// The endpoint and api-version `config` sets, and the credential the environment
+    /// names (see [`Credential::from_vars`]): `AZURE_ACCESS_TOKEN`; else
+    /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`; else a workload
+    /// identity when `AZURE_FEDERATED_TOKEN_FILE` is set; else the developer tools'
+    /// login. The cloud, endpoint and everything else can still be changed.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (field `api_version`) for a version that is not one of
+    /// [`ApiVersion::ALL`].
+    fn from_config(config: &Config, lookup: Lookup<'_>) -> Result<Self> {
+        let mut builder = Self::new().credential(Credential::from_vars(lookup));
+        if let Some(url) = &config.endpoint {
+            builder = builder.endpoint(url);
+        }
+        if let Some(version) = &config.api_version {
+            let parsed = ApiVersion::parse(version).ok_or_else(|| {
+                let known: Vec<&str> = ApiVersion::ALL.iter().map(|v| v.as_str()).collect();
+                Error::invalid_input(
+                    VENDOR,
+                    "api_version",
+                    format!("{version:?} is not one of {}", known.join(", ")),
+                )
+            })?;
+            builder = builder.api_version(parsed);
+        }
+        Ok(builder)
+    }
+
+    fn transport_options_mut(&mut self) -> &mut TransportOptions {
+        &mut self.transport
+    }
 
     /// Builds the client.
     ///
@@ -149,7 +168,7 @@ impl ClientBuilder {
     /// [`Error::InvalidInput`] for a bad `endpoint` or an empty `scope`;
     /// [`Error::Config`] without a credential or when the credential or the HTTP
     /// client cannot be built.
-    pub fn build(self) -> Result<Client> {
+    fn build(self) -> Result<Client> {
         let endpoint = parse_endpoint(
             VENDOR,
             "endpoint",
@@ -177,7 +196,7 @@ impl ClientBuilder {
             .transport
             .apply(Transport::builder(VENDOR, "backup-azure"))
             .request_id_headers(&REQUEST_ID_HEADERS)
-            .errors(Arc::new(AzureErrors));
+            .errors(Arc::new(ApiErrors));
         let cache = Arc::new(TokenCache::new(provider));
         Ok(Client {
             inner: Arc::new(Inner {

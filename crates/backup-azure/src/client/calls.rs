@@ -1,6 +1,7 @@
 //! The calls: trigger, and the reads that follow a backup (async operation, `Location`,
 //! backup job).
 
+use backup_core::contract::BackupClient;
 use backup_core::path::{join_segments, validate_id};
 use backup_core::transport::{Request, Response};
 use backup_core::{Error, Operation, OperationRef, OperationStatus, Result};
@@ -10,7 +11,9 @@ use url::Url;
 use super::Client;
 use crate::VENDOR;
 use crate::model::{JobResource, OperationStatusResponse, TriggerRequest};
-use crate::operation::{Tracking, TrackingRef, from_job, from_operation_status};
+use crate::operation::{
+    MAX_REFERENCE_ID_LEN, Tracking, TrackingRef, from_job, from_operation_status,
+};
 
 /// The header of the async-operation URL.
 const ASYNC_OPERATION: &str = "azure-asyncoperation";
@@ -42,11 +45,16 @@ fn accepted(client: &Client, response: &Response) -> Result<Operation> {
         response
             .undecodable("the answer carries neither an Azure-AsyncOperation nor a Location URL")
     })?;
-    Ok(
-        Operation::new(tracking.to_reference(), OperationStatus::Pending)
-            .with_vendor_status("Accepted")
-            .with_poll_after(response.retry_after()),
-    )
+    let reference = tracking.to_reference();
+    if reference.id.len() > MAX_REFERENCE_ID_LEN {
+        return Err(response.undecodable(format!(
+            "the status URL is too long to be followed (a reference holds at most \
+             {MAX_REFERENCE_ID_LEN} bytes)"
+        )));
+    }
+    Ok(Operation::new(reference, OperationStatus::Pending)
+        .with_vendor_status("Accepted")
+        .with_poll_after(response.retry_after()))
 }
 
 /// A status URL from the answer's `header`, exactly as given, if it points at the

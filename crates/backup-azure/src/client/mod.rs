@@ -1,4 +1,4 @@
-//! [`Client`]: trigger a backup, read it again from its reference, wait for its end.
+//! [`Client`] (the [`BackupClient`] of Azure Recovery Services) and [`ClientBuilder`].
 
 mod builder;
 mod calls;
@@ -6,16 +6,18 @@ mod calls;
 use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use backup_core::auth::{TokenAuth, TokenCache};
-use backup_core::{Operation, OperationRef, Pollable, Poller, Result, Transport, WaitOptions};
+use backup_core::contract::{BackupClient, EnvVar};
+use backup_core::{Operation, OperationRef, Result, Transport};
 use url::Url;
 
 pub use builder::ClientBuilder;
 
+use crate::auth::ENVIRONMENT;
 use crate::cloud::{ApiVersion, Cloud};
 use crate::model::TriggerRequest;
-use crate::operation::Tracking;
+use crate::operation::{Tracking, TrackingRef};
+use crate::{Config, TriggerParams, VENDOR};
 
 /// A client of the Recovery Services backup API. Cheap to clone; clones share the
 /// connection pool and the token cache.
@@ -53,20 +55,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A [`ClientBuilder`].
-    #[must_use]
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// A client configured from the environment (see [`ClientBuilder::from_env`]).
-    ///
-    /// # Errors
-    /// As [`ClientBuilder::build`].
-    pub fn from_env() -> Result<Self> {
-        ClientBuilder::from_env()?.build()
-    }
-
     /// The ARM endpoint.
     #[must_use]
     pub fn endpoint(&self) -> &Url {
@@ -112,32 +100,57 @@ impl Client {
     pub fn token_cache(&self) -> &Arc<TokenCache> {
         self.inner.auth.cache()
     }
+}
 
-    /// Triggers the backup: `POST .../protectedItems/{item}/backup`.
-    ///
-    /// Returns a [`backup_core::OperationStatus::Pending`] operation whose reference
-    /// holds the `Azure-AsyncOperation` and `Location` URLs, with the `Retry-After`
-    /// hint as `poll_after`.
+impl BackupClient for Client {
+    const VENDOR: &'static str = VENDOR;
+    const SERVICE: &'static str = "Azure Recovery Services";
+    const TRIGGER_SUMMARY: &'static str =
+        "back up one protected item of a Recovery Services vault (Backups - Trigger)";
+    const ENVIRONMENT: &'static [EnvVar] = ENVIRONMENT;
+
+    type Builder = ClientBuilder;
+    type Request = TriggerRequest;
+    type Params = TriggerParams;
+    type Config = Config;
+
+    /// The request for `params`: the protected item and a body of `params.object_type`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](backup_core::Error::InvalidInput) for a bad name (nothing
-    /// sent); [`Error::Api`](backup_core::Error::Api) for a refusal (a backup already in
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the field: a bad
+    /// name, a `backup_type` that is not one of
+    /// [`BackupType::DOCUMENTED`](crate::BackupType::DOCUMENTED), or `backup_type` /
+    /// `enable_compression` for another object type than `azure-workload`.
+    fn request(params: &TriggerParams) -> Result<TriggerRequest> {
+        params.to_request()
+    }
+
+    /// Triggers the backup: `POST .../protectedItems/{item}/backup`; one operation.
+    ///
+    /// It is a [`backup_core::OperationStatus::Pending`] operation whose reference
+    /// holds the `Azure-AsyncOperation` (else the `Location`) URL, with the
+    /// `Retry-After` hint as `poll_after`. The answer's headers are all the client
+    /// needs: a malformed or empty body on the `202` does not matter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad name (nothing
+    /// sent); [`Error::Api`](crate::Error::Api) for a refusal (a backup already in
     /// progress is [`backup_core::ApiErrorKind::Conflict`]);
-    /// [`Error::OutcomeUnknown`](backup_core::Error::OutcomeUnknown) when the backup may
-    /// have started but no usable answer came (including a 202 whose status URLs point
-    /// away from the endpoint).
-    pub async fn trigger(&self, request: &TriggerRequest) -> Result<Operation> {
-        calls::trigger(self, request).await
+    /// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown) when the backup may have
+    /// started but no usable answer came (including a 202 whose status URLs point away
+    /// from the endpoint).
+    async fn trigger(&self, request: &TriggerRequest) -> Result<Vec<Operation>> {
+        Ok(vec![calls::trigger(self, request).await?])
     }
 
     /// Reads the backup again from its reference alone: the async operation, then
     /// (by default) the backup job it names.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](backup_core::Error::InvalidInput) for a reference that is
-    /// not Azure's, does not parse, or points away from the endpoint (nothing sent); the
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a reference that is not
+    /// Azure's, does not parse, or points away from the endpoint (nothing sent); the
     /// errors of the reads.
-    pub async fn status(&self, reference: &OperationRef) -> Result<Operation> {
+    async fn status(&self, reference: &OperationRef) -> Result<Operation> {
         calls::status(self, reference).await
     }
 
@@ -146,27 +159,19 @@ impl Client {
     /// then reads the job again.
     ///
     /// # Errors
-    /// [`Error::Unsupported`](backup_core::Error::Unsupported) while the service has not
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) as [`BackupClient::status`];
+    /// [`Error::Unsupported`](crate::Error::Unsupported) while the service has not
     /// named the backup job yet (the trigger is still being accepted, or it answered
     /// through `Location` only); the errors of the calls (a job that already ended is
     /// refused by the service).
-    pub async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
+    async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
         calls::cancel(self, reference).await
     }
 
-    /// Follows `operation` to its end (see [`Poller`]).
-    pub fn wait(&self, operation: Operation, options: WaitOptions) -> Poller<'_> {
-        Poller::new(self, operation, options)
-    }
-}
-
-#[async_trait]
-impl Pollable for Client {
-    async fn poll(&self, operation: &Operation) -> Result<Operation> {
-        self.status(&operation.reference).await
-    }
-
-    async fn cancel(&self, operation: &Operation) -> Result<Operation> {
-        Client::cancel(self, &operation.reference).await
+    /// A form-encoded id (`async=...&location=...&job=...`) of at most
+    /// [`MAX_REFERENCE_ID_LEN`](crate::operation::MAX_REFERENCE_ID_LEN) bytes, with an
+    /// http(s) status URL (see [`crate::operation`]).
+    fn check_reference_id(id: &str) -> Result<()> {
+        TrackingRef::from_id(id).map(drop)
     }
 }

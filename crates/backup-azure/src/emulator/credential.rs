@@ -38,7 +38,7 @@ impl EmulatorCredential {
 impl fmt::Debug for EmulatorCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EmulatorCredential")
-            .field("token_requests", &self.state.token_requests.get())
+            .field("token_requests", &self.state.shared.token_requests().get())
             .finish_non_exhaustive()
     }
 }
@@ -61,7 +61,7 @@ impl TokenCredential for EmulatorCredential {
                 format!("AADSTS1002012: the provided scope {scope:?} is not valid"),
             ));
         }
-        self.state.token_requests.increment();
+        self.state.shared.token_requests().increment();
         let ttl = self.state.token_ttl;
         let token = self.state.tokens.issue(ttl);
         let expires_on = time::Duration::try_from(ttl)

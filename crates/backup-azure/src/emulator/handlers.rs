@@ -229,7 +229,7 @@ fn trigger(state: &State, item: &[String; 6], headers: &HeaderMap, body: &[u8]) 
     let job_id = guid();
     let friendly = names[5].rsplit(';').next().unwrap_or(&names[5]).to_owned();
     let operation_life = Lifecycle::new(data.operation_spec.clone());
-    let job_life = Lifecycle::new(data.job_spec.clone());
+    let job_life = Lifecycle::new(state.shared.lifecycle());
     data.operations.insert(
         op_id.clone(),
         AsyncOperation {
@@ -249,7 +249,7 @@ fn trigger(state: &State, item: &[String; 6], headers: &HeaderMap, body: &[u8]) 
             life: job_life,
         },
     );
-    state.accepted.increment();
+    state.shared.accepted().increment();
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::ACCEPTED;
     let headers = response.headers_mut();

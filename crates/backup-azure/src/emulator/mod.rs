@@ -28,9 +28,10 @@
 //! Tokens: Entra ID cannot be emulated on `http`, and `azure_identity` refuses
 //! non-https authorities, so the emulator hands its tokens out through
 //! [`EmulatorCredential`], an in-process `TokenCredential` (each `get_token` counts as
-//! one token request); [`Emulator::expire_tokens`] expires every token issued so far.
+//! one token request); [`VendorEmulator::expire_tokens`] expires every token issued so
+//! far.
 //!
-//! Faults ([`Emulator::faults`]) target [`RouteClass::Trigger`] (the backup POST),
+//! Faults ([`VendorEmulator::faults`]) target [`RouteClass::Trigger`] (the backup POST),
 //! [`RouteClass::Poll`] (the three reads) or [`RouteClass::Control`] (the job cancel).
 //!
 //! The error codes of the refusals that Azure's documents do not spell out (unknown
@@ -43,6 +44,7 @@
 //! use std::time::Duration;
 //!
 //! use backup_azure::emulator::{Emulator, Fault, RouteClass};
+//! use backup_azure::prelude::*;
 //! use backup_azure::{ApiErrorKind, WaitOptions};
 //!
 //! let emulator = Emulator::start().await?;
@@ -51,13 +53,15 @@
 //! emulator
 //!     .faults()
 //!     .inject(RouteClass::Trigger, Fault::retry_after(429, Duration::ZERO));
-//! let operation = client.trigger(&Emulator::demo_request()).await?;
+//! let operations = client.trigger(&emulator.demo_request()).await?;
 //!
 //! // A second backup of the same item is refused while the first one runs.
-//! let refused = client.trigger(&Emulator::demo_request()).await.unwrap_err();
+//! let refused = client.trigger(&emulator.demo_request()).await.unwrap_err();
 //! assert_eq!(refused.api().map(|e| e.kind), Some(ApiErrorKind::Conflict));
 //!
-//! client.wait(operation, WaitOptions::every(Duration::from_millis(5))).await?;
+//! for operation in operations {
+//!     client.wait(operation, WaitOptions::every(Duration::from_millis(5))).await?;
+//! }
 //! assert_eq!(emulator.accepted_backups(), 1);
 //! # Ok(())
 //! # }
@@ -76,8 +80,8 @@ use std::io;
 use std::sync::Arc;
 
 use axum::Router;
-use backup_core::emulator::{EmulatorConfig, EmulatorServer, LifecycleSpec, RequestLog};
-pub use backup_core::emulator::{Fault, Faults, Outcome, RouteClass};
+use backup_core::emulator::{EmulatorConfig, EmulatorServer, EmulatorShared, VendorEmulator};
+pub use backup_core::emulator::{Fault, Faults, LifecycleSpec, Outcome, RouteClass};
 use url::Url;
 
 pub use credential::EmulatorCredential;
@@ -89,8 +93,8 @@ pub use options::{
     demo_workload,
 };
 
-use crate::client::ClientBuilder;
 use crate::model::TriggerRequest;
+use crate::{Client, ClientBuilder, ObjectType, TriggerParams};
 use state::State;
 
 /// A running emulator. Dropping it stops the server.
@@ -102,14 +106,6 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts an emulator with [`EmulatorOptions::default`] on `127.0.0.1` (a free port).
-    ///
-    /// # Errors
-    /// When no port can be bound.
-    pub async fn start() -> io::Result<Self> {
-        Self::start_with(EmulatorOptions::default()).await
-    }
-
     /// Starts an emulator with `options`.
     ///
     /// # Errors
@@ -133,49 +129,10 @@ impl Emulator {
         })
     }
 
-    /// The base URL (`http://127.0.0.1:PORT/`): the ARM endpoint to configure.
-    #[must_use]
-    pub fn url(&self) -> Url {
-        self.server.url()
-    }
-
-    /// The fault queue.
-    #[must_use]
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-
-    /// Every request received.
-    #[must_use]
-    pub fn requests(&self) -> RequestLog {
-        self.server.requests()
-    }
-
-    /// How many backups were accepted (202 answers to the trigger).
-    #[must_use]
-    pub fn accepted_backups(&self) -> u64 {
-        self.state.accepted.get()
-    }
-
-    /// How backup jobs started from now on unfold.
-    pub fn set_lifecycle(&self, spec: LifecycleSpec) {
-        self.state.lock().job_spec = spec;
-    }
-
     /// How async operations started from now on unfold (a failing one starts no job).
+    /// [`VendorEmulator::set_lifecycle`] sets how backup jobs unfold.
     pub fn set_operation_lifecycle(&self, spec: LifecycleSpec) {
         self.state.lock().operation_spec = spec;
-    }
-
-    /// Expires every token issued so far (the "expired token" fault).
-    pub fn expire_tokens(&self) {
-        self.state.tokens.expire_all();
-    }
-
-    /// How many tokens [`EmulatorCredential`] handed out.
-    #[must_use]
-    pub fn token_requests(&self) -> u64 {
-        self.state.token_requests.get()
     }
 
     /// A token credential whose tokens this emulator accepts.
@@ -183,31 +140,90 @@ impl Emulator {
     pub fn credential(&self) -> Arc<EmulatorCredential> {
         Arc::clone(&self.credential)
     }
+}
 
-    /// A builder with this emulator's endpoint and credential, and a retry policy with
-    /// millisecond backoffs.
-    #[must_use]
-    pub fn client_builder(&self) -> ClientBuilder {
-        ClientBuilder::new()
-            .endpoint(self.url().as_str())
-            .token_credential(self.credential())
-            .retry(backup_core::RetryPolicy {
-                max_attempts: 4,
-                base_backoff: std::time::Duration::from_millis(5),
-                max_backoff: std::time::Duration::from_millis(50),
-                budget: std::time::Duration::from_secs(10),
-                jitter: false,
-            })
+/// The retry policy of [`VendorEmulator::client_builder`]: millisecond backoffs.
+fn fast_retry() -> backup_core::RetryPolicy {
+    backup_core::RetryPolicy {
+        max_attempts: 4,
+        base_backoff: std::time::Duration::from_millis(5),
+        max_backoff: std::time::Duration::from_millis(50),
+        budget: std::time::Duration::from_secs(10),
+        jitter: false,
+    }
+}
+
+impl VendorEmulator for Emulator {
+    type Client = Client;
+
+    const TRIGGER_SUCCESS_STATUS: u16 = 202;
+    /// The client follows a trigger through the 202's `Azure-AsyncOperation` (or
+    /// `Location`) header: its body is not read.
+    const TRIGGER_BODY_UNUSED: bool = true;
+
+    /// Starts an emulator with [`EmulatorOptions::default`] on `127.0.0.1` (a free port).
+    async fn start() -> io::Result<Self> {
+        Self::start_with(EmulatorOptions::default()).await
     }
 
-    /// A trigger request the emulator accepts: the document's example (an Azure VM).
-    #[must_use]
-    pub fn demo_request() -> TriggerRequest {
+    fn server(&self) -> &EmulatorServer {
+        &self.server
+    }
+
+    fn into_server(self) -> EmulatorServer {
+        self.server
+    }
+
+    /// The accepted backups (202 answers to the trigger), the tokens
+    /// [`EmulatorCredential`] handed out, and how backup jobs unfold.
+    fn shared(&self) -> &EmulatorShared {
+        &self.state.shared
+    }
+
+    /// Expires every token issued so far (the "expired token" fault).
+    fn expire_tokens(&self) {
+        self.state.tokens.expire_all();
+    }
+
+    /// A builder with `base` as the ARM endpoint, this emulator's credential, and a
+    /// retry policy with millisecond backoffs.
+    fn client_builder_at(&self, base: &Url) -> ClientBuilder {
+        ClientBuilder::new()
+            .endpoint(base.as_str())
+            .token_credential(self.credential())
+            .retry(fast_retry())
+    }
+
+    /// The document's example: an Azure VM backup kept by the policy's retention.
+    fn demo_request(&self) -> TriggerRequest {
         TriggerRequest::azure_vm(demo_vm())
     }
 
-    /// Stops the server and waits until its port is closed.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
+    fn demo_params(&self) -> TriggerParams {
+        TriggerParams {
+            subscription: DEMO_SUBSCRIPTION.to_owned(),
+            resource_group: DEMO_RESOURCE_GROUP.to_owned(),
+            vault: DEMO_VAULT.to_owned(),
+            fabric: DEMO_FABRIC.to_owned(),
+            container: DEMO_VM_CONTAINER.to_owned(),
+            item: DEMO_VM_ITEM.to_owned(),
+            object_type: ObjectType::IaasVm,
+            backup_type: None,
+            expiry: None,
+            enable_compression: None,
+        }
+    }
+
+    /// ARM's `CloudError` refusing a backup of an item whose backup still runs.
+    fn vendor_error() -> (Fault, &'static str) {
+        (
+            Fault::Respond {
+                status: 400,
+                content_type: "application/json".to_owned(),
+                body: r#"{"error":{"code":"UserErrorBackupOperationInProgress","message":"Backup is already in progress for this item."}}"#
+                    .to_owned(),
+            },
+            "UserErrorBackupOperationInProgress",
+        )
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
-use backup_core::emulator::{Counter, Lifecycle, LifecycleSpec, Phase, TokenIssuer};
+use backup_core::emulator::{EmulatorShared, Lifecycle, LifecycleSpec, Phase, TokenIssuer};
 use url::Url;
 
 use super::options::{EmulatorOptions, ItemKind};
@@ -75,7 +75,7 @@ pub(crate) struct Data {
     pub(crate) vaults: Vec<VaultKey>,
     pub(crate) operations: HashMap<String, AsyncOperation>,
     pub(crate) jobs: HashMap<String, BackupJob>,
-    pub(crate) job_spec: LifecycleSpec,
+    /// How async operations unfold (the jobs' lifecycle is the shared one).
     pub(crate) operation_spec: LifecycleSpec,
     pub(crate) retry_after: Duration,
     pub(crate) async_header: bool,
@@ -110,8 +110,8 @@ impl Data {
 pub(crate) struct State {
     pub(crate) data: Arc<Mutex<Data>>,
     pub(crate) tokens: TokenIssuer,
-    pub(crate) accepted: Counter,
-    pub(crate) token_requests: Counter,
+    /// The accepted backups, the tokens handed out and how backup jobs unfold.
+    pub(crate) shared: EmulatorShared,
     pub(crate) token_ttl: Duration,
     pub(crate) base: Arc<OnceLock<Url>>,
 }
@@ -146,14 +146,12 @@ impl State {
                 vaults,
                 operations: HashMap::new(),
                 jobs: HashMap::new(),
-                job_spec: options.lifecycle.clone(),
                 operation_spec: options.operation_lifecycle.clone(),
                 retry_after: options.retry_after,
                 async_header: options.async_operation_header,
             })),
             tokens: TokenIssuer::new("eyJ0eXAiOiJKV1Qi.emu-"),
-            accepted: Counter::new(),
-            token_requests: Counter::new(),
+            shared: EmulatorShared::new(options.lifecycle.clone()),
             token_ttl: options.token_ttl,
             base: Arc::new(OnceLock::new()),
         }
@@ -176,7 +174,7 @@ impl std::fmt::Debug for State {
             .field("items", &data.items.len())
             .field("operations", &data.operations.len())
             .field("jobs", &data.jobs.len())
-            .field("accepted", &self.accepted.get())
+            .field("accepted", &self.shared.accepted().get())
             .field("tokens_issued", &self.tokens.issued())
             .field("base", &self.base.get().map(Url::as_str))
             .finish_non_exhaustive()

@@ -1,69 +1,8 @@
 //! The string enums of the Recovery Services API: every documented value mapped, any
-//! other value kept as it came.
+//! other value kept as it came (backup-core's `string_enum!`: exact match first, then
+//! ASCII case-insensitive, as ARM compares).
 
-/// Defines a string enum with an `Other(String)` variant for values the documents do
-/// not list, serialised as the plain string.
-macro_rules! string_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )+
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-            /// A value the documents do not list, kept as the service sent it.
-            Other(String),
-        }
-
-        impl $name {
-            /// Every documented value, in the documents' order.
-            pub const DOCUMENTED: &'static [$name] = &[ $( $name::$variant, )+ ];
-
-            /// The value as the service spells it.
-            #[must_use]
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $( $name::$variant => $text, )+
-                    $name::Other(text) => text,
-                }
-            }
-
-            /// Parses a value; unknown values become `Other`. Matching is exact first,
-            /// then ASCII case-insensitive (ARM is case-insensitive).
-            #[must_use]
-            pub fn parse(text: &str) -> Self {
-                $( if text == $text { return $name::$variant; } )+
-                $( if text.eq_ignore_ascii_case($text) { return $name::$variant; } )+
-                $name::Other(text.to_owned())
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                Ok(Self::parse(&text))
-            }
-        }
-    };
-}
-
-string_enum! {
+backup_core::string_enum! {
     /// `backupType` of an [`AzureWorkloadBackupRequest`](super::AzureWorkloadBackupRequest):
     /// "Type of backup, viz. Full, Differential, Log or CopyOnlyFull" (all eight
     /// documented values).
@@ -87,7 +26,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+backup_core::string_enum! {
     /// `status` of an async operation (`Azure-AsyncOperation` answer).
     pub enum OperationStatusValue {
         /// `Invalid`.
@@ -103,7 +42,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+backup_core::string_enum! {
     /// `status` of a backup job (`backupJobs/{jobId}`).
     pub enum JobStatus {
         /// `Invalid`.

@@ -8,10 +8,10 @@
 #![cfg(feature = "emulator")]
 
 use backup_azure::emulator::{Emulator, demo_vm};
-use backup_azure::error::AzureErrors;
 use backup_azure::model::{CloudError, JobResource, OperationStatusResponse};
 use backup_azure::operation::{from_job, from_operation_status};
-use backup_azure::{Error, OperationRef, ProtectedItem, TrackingRef, TriggerRequest};
+use backup_azure::prelude::*;
+use backup_azure::{ApiErrors, Error, OperationRef, ProtectedItem, TrackingRef, TriggerRequest};
 use backup_core::testing::{
     apply, awkward_id, edit, odd_json, replace_node, runner, segments_below,
 };
@@ -22,7 +22,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 use url::Url;
 
-/// The answers of the vendor document and the notes (as in `tests/fixtures.rs`).
+/// The answers of the vendor document and the notes (as in `tests/it/fixtures.rs`).
 const FIXTURES: [&str; 7] = [
     r#"{"id":"00000000-0000-0000-0000-000000000000","name":"00000000-0000-0000-0000-000000000000","status":"InProgress","startTime":"2024-05-01T10:00:00.1234567Z"}"#,
     r#"{"id":"0","name":"0","status":"Succeeded","startTime":"2024-05-01T10:00:00Z","endTime":"2024-05-01T10:00:08Z","properties":{"objectType":"OperationStatusJobExtendedInfo","jobId":"7cbc1ad1-7a5e-4d1b-9a8c-1d0e7a0b9f11"}}"#,
@@ -62,7 +62,7 @@ fn decode_everything(body: &[u8]) {
             headers.clone(),
             body.to_vec(),
         );
-        let api = AzureErrors.decode_error(&response);
+        let api = ApiErrors.decode_error(&response);
         assert_eq!(api.status, status);
         assert_eq!(api.vendor, backup_azure::VENDOR);
         let error = Error::from(api);
@@ -254,9 +254,11 @@ fn trigger_answers_are_an_operation_or_outcome_unknown() {
                         .mount(&server)
                         .await;
                 });
-                let result = runtime.block_on(client.trigger(&Emulator::demo_request()));
+                let result = runtime.block_on(client.trigger(&TriggerRequest::azure_vm(demo_vm())));
                 match result {
-                    Ok(operation) => {
+                    Ok(operations) => {
+                        prop_assert_eq!(operations.len(), 1);
+                        let operation = &operations[0];
                         let tracking = TrackingRef::from_reference(&operation.reference).unwrap();
                         for url in tracking.urls() {
                             prop_assert!(url.as_str().starts_with(&here), "{} followed", url);

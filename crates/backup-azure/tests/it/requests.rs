@@ -2,17 +2,17 @@
 //! and how answers (202 headers, status bodies, CloudError) become operations and
 //! errors.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{DOC_PATH, DOC_VAULT, TestCredential, doc_item, fast_retry};
+use backup_azure::prelude::*;
 use backup_azure::{
     ApiErrorKind, ApiVersion, AzureFileShareBackupRequest, AzureWorkloadBackupRequest,
-    BackupRequestResource, BackupType, Client, ClientBuilder, Cloud, Error, OperationStatus,
-    RetryPolicy, Tracking, TrackingRef, TriggerRequest,
+    BackupRequestResource, BackupType, Client, ClientBuilder, Cloud, Config, Error, ObjectType,
+    OperationStatus, RetryPolicy, Tracking, TrackingRef, TriggerParams, TriggerRequest,
 };
-use common::{DOC_PATH, DOC_VAULT, TestCredential, doc_item, fast_retry};
+use backup_core::testing::SingleOperation;
 use serde_json::json;
 use wiremock::matchers::{body_json, header, header_regex, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -76,7 +76,8 @@ async fn trigger_sends_the_documented_request() {
     let operation = client
         .trigger(&TriggerRequest::azure_vm(doc_item()))
         .await
-        .unwrap();
+        .unwrap()
+        .single();
     assert_eq!(operation.status, OperationStatus::Pending);
     assert_eq!(operation.poll_after, Some(Duration::from_secs(60)));
     let tracking = TrackingRef::from_reference(&operation.reference).unwrap();
@@ -651,9 +652,10 @@ async fn static_token_is_sent_and_a_401_is_final() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = ClientBuilder::from_vars(|name| {
+    let client = ClientBuilder::from_lookup(&|name: &str| {
         (name == "AZURE_ACCESS_TOKEN").then(|| "static-token".to_owned())
     })
+    .unwrap()
     .endpoint(&server.uri())
     .build()
     .unwrap();
@@ -696,25 +698,119 @@ async fn builder_validates_its_settings() {
         matches!(err, Error::InvalidInput { ref field, .. } if field == "scope"),
         "{err}"
     );
-    let err = ClientBuilder::from_vars(|name| match name {
+    let err = ClientBuilder::from_lookup(&|name: &str| match name {
         "AZURE_TENANT_ID" => Some("not a tenant!".into()),
         "AZURE_CLIENT_ID" => Some("c".into()),
         "AZURE_CLIENT_SECRET" => Some("s".into()),
         _ => None,
     })
+    .unwrap()
     .build()
     .unwrap_err();
     assert!(matches!(err, Error::Config { .. }), "{err}");
     // A well-formed service principal builds (no request is made at build time).
-    ClientBuilder::from_vars(|name| match name {
+    ClientBuilder::from_lookup(&|name: &str| match name {
         "AZURE_TENANT_ID" => Some("00000000-0000-0000-0000-000000000000".into()),
         "AZURE_CLIENT_ID" => Some("c".into()),
         "AZURE_CLIENT_SECRET" => Some("s".into()),
         _ => None,
     })
+    .unwrap()
     .cloud(Cloud::China)
     .build()
     .unwrap();
+}
+
+#[tokio::test]
+async fn config_sets_the_endpoint_and_api_version() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(DOC_PATH))
+        .and(query_param("api-version", "2025-08-01"))
+        .and(header("authorization", "Bearer config-token"))
+        .respond_with(accepted(&server))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let config = Config {
+        endpoint: Some(server.uri()),
+        api_version: Some("2025-08-01".into()),
+    };
+    let lookup = |name: &str| (name == "AZURE_ACCESS_TOKEN").then(|| "config-token".to_owned());
+    let client = ClientBuilder::from_config(&config, &lookup)
+        .unwrap()
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    assert_eq!(client.api_version(), ApiVersion::V2025_08_01);
+    assert_eq!(client.endpoint().as_str(), format!("{}/", server.uri()));
+    client
+        .trigger(&TriggerRequest::azure_vm(doc_item()))
+        .await
+        .unwrap()
+        .single();
+    // The defaults: the public cloud and the document's api-version.
+    let client = ClientBuilder::from_config(&Config::default(), &lookup)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(client.endpoint().as_str(), "https://management.azure.com/");
+    assert_eq!(client.api_version(), ApiVersion::V2024_04_01);
+    // An api-version this crate does not know is refused, naming the setting.
+    let config = Config {
+        api_version: Some("2016-12-01".into()),
+        ..Config::default()
+    };
+    let err = ClientBuilder::from_config(&config, &lookup).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput { field, reason, .. }
+            if field == "api_version" && reason.contains("2024-04-01, 2025-08-01")),
+        "{err}"
+    );
+    let config = Config {
+        endpoint: Some("ftp://example.com".into()),
+        ..Config::default()
+    };
+    let err = ClientBuilder::from_config(&config, &lookup)
+        .unwrap()
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidInput { ref field, .. } if field == "endpoint"),
+        "{err}"
+    );
+}
+
+#[test]
+fn params_make_the_request_or_name_the_field() {
+    let mut params = TriggerParams::new(
+        "00000000-0000-0000-0000-000000000000",
+        "linuxRsVaultRG",
+        "linuxRsVault",
+        "IaasVMContainer;iaasvmcontainerv2;testrg;v1win2012r",
+        "VM;iaasvmcontainerv2;testrg;v1win2012r",
+    );
+    assert_eq!(
+        Client::request(&params).unwrap(),
+        TriggerRequest::azure_vm(doc_item())
+    );
+    params.object_type = ObjectType::AzureWorkload;
+    params.backup_type = Some("Weekly".into());
+    let err = Client::request(&params).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput { field, reason, .. }
+            if field == "backup_type" && reason.contains("CopyOnlyFull")),
+        "{err}"
+    );
+    params.object_type = ObjectType::IaasVm;
+    params.backup_type = None;
+    params.enable_compression = Some(true);
+    let err = Client::request(&params).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput { field, reason, .. }
+            if field == "enable_compression" && reason.contains("azure-workload")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -838,17 +934,27 @@ async fn every_environment_credential_builds_without_a_request() {
         "AZURE_FEDERATED_TOKEN_FILE" => Some("/nonexistent/backup-azure/token".into()),
         _ => None,
     };
-    let err = ClientBuilder::from_vars(missing).build().unwrap_err();
+    let err = ClientBuilder::from_lookup(&missing)
+        .unwrap()
+        .build()
+        .unwrap_err();
     assert!(matches!(err, Error::Config { .. }), "{err}");
-    let client = ClientBuilder::from_vars(&workload).build().unwrap();
+    let client = ClientBuilder::from_lookup(&workload)
+        .unwrap()
+        .build()
+        .unwrap();
     assert!(format!("{client:?}").contains("workload_identity"));
     for cloud in Cloud::ALL {
-        ClientBuilder::from_vars(&workload)
+        ClientBuilder::from_lookup(&workload)
+            .unwrap()
             .cloud(cloud)
             .build()
             .unwrap();
     }
-    let client = ClientBuilder::from_vars(|_| None).build().unwrap();
+    let client = ClientBuilder::from_lookup(&|_: &str| None)
+        .unwrap()
+        .build()
+        .unwrap();
     assert!(format!("{client:?}").contains("developer_tools"));
     std::fs::remove_file(&token_file).unwrap();
 }

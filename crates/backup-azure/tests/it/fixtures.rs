@@ -1,17 +1,17 @@
 //! The vendor document's examples (and the notes' answer shapes) as fixtures: request
 //! bodies pinned as snapshots, answers decoded and snapshotted.
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::{DOC_PATH, TestCredential, doc_item};
 use backup_azure::model::{CloudError, JobResource, OperationStatusResponse};
 use backup_azure::operation::{from_job, from_operation_status};
+use backup_azure::prelude::*;
 use backup_azure::{
     AzureFileShareBackupRequest, AzureWorkloadBackupRequest, BackupRequestResource, BackupType,
     Client, OperationRef, TrackingRef, TriggerRequest,
 };
-use common::{DOC_PATH, TestCredential, doc_item};
+use backup_core::testing::SingleOperation;
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -56,7 +56,7 @@ async fn exchange(request: &TriggerRequest) -> (Value, backup_azure::Operation, 
         .token_credential(Arc::new(TestCredential::new()))
         .build()
         .unwrap();
-    let operation = client.trigger(request).await.unwrap();
+    let operation = client.trigger(request).await.unwrap().single();
     let sent = &server.received_requests().await.unwrap()[0];
     let body: Value = serde_json::from_slice(&sent.body).unwrap();
     let line = format!(

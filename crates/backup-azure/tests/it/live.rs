@@ -4,10 +4,10 @@
 //! AZURE_LIVE_SUBSCRIPTION_ID=... AZURE_LIVE_RESOURCE_GROUP=... AZURE_LIVE_VAULT=... \
 //! AZURE_LIVE_CONTAINER='IaasVMContainer;iaasvmcontainerv2;rg;vm' \
 //! AZURE_LIVE_ITEM='VM;iaasvmcontainerv2;rg;vm' \
-//! cargo test -p backup-azure --test live -- --ignored
+//! cargo test -p backup-azure --test it live:: -- --ignored
 //! ```
 //!
-//! with credentials for `from_env` (`AZURE_ACCESS_TOKEN`, a service principal, a
+//! with credentials for `BackupClient::from_env` (`AZURE_ACCESS_TOKEN`, a service principal, a
 //! workload identity or `az login`). It starts a real backup and waits until Azure
 //! accepted it (not for the job, which can take hours); set `AZURE_LIVE_WAIT_JOB=1` to
 //! wait for the job too.
@@ -16,6 +16,7 @@
 
 use std::time::Duration;
 
+use backup_azure::prelude::*;
 use backup_azure::{Client, ProtectedItem, Tracking, TriggerRequest, WaitOptions};
 
 fn var(name: &str) -> Option<String> {
@@ -46,7 +47,8 @@ async fn live_trigger_and_follow() {
     let operation = client
         .trigger(&TriggerRequest::azure_vm(item))
         .await
-        .unwrap();
+        .unwrap()
+        .remove(0);
     eprintln!("accepted: {}", operation.reference);
     let done = client
         .wait(

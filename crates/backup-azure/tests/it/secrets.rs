@@ -1,12 +1,11 @@
 //! Debug and Display of the client, the builder, the credentials and errors built from
 //! answers never show a secret.
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::{TestCredential, doc_item};
+use backup_azure::prelude::*;
 use backup_azure::{Client, ClientBuilder, Credential, TriggerRequest};
-use common::{TestCredential, doc_item};
 use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -34,16 +33,17 @@ fn builders_clients_and_credentials_hide_secrets() {
     assert_hidden(&format!("{client:?}"));
     assert!(format!("{client:?}").contains("bearer_token"));
 
-    let secret_builder = ClientBuilder::from_vars(secret_vars);
+    let secret_builder = ClientBuilder::from_lookup(&secret_vars).unwrap();
     assert_hidden(&format!("{secret_builder:?}"));
     let client = secret_builder.build().unwrap();
     assert_hidden(&format!("{client:?}"));
     assert_hidden(&format!("{:?}", Credential::from_vars(secret_vars)));
     assert_hidden(&format!("{:?}", client.token_cache()));
 
-    let token = ClientBuilder::from_vars(|name| {
+    let token = ClientBuilder::from_lookup(&|name: &str| {
         (name == "AZURE_ACCESS_TOKEN").then(|| SENTINEL.to_owned())
-    });
+    })
+    .unwrap();
     assert_hidden(&format!("{token:?}"));
 }
 
