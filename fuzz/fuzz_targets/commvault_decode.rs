@@ -4,10 +4,13 @@
 
 mod common;
 
-use backup_commvault::error::{CommvaultErrors, error_in_body, parse_generic, xml_root};
 use backup_commvault::model::job::JobResponse;
-use backup_commvault::operation::{job_id_of, operation_from_summary};
-use backup_commvault::{CreateTaskAnswer, CreateTaskReq, JobStatus, OperationRef};
+use backup_commvault::operation::operation_from_summary;
+use backup_commvault::prelude::*;
+use backup_commvault::{
+    ApiErrors, Client, CreateTaskAnswer, CreateTaskReq, JobStatus, OperationRef, error_in_body,
+    parse_generic, xml_root,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     for status in [200, 500] {
         let _ = error_in_body(&common::response(backup_commvault::VENDOR, status, data));
     }
-    common::decode_errors(backup_commvault::VENDOR, &CommvaultErrors, data);
+    common::decode_errors(backup_commvault::VENDOR, &ApiErrors, data);
     if let Ok(jobs) = serde_json::from_slice::<JobResponse>(data) {
         for entry in &jobs.jobs {
             let _ = format!("{:?}", operation_from_summary("1", &entry.job_summary));
@@ -33,5 +36,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = task.to_xml();
         let _ = task.to_json();
     }
-    let _ = job_id_of(&OperationRef::new(backup_commvault::VENDOR, text.as_ref()));
+    let _ = Client::check_reference(&OperationRef::new(backup_commvault::VENDOR, text.as_ref()));
+    let _ = Client::parse_reference(&text);
 });

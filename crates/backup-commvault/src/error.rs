@@ -1,7 +1,7 @@
 //! Commvault's error answers -> [`ApiError`].
 //!
 //! Commvault reports most failures with HTTP 200 and an error body, so the same parser
-//! serves two callers: [`CommvaultErrors`] (the transport's [`ErrorDecoder`] for
+//! serves two callers: [`ApiErrors`] (the transport's [`ErrorDecoder`] for
 //! non-2xx answers) and [`error_in_body`] (every 2xx answer is checked for one).
 //!
 //! Error bodies seen in the documents and notes:
@@ -187,9 +187,9 @@ pub fn error_in_body(response: &Response) -> Option<ApiError> {
 
 /// The transport's decoder of Commvault's non-2xx answers.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct CommvaultErrors;
+pub struct ApiErrors;
 
-impl ErrorDecoder for CommvaultErrors {
+impl ErrorDecoder for ApiErrors {
     fn decode_error(&self, response: &Response) -> ApiError {
         match parse_generic(&response.body) {
             Some(found) if found.code.is_some() || found.message.is_some() => {

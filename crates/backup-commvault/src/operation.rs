@@ -4,6 +4,8 @@
 //!
 //! An [`OperationRef`] of this crate is `commvault:{jobId}` (`commvault:5976`): the job
 //! id is all `GET Job/{jobId}` needs, with a client configured for the same CommServe.
+//! A job id is a positive integer: anything else is refused before a request
+//! ([`BackupClient::check_reference_id`]).
 //!
 //! # States
 //!
@@ -20,12 +22,11 @@
 
 use std::fmt;
 
-use backup_core::{
-    Error, Operation, OperationRef, OperationStatus, Result, VendorError, path, timefmt,
-};
+use backup_core::contract::BackupClient;
+use backup_core::{Operation, OperationRef, OperationStatus, Result, VendorError, timefmt};
 
-use crate::VENDOR;
 use crate::model::job::JobSummary;
+use crate::{Client, VENDOR};
 
 /// A Commvault job status, parsed case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -147,26 +148,11 @@ impl fmt::Display for JobStatus {
 /// The reference of job `job_id`: `commvault:{job_id}`.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] naming `job_id` when it is empty or malformed.
+/// [`backup_core::Error::InvalidInput`] (field `reference`) when `job_id` is not a job
+/// id (a positive integer).
 pub fn job_reference(job_id: &str) -> Result<OperationRef> {
-    path::validate_id(VENDOR, "job_id", job_id)?;
+    Client::check_reference_id(job_id)?;
     Ok(OperationRef::new(VENDOR, job_id))
-}
-
-/// The job id a reference of this crate holds.
-///
-/// # Errors
-/// [`Error::InvalidInput`] for another vendor's reference or a malformed id.
-pub fn job_id_of(reference: &OperationRef) -> Result<&str> {
-    if reference.vendor != VENDOR {
-        return Err(Error::invalid_input(
-            VENDOR,
-            "reference",
-            format!("belongs to {:?}, not {VENDOR}", reference.vendor),
-        ));
-    }
-    path::validate_id(VENDOR, "job_id", &reference.id)?;
-    Ok(&reference.id)
 }
 
 /// A job just started by `CreateTask`: pending, its state not read yet.
@@ -264,7 +250,43 @@ mod tests {
         assert_eq!(job_reference("5976").unwrap().to_string(), "commvault:5976");
         assert!(job_reference("").is_err());
         assert!(job_reference("..").is_err());
-        assert!(job_id_of(&OperationRef::new("veeam", "1")).is_err());
-        assert_eq!(job_id_of(&"commvault:42".parse().unwrap()).unwrap(), "42");
+        assert!(Client::check_reference(&OperationRef::new("veeam", "1")).is_err());
+        assert_eq!(
+            Client::parse_reference("commvault:42").unwrap(),
+            OperationRef::new(VENDOR, "42")
+        );
+    }
+
+    #[test]
+    fn a_job_id_is_a_positive_integer() {
+        for id in ["1", "5976", "18446744073709551615", "99999999999999999999"] {
+            assert!(Client::check_reference_id(id).is_ok(), "{id}");
+        }
+        for id in [
+            "",
+            " ",
+            "abc",
+            "-1",
+            "0",
+            "00",
+            "007",
+            "+5",
+            "5 ",
+            " 5",
+            "1.5",
+            "5e3",
+            "0x1f",
+            "123456789012345678901",
+            "５",
+            "a\nb",
+        ] {
+            let err = Client::check_reference_id(id).unwrap_err();
+            assert!(
+                matches!(&err, backup_core::Error::InvalidInput { field, .. } if field == "reference"),
+                "{id:?}: {err:?}"
+            );
+        }
+        let err = Client::check_reference_id("abc").unwrap_err();
+        assert!(err.to_string().contains("positive integer"), "{err}");
     }
 }

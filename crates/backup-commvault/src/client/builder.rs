@@ -1,21 +1,23 @@
-//! [`ClientBuilder`]: endpoint, credential, formats, retry, timeouts, TLS, `from_env()`.
+//! [`ClientBuilder`]: endpoint, credential, formats, retry, timeouts, TLS, and the
+//! [`BackupClientBuilder`] constructors (`from_env`, `from_lookup`, `from_config`).
 
 use std::fmt;
 use std::sync::Arc;
 
 use backup_core::auth::{Authenticator, StaticToken, TokenAuth, TokenCache, TokenProvider};
+use backup_core::contract::{BackupClientBuilder, EnvVar, Lookup};
 use backup_core::transport::{Transport, TransportOptions};
 use backup_core::{Error, Result, path};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::Client;
-use crate::VENDOR;
 use crate::auth::session::{AUTHTOKEN, LoginSettings};
 use crate::auth::{Credential, SessionProvider, without_bearer};
-use crate::error::{AUTH_HINT, CommvaultErrors};
+use crate::error::{AUTH_HINT, ApiErrors};
 use crate::model::Format;
 use crate::redact::Secrets;
+use crate::{Config, VENDOR};
 
 /// The API path used when an endpoint names only a host.
 pub const DEFAULT_API_PATH: &str = "/commandcenter/api/";
@@ -30,6 +32,18 @@ pub const ENV_USERNAME: &str = "COMMVAULT_USERNAME";
 pub const ENV_PASSWORD: &str = "COMMVAULT_PASSWORD";
 /// Environment variable: a `QSDK` token (used when no user name and password are set).
 pub const ENV_AUTHTOKEN: &str = "COMMVAULT_AUTHTOKEN";
+
+/// The variables [`ClientBuilder::from_config`] reads, credentials first: a user name
+/// and password win over a token; [`Config::endpoint`] wins over [`ENV_API_URL`].
+pub const ENVIRONMENT: &[EnvVar] = &[
+    EnvVar::new(
+        ENV_USERNAME,
+        "a login: the user name (with COMMVAULT_PASSWORD)",
+    ),
+    EnvVar::new(ENV_PASSWORD, "a login: the password"),
+    EnvVar::new(ENV_AUTHTOKEN, "or an existing QSDK token"),
+    EnvVar::new(ENV_API_URL, "the API base (or --endpoint)"),
+];
 
 /// Builds a [`Client`].
 #[derive(Clone)]
@@ -74,44 +88,6 @@ impl ClientBuilder {
             login_format: Format::Json,
             transport: TransportOptions::default(),
         }
-    }
-
-    /// A builder from the environment: [`ENV_API_URL`], and [`ENV_USERNAME`] with
-    /// [`ENV_PASSWORD`] or else [`ENV_AUTHTOKEN`]. Setters called afterwards win.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming what is missing.
-    pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// As [`ClientBuilder::from_env`], reading variables through `lookup` (for tests and
-    /// for configuration kept elsewhere).
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming what is missing.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let endpoint = get(ENV_API_URL).ok_or_else(|| {
-            Error::config(VENDOR, format!("{ENV_API_URL} is not set (e.g. https://commserve.example.com/commandcenter/api/)"))
-        })?;
-        let credential = match (get(ENV_USERNAME), get(ENV_PASSWORD), get(ENV_AUTHTOKEN)) {
-            (Some(username), Some(password), _) => Credential::password(username, password),
-            (_, _, Some(token)) => Credential::token(token),
-            (Some(_), None, None) => {
-                return Err(Error::config(
-                    VENDOR,
-                    format!("{ENV_USERNAME} is set but {ENV_PASSWORD} is not"),
-                ));
-            }
-            _ => {
-                return Err(Error::config(
-                    VENDOR,
-                    format!("set {ENV_USERNAME} and {ENV_PASSWORD}, or {ENV_AUTHTOKEN}"),
-                ));
-            }
-        };
-        Ok(Self::new().endpoint(&endpoint).credential(credential))
     }
 
     /// The API base: `https://host/commandcenter/api/` (`/webconsole/api/` on older
@@ -175,6 +151,24 @@ impl ClientBuilder {
 
     backup_core::transport_setters!(transport);
 
+    /// The credential named by the environment: [`ENV_USERNAME`] with [`ENV_PASSWORD`],
+    /// else [`ENV_AUTHTOKEN`].
+    fn credential_from(lookup: Lookup<'_>) -> Result<Credential> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        match (get(ENV_USERNAME), get(ENV_PASSWORD), get(ENV_AUTHTOKEN)) {
+            (Some(username), Some(password), _) => Ok(Credential::password(username, password)),
+            (_, _, Some(token)) => Ok(Credential::token(token)),
+            (Some(_), None, None) => Err(Error::config(
+                VENDOR,
+                format!("{ENV_USERNAME} is set but {ENV_PASSWORD} is not"),
+            )),
+            _ => Err(Error::config(
+                VENDOR,
+                format!("set {ENV_USERNAME} and {ENV_PASSWORD}, or {ENV_AUTHTOKEN}"),
+            )),
+        }
+    }
+
     fn parse_base(&self) -> Result<Url> {
         let endpoint = self.endpoint.as_deref().ok_or_else(|| {
             Error::invalid_input(
@@ -190,12 +184,7 @@ impl ClientBuilder {
         Ok(url)
     }
 
-    /// Builds the client, checking everything first.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] naming the field (endpoint, credential, `device_id`);
-    /// [`Error::Config`] for a certificate that cannot be read.
-    pub fn build(self) -> Result<Client> {
+    fn build_client(self) -> Result<Client> {
         let base = self.parse_base()?;
         let credential = self.credential.clone().ok_or_else(|| {
             Error::invalid_input(VENDOR, "credential", format!("is not set; {AUTH_HINT}"))
@@ -204,7 +193,7 @@ impl ClientBuilder {
         let transport = self
             .transport
             .apply(Transport::builder(VENDOR, "backup-commvault"))
-            .errors(Arc::new(CommvaultErrors))
+            .errors(Arc::new(ApiErrors))
             .build()?;
         let credential_kind = credential.kind();
         let secrets = Arc::new(Secrets::default());
@@ -274,6 +263,63 @@ impl ClientBuilder {
             credential_kind,
             secrets,
         })
+    }
+}
+
+impl BackupClientBuilder for ClientBuilder {
+    type Client = Client;
+
+    /// The API base `config` sets (else [`ENV_API_URL`]), the credential the
+    /// environment names ([`ENV_USERNAME`] with [`ENV_PASSWORD`], else
+    /// [`ENV_AUTHTOKEN`]) and `config`'s TLS settings: the CA certificate file is read
+    /// here.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming what is missing, or the CA certificate file that cannot
+    /// be read.
+    fn from_config(config: &Config, lookup: Lookup<'_>) -> Result<Self> {
+        let endpoint = config
+            .endpoint
+            .clone()
+            .filter(|e| !e.trim().is_empty())
+            .or_else(|| lookup(ENV_API_URL).filter(|v| !v.trim().is_empty()))
+            .ok_or_else(|| {
+                Error::config(
+                    VENDOR,
+                    format!(
+                        "{ENV_API_URL} is not set (e.g. https://commserve.example.com/commandcenter/api/)"
+                    ),
+                )
+            })?;
+        let mut builder = Self::new()
+            .endpoint(&endpoint)
+            .credential(Self::credential_from(lookup)?);
+        if let Some(path) = &config.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::config(
+                    VENDOR,
+                    format!("cannot read the CA certificate {}: {e}", path.display()),
+                )
+            })?;
+            builder = builder.root_certificate_pem(pem);
+        }
+        if config.insecure {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        Ok(builder)
+    }
+
+    fn transport_options_mut(&mut self) -> &mut TransportOptions {
+        &mut self.transport
+    }
+
+    /// Builds the client, checking everything first.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the field (endpoint, credential, `device_id`);
+    /// [`Error::Config`] for a certificate that cannot be read.
+    fn build(self) -> Result<Client> {
+        self.build_client()
     }
 }
 

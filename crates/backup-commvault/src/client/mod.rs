@@ -1,33 +1,33 @@
-//! [`Client`]: trigger, status, job control, login and logout.
+//! [`Client`] (the [`BackupClient`] of Commvault / Metallic: trigger, status, cancel),
+//! job control, login and logout.
 
 mod builder;
 
 pub use builder::{
     ClientBuilder, DEFAULT_API_PATH, DEFAULT_DEVICE_ID, ENV_API_URL, ENV_AUTHTOKEN, ENV_PASSWORD,
-    ENV_USERNAME,
+    ENV_USERNAME, ENVIRONMENT,
 };
 
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use backup_core::auth::{Authenticator, TokenCache};
+use backup_core::contract::{BackupClient, EnvVar};
 use backup_core::transport::{Response, Transport};
-use backup_core::{
-    ApiError, ApiErrorKind, Error, Operation, OperationRef, Pollable, Poller, Request, Result,
-    WaitOptions, path,
-};
+use backup_core::{ApiError, ApiErrorKind, Error, Operation, OperationRef, Request, Result, path};
 use http::HeaderValue;
 use url::Url;
 
-use crate::VENDOR;
 use crate::auth::SessionProvider;
 use crate::error::error_in_body;
 use crate::model::Format;
 use crate::model::job::{JobResponse, JobSummary};
 use crate::model::response::{CreateTaskAnswer, CreateTaskResp};
-use crate::model::task::{Association, BackupRequest, CreateTaskReq};
-use crate::operation::{job_id_of, job_reference, operation_from_summary, started_job};
+use crate::model::task::{Association, CreateTaskReq, TriggerRequest};
+use crate::operation::{job_reference, operation_from_summary, started_job};
 use crate::redact::Secrets;
+use crate::{Config, TriggerParams, VENDOR};
 
 /// A job control action: `POST Job/{jobId}/action/{action}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,20 +74,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A builder; set at least the endpoint and a credential.
-    #[must_use]
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// A client configured from the environment ([`ClientBuilder::from_env`]).
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the missing variables; [`Error::InvalidInput`] for a bad URL.
-    pub fn from_env() -> Result<Self> {
-        ClientBuilder::from_env()?.build()
-    }
-
     /// The API base every path is joined to (`https://host/commandcenter/api/`).
     #[must_use]
     pub fn endpoint(&self) -> &Url {
@@ -143,19 +129,19 @@ impl Client {
     ///   `TMMsg_GenericResp` / `CVGui_GenericResp` / JSON error, or for a generic answer
     ///   that started nothing;
     /// - [`Error::OutcomeUnknown`] when no usable answer came (the job may have started).
-    pub async fn create_task(&self, request: &BackupRequest) -> Result<CreateTaskResp> {
+    pub async fn create_task(&self, request: &TriggerRequest) -> Result<CreateTaskResp> {
         self.create_task_inner(request)
             .await
             .map_err(|e| self.secrets.error(e))
     }
 
-    async fn create_task_inner(&self, request: &BackupRequest) -> Result<CreateTaskResp> {
+    async fn create_task_inner(&self, request: &TriggerRequest) -> Result<CreateTaskResp> {
         let (task, _) = self.send_task(&request.to_task()?).await?;
         Ok(task)
     }
 
     /// `POST CreateTask` with a `TMMsg_CreateTaskReq` of your own (for options
-    /// [`BackupRequest`] does not cover; start from [`BackupRequest::to_task`]).
+    /// [`TriggerRequest`] does not cover; start from [`TriggerRequest::to_task`]).
     ///
     /// # Errors
     /// As [`Client::create_task`]; [`Error::InvalidInput`] for a task without
@@ -197,19 +183,7 @@ impl Client {
         }
     }
 
-    /// Starts the backup: `POST CreateTask`, one [`Operation`] per job started (never
-    /// empty on success).
-    ///
-    /// # Errors
-    /// As [`Client::create_task`], plus [`Error::Api`] (status 200) saying "scheduled, no
-    /// job started" when the task started no job.
-    pub async fn trigger(&self, request: &BackupRequest) -> Result<Vec<Operation>> {
-        self.trigger_request(request)
-            .await
-            .map_err(|e| self.secrets.error(e))
-    }
-
-    async fn trigger_request(&self, request: &BackupRequest) -> Result<Vec<Operation>> {
+    async fn trigger_request(&self, request: &TriggerRequest) -> Result<Vec<Operation>> {
         // XML straight from the request (the same bytes as its task's `to_xml`).
         let body = match self.format {
             Format::Xml => request.to_xml()?,
@@ -220,10 +194,10 @@ impl Client {
         started_jobs(&task, &response)
     }
 
-    /// As [`Client::trigger`], with a `TMMsg_CreateTaskReq` of your own.
+    /// As [`BackupClient::trigger`], with a `TMMsg_CreateTaskReq` of your own.
     ///
     /// # Errors
-    /// As [`Client::trigger`].
+    /// As [`BackupClient::trigger`].
     pub async fn trigger_task(&self, task: &CreateTaskReq) -> Result<Vec<Operation>> {
         self.trigger_task_inner(task)
             .await
@@ -235,7 +209,9 @@ impl Client {
         started_jobs(&task, &response)
     }
 
-    /// `GET Job/{jobId}`: the job's summary.
+    /// `GET Job/{jobId}`: the job's summary. The id is only checked to be one usable
+    /// path segment ([`BackupClient::status`] also wants a job id's form: a positive
+    /// integer).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a malformed id; [`Error::Api`] (kind `NotFound`) when
@@ -281,16 +257,6 @@ impl Client {
         })
     }
 
-    /// Reads a job again from its reference (`commvault:{jobId}`).
-    ///
-    /// # Errors
-    /// As [`Client::job`]; [`Error::InvalidInput`] for another vendor's reference.
-    pub async fn status(&self, reference: &OperationRef) -> Result<Operation> {
-        let job_id = job_id_of(reference)?;
-        let summary = self.job(job_id).await?;
-        Ok(operation_from_summary(job_id, &summary))
-    }
-
     async fn act(&self, reference: &OperationRef, action: JobAction) -> Result<Operation> {
         self.act_inner(reference, action)
             .await
@@ -298,7 +264,8 @@ impl Client {
     }
 
     async fn act_inner(&self, reference: &OperationRef, action: JobAction) -> Result<Operation> {
-        let job_id = job_id_of(reference)?;
+        Self::check_reference(reference)?;
+        let job_id = reference.id.as_str();
         let request = Request::post(VENDOR, self.url(&["Job", job_id, "action", action.path()])?)
             .action(format!("{} job {job_id}", action.path()))
             .header(
@@ -310,14 +277,6 @@ impl Client {
             return Err(api.into());
         }
         self.status(reference).await
-    }
-
-    /// Kills the job (`POST Job/{jobId}/action/kill`) and returns its state after.
-    ///
-    /// # Errors
-    /// [`Error::Api`] when Commvault refuses (a finished job, for example).
-    pub async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
-        self.act(reference, JobAction::Kill).await
     }
 
     /// Suspends the job (`POST Job/{jobId}/action/pause`) and returns its state after.
@@ -337,30 +296,127 @@ impl Client {
         self.act(reference, JobAction::Resume).await
     }
 
-    /// Follows `operation` to its end: a stream of changes and a future of the end.
-    #[must_use]
-    pub fn wait(&self, operation: Operation, options: WaitOptions) -> Poller<'_> {
-        Poller::new(self, operation, options)
-    }
-
     /// The reference of job `job_id` (`commvault:{job_id}`).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty or malformed id.
+    /// [`Error::InvalidInput`] when `job_id` is not a job id (a positive integer).
     pub fn reference(job_id: &str) -> Result<OperationRef> {
         job_reference(job_id)
     }
 }
 
-#[async_trait::async_trait]
-impl Pollable for Client {
-    async fn poll(&self, operation: &Operation) -> Result<Operation> {
-        self.status(&operation.reference).await
+/// The longest job id accepted in a reference: 20 digits (every `u64`).
+pub const MAX_JOB_ID_LEN: usize = 20;
+
+impl BackupClient for Client {
+    const VENDOR: &'static str = VENDOR;
+    const SERVICE: &'static str = "Commvault / Metallic";
+    const TRIGGER_SUMMARY: &'static str = "run a backup job of a subclient";
+    const ENVIRONMENT: &'static [EnvVar] = ENVIRONMENT;
+
+    type Builder = ClientBuilder;
+    type Request = TriggerRequest;
+    type Params = TriggerParams;
+    type Config = Config;
+
+    /// The request for `params`: every name checked as one id (not empty, no
+    /// surrounding white space, no control characters), the directive file making it
+    /// an ad-hoc backup.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the parameter (`client`, `subclient`,
+    /// `directive_file` ...).
+    fn request(params: &TriggerParams) -> Result<TriggerRequest> {
+        for (field, value) in [
+            ("client", Some(params.client.as_str())),
+            ("instance", Some(params.instance.as_str())),
+            ("backupset", Some(params.backupset.as_str())),
+            ("subclient", Some(params.subclient.as_str())),
+            ("app_name", Some(params.app_name.as_str())),
+            ("storage_policy", params.storage_policy.as_deref()),
+        ] {
+            if let Some(value) = value {
+                path::validate_id(VENDOR, field, value)?;
+            }
+        }
+        let mut request = TriggerRequest::new(&params.client, &params.subclient)
+            .instance_name(&params.instance)
+            .backupset_name(&params.backupset)
+            .app_name(&params.app_name)
+            .backup_level(params.level.unwrap_or_default());
+        if let Some(policy) = &params.storage_policy {
+            request = request.storage_policy_name(policy);
+        }
+        if let Some(file) = &params.directive_file {
+            request = request.ad_hoc(directive_file(file)?);
+        }
+        request.validate()?;
+        Ok(request)
     }
 
-    async fn cancel(&self, operation: &Operation) -> Result<Operation> {
-        Client::cancel(self, &operation.reference).await
+    /// Starts the backup: `POST CreateTask`, one [`Operation`] per job started (never
+    /// empty on success).
+    ///
+    /// # Errors
+    /// As [`Client::create_task`], plus [`Error::Api`] (status 200) saying "scheduled, no
+    /// job started" when the task started no job.
+    async fn trigger(&self, request: &TriggerRequest) -> Result<Vec<Operation>> {
+        self.trigger_request(request)
+            .await
+            .map_err(|e| self.secrets.error(e))
     }
+
+    /// Reads a job again from its reference (`commvault:{jobId}`): `GET Job/{jobId}`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for another vendor's reference or an id that is not a
+    /// job id (nothing is sent); as [`Client::job`] otherwise.
+    async fn status(&self, reference: &OperationRef) -> Result<Operation> {
+        Self::check_reference(reference)?;
+        let job_id = reference.id.as_str();
+        let summary = self.job(job_id).await?;
+        Ok(operation_from_summary(job_id, &summary))
+    }
+
+    /// Kills the job (`POST Job/{jobId}/action/kill`) and returns its state after.
+    ///
+    /// # Errors
+    /// As [`BackupClient::status`]; [`Error::Api`] when Commvault refuses (a finished
+    /// job, for example).
+    async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
+        self.act(reference, JobAction::Kill).await
+    }
+
+    /// A job id: a positive integer (`5976`) of at most [`MAX_JOB_ID_LEN`] digits, no
+    /// sign, no leading zero.
+    fn check_reference_id(id: &str) -> Result<()> {
+        path::validate_id(VENDOR, "reference", id)?;
+        if id.len() > MAX_JOB_ID_LEN {
+            return Err(Error::invalid_input(
+                VENDOR,
+                "reference",
+                format!("a Commvault job id has at most {MAX_JOB_ID_LEN} digits"),
+            ));
+        }
+        let positive = id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0');
+        if !positive {
+            return Err(Error::invalid_input(
+                VENDOR,
+                "reference",
+                format!("a Commvault job id is a positive integer (such as 5976), not {id:?}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The directive file of an ad-hoc backup, as text.
+fn directive_file(file: &Path) -> Result<String> {
+    let text = file
+        .to_str()
+        .ok_or_else(|| Error::invalid_input(VENDOR, "directive_file", "must be valid UTF-8"))?;
+    path::validate_id(VENDOR, "directive_file", text)?;
+    Ok(text.to_owned())
 }
 
 /// The error for a task that started no job: never a success.
@@ -406,7 +462,7 @@ fn validate_task(task: &CreateTaskReq) -> Result<&Association> {
         )
     })?;
     for association in &task.task_info.associations {
-        let mut check = BackupRequest::new(&association.client_name, &association.subclient_name);
+        let mut check = TriggerRequest::new(&association.client_name, &association.subclient_name);
         check.instance_name.clone_from(&association.instance_name);
         check.backupset_name.clone_from(&association.backupset_name);
         check.app_name.clone_from(&association.app_name);

@@ -146,6 +146,7 @@ async fn login(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) -> Respo
         };
     };
     state.logins.increment();
+    state.shared.token_requests().increment();
     let token = state.issue();
     if json {
         json_answer(
@@ -195,6 +196,7 @@ async fn renew(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) -> Respo
     }
     state.revoke(&token);
     state.renewals.increment();
+    state.shared.token_requests().increment();
     let token = state.issue();
     json_answer(StatusCode::OK, &json!({"token": token}))
 }

@@ -16,15 +16,20 @@
 //! with one of [`EmulatorOptions::access_tokens`]) and answers 401
 //! `{"errorMessage":"Access denied","errorCode":5}` otherwise. Sessions expire after
 //! [`EmulatorOptions::idle_timeout`] without use (Commvault: 30 minutes), or at once
-//! with [`Emulator::expire_tokens`].
+//! with [`VendorEmulator::expire_tokens`].
 //!
 //! Faults ([`Faults`]) target the route classes: Login, RenewLoginToken and Logout are
 //! [`RouteClass::Auth`], CreateTask [`RouteClass::Trigger`], `GET Job` [`RouteClass::Poll`]
 //! and the job actions [`RouteClass::Control`]. Error bodies of injected statuses are
 //! Commvault's JSON `{errorMessage, errorCode}`.
 //!
+//! The [`VendorEmulator`] accessors (`url`, `faults`, `requests`, `accepted_backups`,
+//! `token_requests`, `set_lifecycle`, `client_builder`, `demo_request` ...) come from
+//! the trait: import it with `use backup_commvault::prelude::*;`.
+//!
 //! ```
 //! use backup_commvault::emulator::Emulator;
+//! use backup_commvault::prelude::*;
 //! use backup_commvault::WaitOptions;
 //! use std::time::Duration;
 //!
@@ -32,9 +37,10 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let emulator = Emulator::start().await?;
 //! let client = emulator.client_builder().build()?;
-//! let jobs = client.trigger(&emulator.demo_request()).await?;
-//! let done = client.wait(jobs[0].clone(), WaitOptions::every(Duration::from_millis(5))).await?;
-//! assert_eq!(done.vendor_status.as_deref(), Some("Completed"));
+//! for job in client.trigger(&emulator.demo_request()).await? {
+//!     let done = client.wait(job, WaitOptions::every(Duration::from_millis(5))).await?;
+//!     assert_eq!(done.vendor_status.as_deref(), Some("Completed"));
+//! }
 //! assert_eq!(emulator.accepted_backups(), 1);
 //! # Ok(())
 //! # }
@@ -47,12 +53,13 @@ mod wire;
 use std::fmt;
 use std::time::Duration;
 
-use backup_core::emulator::{EmulatorConfig, EmulatorServer};
+use backup_core::RetryPolicy;
+use backup_core::emulator::{EmulatorConfig, EmulatorServer, EmulatorShared, VendorEmulator};
 pub use backup_core::emulator::{Fault, Faults, LifecycleSpec, Outcome, RequestLog, RouteClass};
 use http::{Method, StatusCode};
 use url::Url;
 
-use crate::{BackupLevel, BackupRequest, ClientBuilder};
+use crate::{BackupLevel, Client, ClientBuilder, TriggerParams, TriggerRequest};
 
 /// The user the emulator accepts by default.
 pub const DEMO_USERNAME: &str = "admin";
@@ -77,6 +84,20 @@ pub const NO_ELIGIBLE_SUBCLIENTS_CODE: &str = "587207178";
 /// The document's message for "no eligible subclients" (trailing space included).
 pub const NO_ELIGIBLE_SUBCLIENTS_MESSAGE: &str =
     "Failed to start backups as no eligible subclients were found. ";
+/// The ad-hoc directive file of the demo request (the document's sample).
+pub const DEMO_DIRECTIVE_FILE: &str = "/sk/s-directive-file-blob.txt";
+
+/// Retries with millisecond backoffs, for clients of the emulator.
+#[must_use]
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        base_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(5),
+        budget: Duration::from_secs(5),
+        jitter: false,
+    }
+}
 
 /// A subclient the emulated CommServe knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,8 +140,8 @@ impl EmulatedSubclient {
 
     /// A request backing up this subclient, naming everything.
     #[must_use]
-    pub fn backup_request(&self) -> BackupRequest {
-        BackupRequest::new(&self.client_name, &self.subclient_name)
+    pub fn backup_request(&self) -> TriggerRequest {
+        TriggerRequest::new(&self.client_name, &self.subclient_name)
             .instance_name(&self.instance_name)
             .backupset_name(&self.backupset_name)
             .app_name(&self.app_name)
@@ -251,14 +272,6 @@ fn error_body(status: StatusCode) -> (&'static str, String) {
 }
 
 impl Emulator {
-    /// Starts an emulator with [`EmulatorOptions::default`] on a free local port.
-    ///
-    /// # Errors
-    /// When no port can be bound.
-    pub async fn start() -> std::io::Result<Self> {
-        Self::start_with(EmulatorOptions::default()).await
-    }
-
     /// Starts an emulator with `options`.
     ///
     /// # Errors
@@ -272,14 +285,6 @@ impl Emulator {
         Ok(Self { server, state })
     }
 
-    /// The API base: `http://127.0.0.1:PORT/commandcenter/api/`.
-    #[must_use]
-    pub fn url(&self) -> Url {
-        let mut url = self.server.url();
-        url.set_path("/commandcenter/api/");
-        url
-    }
-
     /// The older API base: `http://127.0.0.1:PORT/webconsole/api/`.
     #[must_use]
     pub fn webconsole_url(&self) -> Url {
@@ -288,46 +293,10 @@ impl Emulator {
         url
     }
 
-    /// The fault queue.
-    #[must_use]
-    pub fn faults(&self) -> &Faults {
-        self.server.faults()
-    }
-
-    /// Every request received.
-    #[must_use]
-    pub fn requests(&self) -> RequestLog {
-        self.server.requests()
-    }
-
-    /// How many backup jobs CreateTask started.
-    #[must_use]
-    pub fn accepted_backups(&self) -> u64 {
-        self.state.accepted.get()
-    }
-
     /// How many tasks were created without a job (schedules).
     #[must_use]
     pub fn scheduled_tasks(&self) -> u64 {
         self.state.scheduled.get()
-    }
-
-    /// Sets how jobs started from now on unfold.
-    pub fn set_lifecycle(&self, spec: LifecycleSpec) {
-        self.state.set_lifecycle(spec);
-    }
-
-    /// Expires every session and access token issued so far (the "expired token"
-    /// fault); renewal still works for sessions unless
-    /// [`EmulatorOptions::renew_expired`] is off.
-    pub fn expire_tokens(&self) {
-        self.state.expire_all();
-    }
-
-    /// Logins and renewals served (tokens issued).
-    #[must_use]
-    pub fn token_requests(&self) -> u64 {
-        self.logins() + self.renewals()
     }
 
     /// Successful logins.
@@ -353,27 +322,87 @@ impl Emulator {
     pub fn open_sessions(&self) -> usize {
         self.state.sessions()
     }
+}
 
-    /// A builder with the endpoint and the demo user's credentials.
-    #[must_use]
-    pub fn client_builder(&self) -> ClientBuilder {
-        ClientBuilder::new()
-            .endpoint(self.url().as_str())
-            .username_password(DEMO_USERNAME, DEMO_PASSWORD.to_owned())
+impl VendorEmulator for Emulator {
+    type Client = Client;
+
+    const TRIGGER_SUCCESS_STATUS: u16 = 200;
+
+    async fn start() -> std::io::Result<Self> {
+        Self::start_with(EmulatorOptions::default()).await
     }
 
-    /// A request the emulator accepts: the document's sample (incremental, ad hoc).
-    #[must_use]
-    pub fn demo_request(&self) -> BackupRequest {
+    fn server(&self) -> &EmulatorServer {
+        &self.server
+    }
+
+    fn into_server(self) -> EmulatorServer {
+        self.server
+    }
+
+    fn shared(&self) -> &EmulatorShared {
+        &self.state.shared
+    }
+
+    /// Expires every session and access token issued so far (the "expired token"
+    /// fault); renewal still works for sessions unless
+    /// [`EmulatorOptions::renew_expired`] is off.
+    fn expire_tokens(&self) {
+        self.state.expire_all();
+    }
+
+    /// The API base: `http://127.0.0.1:PORT/commandcenter/api/` (the older
+    /// `/webconsole/api/` is [`Emulator::webconsole_url`]).
+    fn url(&self) -> Url {
+        let mut url = self.server.url();
+        url.set_path("/commandcenter/api/");
+        url
+    }
+
+    /// The endpoint `base` (a URL with only a host gets `/commandcenter/api/`), the
+    /// demo user's credentials and millisecond retry backoffs ([`fast_retry`]).
+    fn client_builder_at(&self, base: &Url) -> ClientBuilder {
+        ClientBuilder::new()
+            .endpoint(base.as_str())
+            .username_password(DEMO_USERNAME, DEMO_PASSWORD.to_owned())
+            .retry(fast_retry())
+    }
+
+    /// The document's sample (incremental, ad hoc).
+    fn demo_request(&self) -> TriggerRequest {
         EmulatedSubclient::demo()
             .backup_request()
             .storage_policy_name(DEMO_PLAN)
             .backup_level(BackupLevel::Incremental)
-            .ad_hoc("/sk/s-directive-file-blob.txt")
+            .ad_hoc(DEMO_DIRECTIVE_FILE)
     }
 
-    /// Stops the emulator and waits until its port is closed.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
+    fn demo_params(&self) -> TriggerParams {
+        TriggerParams {
+            client: DEMO_CLIENT.to_owned(),
+            instance: DEMO_INSTANCE.to_owned(),
+            backupset: DEMO_BACKUPSET.to_owned(),
+            subclient: DEMO_SUBCLIENT.to_owned(),
+            app_name: DEMO_APP.to_owned(),
+            storage_policy: Some(DEMO_PLAN.to_owned()),
+            level: Some(BackupLevel::Incremental),
+            directive_file: Some(DEMO_DIRECTIVE_FILE.into()),
+        }
+    }
+
+    /// The document's error answer, in a 200: `TMMsg_GenericResp` "no eligible
+    /// subclients", errorCode 587207178.
+    fn vendor_error() -> (Fault, &'static str) {
+        (
+            Fault::Respond {
+                status: 200,
+                content_type: "application/xml".to_owned(),
+                body: format!(
+                    r#"<TMMsg_GenericResp errorMessage="{NO_ELIGIBLE_SUBCLIENTS_MESSAGE}" errorCode="{NO_ELIGIBLE_SUBCLIENTS_CODE}" />"#
+                ),
+            },
+            NO_ELIGIBLE_SUBCLIENTS_CODE,
+        )
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use backup_core::emulator::{Counter, Lifecycle, LifecycleSpec, Phase, TokenCheck, random_hex};
+use backup_core::emulator::{Counter, EmulatorShared, Lifecycle, Phase, TokenCheck, random_hex};
 use tokio::time::Instant;
 
 use super::{EmulatedSubclient, EmulatorOptions};
@@ -43,7 +43,6 @@ pub(crate) struct JobView {
 struct Inner {
     sessions: HashMap<String, Session>,
     jobs: HashMap<String, Job>,
-    lifecycle: LifecycleSpec,
     next_task: u64,
     next_job: u64,
     bearer_expired: bool,
@@ -54,7 +53,9 @@ struct Inner {
 pub(crate) struct State {
     inner: Arc<Mutex<Inner>>,
     pub options: Arc<EmulatorOptions>,
-    pub accepted: Counter,
+    /// The backups started, the tokens issued (logins and renewals) and the lifecycle
+    /// of new jobs.
+    pub shared: EmulatorShared,
     pub scheduled: Counter,
     pub logins: Counter,
     pub renewals: Counter,
@@ -72,13 +73,12 @@ impl State {
             inner: Arc::new(Mutex::new(Inner {
                 sessions: HashMap::new(),
                 jobs: HashMap::new(),
-                lifecycle: options.lifecycle.clone(),
                 next_task: 4038,
                 next_job: 5976,
                 bearer_expired: false,
             })),
+            shared: EmulatorShared::new(options.lifecycle.clone()),
             options: Arc::new(options),
-            accepted: Counter::new(),
             scheduled: Counter::new(),
             logins: Counter::new(),
             renewals: Counter::new(),
@@ -153,10 +153,6 @@ impl State {
         lock(&self.inner).sessions.len()
     }
 
-    pub(crate) fn set_lifecycle(&self, spec: LifecycleSpec) {
-        lock(&self.inner).lifecycle = spec;
-    }
-
     /// A new task id.
     pub(crate) fn next_task(&self) -> u64 {
         let mut inner = lock(&self.inner);
@@ -171,13 +167,13 @@ impl State {
         let id = inner.next_job.to_string();
         inner.next_job = inner.next_job.saturating_add(1);
         let job = Job {
-            lifecycle: Lifecycle::new(inner.lifecycle.clone()),
+            lifecycle: Lifecycle::new(self.shared.lifecycle()),
             suspended: false,
             subclient,
             level,
         };
         inner.jobs.insert(id.clone(), job);
-        self.accepted.increment();
+        self.shared.accepted().increment();
         id
     }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lenient;
+use backup_core::lenient;
 
 /// The answer to `GET Job/{jobId}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

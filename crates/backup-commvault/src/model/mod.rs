@@ -1,17 +1,17 @@
 //! Request and response types, field for field as Commvault documents them.
 //!
 //! - [`task`]: the `TMMsg_CreateTaskReq` of *Run Backup Job* and the
-//!   [`BackupRequest`](task::BackupRequest) it is built from;
+//!   [`TriggerRequest`](task::TriggerRequest) it is built from;
 //! - [`response`]: `TMMsg_CreateTaskResp` and the generic error answers
 //!   (`TMMsg_GenericResp`, `CVGui_GenericResp`, JSON `errorCode` / `errList`);
 //! - [`job`]: `GET Job/{jobId}` and its `jobSummary`;
 //! - [`login`]: `Login` and `RenewLoginToken`.
 //!
 //! Every response type tolerates unknown fields; numbers Commvault sometimes sends as
-//! strings (and the other way round) are accepted in both forms.
+//! strings (and the other way round) are accepted in both forms
+//! ([`backup_core::lenient`]).
 
 pub mod job;
-mod lenient;
 pub mod login;
 pub mod response;
 pub mod task;

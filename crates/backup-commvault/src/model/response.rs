@@ -10,8 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lenient;
 use crate::error::{GenericError, parse_generic, xml_root};
+use backup_core::lenient;
 
 /// The answer to `POST CreateTask`: the task and the jobs it started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! `POST CreateTask`: the `TMMsg_CreateTaskReq` of *Run Backup Job*, as typed structs.
 //!
-//! [`BackupRequest`] says what to back up; [`BackupRequest::to_task`] turns it into the
+//! [`TriggerRequest`] says what to back up; [`TriggerRequest::to_task`] turns it into the
 //! document's [`CreateTaskReq`] with the document's defaults for every other option,
 //! which [`CreateTaskReq::to_xml`] (quick-xml, every name escaped) or
 //! [`CreateTaskReq::to_json`] serialises. No string templates: names holding `<`, `&`,
@@ -14,8 +14,13 @@ use crate::VENDOR;
 use backup_core::{Error, Result};
 
 /// The `backupLevel` of a backup job.
+///
+/// On the wire (and in its serde form) it is `FULL`, `INCREMENTAL` ...; in
+/// [`TriggerParams`](crate::TriggerParams) (plans, `backupctl --level`) it is written
+/// `full`, `incremental`, `differential`, `synthetic-full` ([`BackupLevel::param_name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum BackupLevel {
     /// `FULL`.
     Full,
@@ -39,6 +44,35 @@ impl BackupLevel {
             Self::SyntheticFull => "SYNTHETIC_FULL",
         }
     }
+
+    /// Every level, in the documents' order.
+    pub const ALL: [BackupLevel; 4] = [
+        Self::Full,
+        Self::Incremental,
+        Self::Differential,
+        Self::SyntheticFull,
+    ];
+
+    /// The name plans and command lines use (`full`, `incremental`, `differential`,
+    /// `synthetic-full`).
+    #[must_use]
+    pub fn param_name(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Incremental => "incremental",
+            Self::Differential => "differential",
+            Self::SyntheticFull => "synthetic-full",
+        }
+    }
+
+    /// The level a plan or command line names ([`BackupLevel::param_name`]); `None`
+    /// for anything else.
+    #[must_use]
+    pub fn from_param_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|level| level.param_name() == name)
+    }
 }
 
 impl fmt::Display for BackupLevel {
@@ -50,9 +84,9 @@ impl fmt::Display for BackupLevel {
 /// What to back up: the subclient (content group) and how.
 ///
 /// ```
-/// use backup_commvault::{BackupLevel, BackupRequest};
+/// use backup_commvault::{BackupLevel, TriggerRequest};
 ///
-/// let request = BackupRequest::new("s-adhoc-object-storage", "stestgroup")
+/// let request = TriggerRequest::new("s-adhoc-object-storage", "stestgroup")
 ///     .instance_name("s-adhoc-object-storage")
 ///     .backupset_name("defaultBackupSet")
 ///     .app_name("Cloud Apps")
@@ -63,7 +97,7 @@ impl fmt::Display for BackupLevel {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct BackupRequest {
+pub struct TriggerRequest {
     /// `clientName`: the client (for object storage, the object storage client).
     pub client_name: String,
     /// `subclientName`: the subclient (content group).
@@ -85,7 +119,7 @@ pub struct BackupRequest {
     pub on_demand_input_file: Option<String>,
 }
 
-impl BackupRequest {
+impl TriggerRequest {
     /// A backup of `subclient_name` on `client_name` at the default level
     /// (`INCREMENTAL`), not ad hoc.
     pub fn new(client_name: impl Into<String>, subclient_name: impl Into<String>) -> Self {

@@ -1,15 +1,15 @@
-//! The XML body of a [`BackupRequest`], written straight out.
+//! The XML body of a [`TriggerRequest`], written straight out.
 //!
 //! [`CreateTaskReq::to_xml`] goes through serde and quick-xml's serializer, which checks
 //! every element name as it writes it: on a trigger call that cost more than the HTTP
-//! exchange itself (see `docs/performance.md`). A [`BackupRequest`] only fills a few
+//! exchange itself (see `docs/performance.md`). A [`TriggerRequest`] only fills a few
 //! values into a fixed task, so its body is the document's template with those values
 //! escaped in. The tests hold it to be byte for byte what the serializer writes for
-//! [`BackupRequest::to_task`].
+//! [`TriggerRequest::to_task`].
 
 use backup_core::Result;
 
-use super::task::{BackupRequest, CreateTaskReq, XML_DECLARATION};
+use super::task::{CreateTaskReq, TriggerRequest, XML_DECLARATION};
 
 /// Everything before the first association value.
 const HEAD: &str = "<TMMsg_CreateTaskReq><processinginstructioninfo/><taskInfo><task>\
@@ -43,12 +43,12 @@ const TAIL: &str = "</backupOpts><restoreOptions><virtualServerRstOption>\
 </commonOpts></options><subTaskOperation>OVERWRITE</subTaskOperation></subTasks></taskInfo>\
 </TMMsg_CreateTaskReq>";
 
-impl BackupRequest {
+impl TriggerRequest {
     /// The XML body of `POST CreateTask` for this backup (validated first): the same
     /// bytes as `self.to_task()?.to_xml()`, written without building the task.
     ///
     /// # Errors
-    /// [`backup_core::Error::InvalidInput`] as for [`BackupRequest::validate`].
+    /// [`backup_core::Error::InvalidInput`] as for [`TriggerRequest::validate`].
     pub fn to_xml(&self) -> Result<String> {
         self.validate()?;
         let values: usize = [
@@ -120,7 +120,7 @@ mod tests {
     use super::*;
     use crate::model::task::BackupLevel;
 
-    fn same_as_the_serializer(request: &BackupRequest) {
+    fn same_as_the_serializer(request: &TriggerRequest) {
         assert_eq!(
             request.to_xml().unwrap(),
             request.to_task().unwrap().to_xml().unwrap(),
@@ -130,9 +130,9 @@ mod tests {
 
     #[test]
     fn matches_the_serializer() {
-        same_as_the_serializer(&BackupRequest::new("client1", "default"));
+        same_as_the_serializer(&TriggerRequest::new("client1", "default"));
         same_as_the_serializer(
-            &BackupRequest::new("s-adhoc-object-storage", "stestgroup")
+            &TriggerRequest::new("s-adhoc-object-storage", "stestgroup")
                 .instance_name("s-adhoc-object-storage")
                 .backupset_name("defaultBackupSet")
                 .app_name("Cloud Apps")
@@ -141,7 +141,7 @@ mod tests {
                 .ad_hoc("/sk/s-directive-file-blob.txt"),
         );
         same_as_the_serializer(
-            &BackupRequest::new("cl<i>ent & \"co\" 'x'", "Ünïcødé ✓ 日本 <sub>")
+            &TriggerRequest::new("cl<i>ent & \"co\" 'x'", "Ünïcødé ✓ 日本 <sub>")
                 .backupset_name("]]> <![CDATA[ x ]]>")
                 .instance_name("a&amp;b")
                 .app_name("line\u{2028}separator")
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn refuses_what_validate_refuses() {
-        assert!(BackupRequest::new("", "sub").to_xml().is_err());
-        assert!(BackupRequest::new("c", "s\u{1}").to_xml().is_err());
+        assert!(TriggerRequest::new("", "sub").to_xml().is_err());
+        assert!(TriggerRequest::new("c", "s\u{1}").to_xml().is_err());
     }
 }

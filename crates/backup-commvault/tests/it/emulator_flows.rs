@@ -1,8 +1,7 @@
-//! Trigger-and-wait runs on the emulator, with every fault of the issue, asserting the
-//! outcome and how many backups the emulator started (exactly one, or none).
+//! Trigger-and-wait runs on the emulator, with the faults the shared suite (`faults::*`)
+//! does not cover (several in a row, Commvault's own bodies, job control, sessions),
+//! asserting the outcome and how many backups the emulator started.
 #![cfg(feature = "emulator")]
-
-mod common;
 
 use std::time::Duration;
 
@@ -10,8 +9,10 @@ use backup_commvault::emulator::{
     DEMO_ACCESS_TOKEN, EmulatedSubclient, Emulator, EmulatorOptions, Fault, LifecycleSpec,
     RouteClass,
 };
+use backup_commvault::prelude::*;
 use backup_commvault::{Client, ClientBuilder, Error, Format, OperationStatus, WaitOptions};
-use common::fast_retry;
+
+use crate::common::fast_retry;
 
 fn every() -> WaitOptions {
     WaitOptions::every(Duration::from_millis(5)).deadline(Some(Duration::from_secs(10)))
@@ -129,8 +130,8 @@ async fn unknown_subclient_is_the_documents_error_in_a_200() {
     let emulator = Emulator::start().await.unwrap();
     let client = client(&emulator);
     for request in [
-        backup_commvault::BackupRequest::new("no-such-client", "stestgroup"),
-        backup_commvault::BackupRequest::new("s-adhoc-object-storage", "no-such-subclient"),
+        backup_commvault::TriggerRequest::new("no-such-client", "stestgroup"),
+        backup_commvault::TriggerRequest::new("s-adhoc-object-storage", "no-such-subclient"),
         emulator.demo_request().backupset_name("otherBackupSet"),
     ] {
         let err = client.trigger(&request).await.unwrap_err();
@@ -229,44 +230,6 @@ async fn throttled_trigger_is_retried_once_taken() {
     client.wait(jobs[0].clone(), every()).await.unwrap();
     assert_eq!(emulator.accepted_backups(), 1);
     assert_eq!(emulator.requests().count(RouteClass::Trigger), 3);
-}
-
-#[tokio::test]
-async fn trigger_faults_never_resend_blindly() {
-    // (fault, whether the service acted on it)
-    let cases = [
-        (Fault::status(500), false),
-        (Fault::HtmlBody { status: 502 }, false),
-        (Fault::DropBeforeHandling, false),
-        (Fault::DropAfterHandling, true),
-        (Fault::MalformedBody { status: 200 }, true),
-        (Fault::EmptyBody { status: 200 }, true),
-        (Fault::Delay(Duration::from_millis(600)), true),
-    ];
-    for (fault, acted) in cases {
-        let emulator = Emulator::start().await.unwrap();
-        let client = builder(&emulator)
-            .request_timeout(Duration::from_millis(300))
-            .build()
-            .unwrap();
-        client.login().await.unwrap();
-        emulator.faults().inject(RouteClass::Trigger, fault.clone());
-        let err = client.trigger(&emulator.demo_request()).await.unwrap_err();
-        assert!(
-            matches!(err, Error::OutcomeUnknown { .. }),
-            "{fault:?}: {err:?}"
-        );
-        assert!(
-            err.to_string().contains("check before triggering again"),
-            "{err}"
-        );
-        assert_eq!(
-            emulator.requests().count(RouteClass::Trigger),
-            1,
-            "{fault:?}"
-        );
-        assert_eq!(emulator.accepted_backups(), u64::from(acted), "{fault:?}");
-    }
 }
 
 #[tokio::test]

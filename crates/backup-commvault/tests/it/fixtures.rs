@@ -4,15 +4,15 @@
 
 use backup_commvault::model::job::JobResponse;
 use backup_commvault::operation::operation_from_summary;
-use backup_commvault::{BackupLevel, BackupRequest, CreateTaskAnswer, CreateTaskReq};
+use backup_commvault::{BackupLevel, CreateTaskAnswer, CreateTaskReq, TriggerRequest};
 
-const SAMPLE_REQUEST: &str = include_str!("fixtures/create_task_request.xml");
-const SAMPLE_RESPONSE: &str = include_str!("fixtures/create_task_response.xml");
-const SAMPLE_ERROR: &str = include_str!("fixtures/generic_error_response.xml");
+const SAMPLE_REQUEST: &str = include_str!("../fixtures/create_task_request.xml");
+const SAMPLE_RESPONSE: &str = include_str!("../fixtures/create_task_response.xml");
+const SAMPLE_ERROR: &str = include_str!("../fixtures/generic_error_response.xml");
 
 /// The backup the document's sample request describes.
-fn document_backup() -> BackupRequest {
-    BackupRequest::new("s-adhoc-object-storage", "stestgroup")
+fn document_backup() -> TriggerRequest {
+    TriggerRequest::new("s-adhoc-object-storage", "stestgroup")
         .instance_name("s-adhoc-object-storage")
         .backupset_name("defaultBackupSet")
         .app_name("Cloud Apps")
@@ -82,7 +82,7 @@ fn every_backup_level_is_written() {
         (BackupLevel::Differential, "DIFFERENTIAL"),
         (BackupLevel::SyntheticFull, "SYNTHETIC_FULL"),
     ] {
-        let xml = BackupRequest::new("c", "s")
+        let xml = TriggerRequest::new("c", "s")
             .backup_level(level)
             .to_task()
             .unwrap()
@@ -98,7 +98,7 @@ fn every_backup_level_is_written() {
 
 #[test]
 fn minimal_request_leaves_out_what_is_not_set() {
-    let xml = BackupRequest::new("client1", "default")
+    let xml = TriggerRequest::new("client1", "default")
         .to_task()
         .unwrap()
         .to_xml()
@@ -173,14 +173,14 @@ fn other_answer_forms_decode() {
 
 #[test]
 fn job_summary_decodes() {
-    let body = include_str!("fixtures/job_running.json");
+    let body = include_str!("../fixtures/job_running.json");
     let parsed: JobResponse = serde_json::from_str(body).unwrap();
     let summary = &parsed.jobs[0].job_summary;
     insta::assert_debug_snapshot!("job_running_summary", summary);
     let operation = operation_from_summary("5976", summary);
     insta::assert_json_snapshot!("job_running_operation", operation);
     let done: JobResponse =
-        serde_json::from_str(include_str!("fixtures/job_completed_errors.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/job_completed_errors.json")).unwrap();
     let operation = operation_from_summary("5976", &done.jobs[0].job_summary);
     insta::assert_json_snapshot!("job_completed_errors_operation", operation);
 }
@@ -188,6 +188,7 @@ fn job_summary_decodes() {
 /// The Login (JSON and XML) and RenewLoginToken bodies, as sent, pinned.
 #[tokio::test]
 async fn auth_request_bodies_are_pinned() {
+    use backup_commvault::prelude::*;
     use backup_commvault::{Client, Format};
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -1,10 +1,10 @@
 //! Exact request assertions (wiremock): method, path, headers and body of every call.
 
-mod common;
-
+use backup_commvault::prelude::*;
 use backup_commvault::{Client, Credential, Error, Format, OperationStatus};
 use backup_core::ApiErrorKind;
-use common::{SAMPLE_ERROR, SAMPLE_REQUEST, SAMPLE_RESPONSE, document_backup, fast_retry};
+
+use crate::common::{SAMPLE_ERROR, SAMPLE_REQUEST, SAMPLE_RESPONSE, document_backup, fast_retry};
 use serde_json::json;
 use wiremock::matchers::{body_json, body_string, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -528,44 +528,43 @@ async fn ids_stay_one_path_segment() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(format!("{API}/Job/..%2F1/action/kill")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"errorCode": 0})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{API}/Job/..%2F1")))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"jobs": [{"jobSummary": {"status": "Killed"}}]})),
-        )
-        .mount(&server)
-        .await;
     let client = token_client(&server, "t");
-    let operation = client
-        .status(&backup_commvault::OperationRef::new(
-            "commvault",
-            "a/b?c#d%e",
-        ))
-        .await
-        .unwrap();
-    assert_eq!(operation.reference.id, "a/b?c#d%e");
-    client
-        .cancel(&backup_commvault::OperationRef::new("commvault", "../1"))
-        .await
-        .unwrap();
+    // A raw read takes any usable id, sent as one path segment.
+    let job = client.job("a/b?c#d%e").await.unwrap();
+    assert_eq!(job.status.as_deref(), Some("Running"));
+    // A reference holds a job id (a positive integer): anything else is refused
+    // before a request, for a read as for a kill.
+    for id in ["a/b?c#d%e", "../1"] {
+        let reference = backup_commvault::OperationRef::new("commvault", id);
+        for err in [
+            client.status(&reference).await.unwrap_err(),
+            client.cancel(&reference).await.unwrap_err(),
+        ] {
+            assert!(
+                matches!(&err, Error::InvalidInput { field, .. } if field == "reference"),
+                "{err:?}"
+            );
+        }
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn invalid_input_sends_nothing() {
     let server = MockServer::start().await;
     let client = token_client(&server, "t");
-    for id in ["", " ", "..", ".", "a\nb"] {
+    for id in ["", " ", "..", ".", "a\nb", "abc", "-1", "0", "007", "5976 "] {
         let err = client
             .status(&backup_commvault::OperationRef::new("commvault", id))
             .await
             .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field, .. } if field == "reference"),
+            "{err:?}"
+        );
+    }
+    for id in ["", "..", "a\nb"] {
+        let err = client.job(id).await.unwrap_err();
         assert!(
             matches!(&err, Error::InvalidInput { field, .. } if field == "job_id"),
             "{err:?}"
@@ -580,13 +579,16 @@ async fn invalid_input_sends_nothing() {
         "{err:?}"
     );
     for (request, field) in [
-        (backup_commvault::BackupRequest::new("", "s"), "client_name"),
         (
-            backup_commvault::BackupRequest::new("c", " "),
+            backup_commvault::TriggerRequest::new("", "s"),
+            "client_name",
+        ),
+        (
+            backup_commvault::TriggerRequest::new("c", " "),
             "subclient_name",
         ),
         (
-            backup_commvault::BackupRequest::new("c", "s").app_name("a\u{0}"),
+            backup_commvault::TriggerRequest::new("c", "s").app_name("a\u{0}"),
             "app_name",
         ),
     ] {
@@ -650,7 +652,7 @@ async fn builder_checks_its_settings() {
     let client = Client::builder()
         .endpoint("https://cs.example.com")
         .token("t".to_owned())
-        .root_certificate_pem(include_bytes!("fixtures/test-only-ca.pem").to_vec())
+        .root_certificate_pem(include_bytes!("../fixtures/test-only-ca.pem").to_vec())
         .build();
     assert!(client.is_ok(), "{client:?}");
     assert!(
@@ -673,7 +675,7 @@ async fn from_environment_names() {
                 .map(|(_, v)| (*v).to_owned())
         }
     };
-    let builder = backup_commvault::ClientBuilder::from_lookup(env(&[
+    let builder = backup_commvault::ClientBuilder::from_lookup(&env(&[
         (
             "COMMVAULT_API_URL",
             "https://cs.example.com/webconsole/api/",
@@ -687,7 +689,7 @@ async fn from_environment_names() {
         builder.build().unwrap().endpoint().path(),
         "/webconsole/api/"
     );
-    let builder = backup_commvault::ClientBuilder::from_lookup(env(&[
+    let builder = backup_commvault::ClientBuilder::from_lookup(&env(&[
         ("COMMVAULT_API_URL", "https://cs.example.com"),
         ("COMMVAULT_AUTHTOKEN", "QSDK abc"),
     ]))
@@ -703,10 +705,132 @@ async fn from_environment_names() {
     ] {
         let pairs: &'static [(&'static str, &'static str)] =
             Box::leak(pairs.to_vec().into_boxed_slice());
-        let err = backup_commvault::ClientBuilder::from_lookup(env(pairs)).unwrap_err();
+        let err = backup_commvault::ClientBuilder::from_lookup(&env(pairs)).unwrap_err();
         assert!(matches!(err, Error::Config { .. }), "{err:?}");
         assert!(err.to_string().contains("COMMVAULT_"), "{err}");
     }
+}
+
+#[test]
+fn config_endpoint_wins_and_the_ca_file_is_read() {
+    use backup_commvault::{ClientBuilder, Config};
+
+    let env = |name: &str| match name {
+        "COMMVAULT_API_URL" => Some("https://from-env.example.com".to_owned()),
+        "COMMVAULT_AUTHTOKEN" => Some("QSDK abc".to_owned()),
+        _ => None,
+    };
+    let from_env = ClientBuilder::from_config(&Config::default(), &env)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        from_env.endpoint().as_str(),
+        "https://from-env.example.com/commandcenter/api/"
+    );
+    let ca = format!(
+        "{}/tests/fixtures/test-only-ca.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let config = Config {
+        endpoint: Some("https://from-config.example.com/webconsole/api/".to_owned()),
+        ca_cert: Some(ca.into()),
+        insecure: true,
+    };
+    let client = ClientBuilder::from_config(&config, &env)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.endpoint().as_str(),
+        "https://from-config.example.com/webconsole/api/"
+    );
+    // The endpoint may come from the config alone; credentials never do.
+    let only_token = |name: &str| (name == "COMMVAULT_AUTHTOKEN").then(|| "t".to_owned());
+    let config = Config {
+        endpoint: Some("https://cs.example.com".to_owned()),
+        ..Config::default()
+    };
+    assert!(ClientBuilder::from_config(&config, &only_token).is_ok());
+    let err = ClientBuilder::from_config(&config, &|_: &str| None).unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    assert!(err.to_string().contains("COMMVAULT_AUTHTOKEN"), "{err}");
+    let err = ClientBuilder::from_config(&Config::default(), &only_token).unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    assert!(err.to_string().contains("COMMVAULT_API_URL"), "{err}");
+    // An unreadable CA file is a configuration error naming the file.
+    let config = Config {
+        ca_cert: Some("/nonexistent/commvault-ca.pem".into()),
+        ..Config::default()
+    };
+    let err = ClientBuilder::from_config(&config, &env).unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("/nonexistent/commvault-ca.pem"),
+        "{err}"
+    );
+}
+
+#[test]
+fn params_make_the_request_or_name_the_field_at_fault() {
+    use backup_commvault::{BackupLevel, TriggerParams, TriggerRequest};
+
+    let params = TriggerParams {
+        client: "s-adhoc-object-storage".to_owned(),
+        instance: "s-adhoc-object-storage".to_owned(),
+        backupset: "defaultBackupSet".to_owned(),
+        subclient: "stestgroup".to_owned(),
+        app_name: "Cloud Apps".to_owned(),
+        storage_policy: Some("default-plan".to_owned()),
+        level: None,
+        directive_file: Some("/sk/s-directive-file-blob.txt".into()),
+    };
+    assert_eq!(Client::request(&params).unwrap(), document_backup());
+    let full = TriggerParams {
+        level: Some(BackupLevel::Full),
+        storage_policy: None,
+        directive_file: None,
+        ..params.clone()
+    };
+    assert_eq!(
+        Client::request(&full).unwrap(),
+        TriggerRequest::new("s-adhoc-object-storage", "stestgroup")
+            .instance_name("s-adhoc-object-storage")
+            .backupset_name("defaultBackupSet")
+            .app_name("Cloud Apps")
+            .backup_level(BackupLevel::Full)
+    );
+    type Spoil = fn(&mut TriggerParams);
+    let cases: [(Spoil, &str); 7] = [
+        (|p| p.client = String::new(), "client"),
+        (|p| p.instance = " ".to_owned(), "instance"),
+        (|p| p.backupset = "..".to_owned(), "backupset"),
+        (|p| p.subclient = "a\nb".to_owned(), "subclient"),
+        (|p| p.app_name = " File System".to_owned(), "app_name"),
+        (|p| p.storage_policy = Some(String::new()), "storage_policy"),
+        (|p| p.directive_file = Some("".into()), "directive_file"),
+    ];
+    for (spoil, field) in cases {
+        let mut bad = params.clone();
+        spoil(&mut bad);
+        let err = Client::request(&bad).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field: f, .. } if f == field),
+            "{field}: {err:?}"
+        );
+    }
+    // Plans name the level as they always have.
+    let toml_like = serde_json::json!({
+        "client": "c", "instance": "i", "backupset": "b", "subclient": "s",
+        "app_name": "File System", "level": "synthetic-full",
+    });
+    let parsed: TriggerParams = serde_json::from_value(toml_like).unwrap();
+    assert_eq!(parsed.level, Some(BackupLevel::SyntheticFull));
+    let unknown = serde_json::json!({
+        "client": "c", "instance": "i", "backupset": "b", "subclient": "s",
+        "app_name": "a", "plan": "x",
+    });
+    assert!(serde_json::from_value::<TriggerParams>(unknown).is_err());
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Against a real CommServe or Metallic tenant; `#[ignore]`d, run with
-//! `cargo test -p backup-commvault --test live -- --ignored`.
+//! `cargo test -p backup-commvault --test it live:: -- --ignored`.
 //!
 //! Needs `COMMVAULT_API_URL` and `COMMVAULT_USERNAME` / `COMMVAULT_PASSWORD` (or
 //! `COMMVAULT_AUTHTOKEN`). The backup test also needs `COMMVAULT_LIVE_CLIENT` and
@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use backup_commvault::{BackupRequest, Client, WaitOptions};
+use backup_commvault::prelude::*;
+use backup_commvault::{Client, TriggerRequest, WaitOptions};
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -36,7 +37,7 @@ async fn live_backup_to_the_end() {
     ) else {
         return;
     };
-    let mut request = BackupRequest::new(client_name, subclient);
+    let mut request = TriggerRequest::new(client_name, subclient);
     if let Some(v) = var("COMMVAULT_LIVE_BACKUPSET") {
         request = request.backupset_name(v);
     }

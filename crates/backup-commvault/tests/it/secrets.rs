@@ -1,13 +1,13 @@
 //! No Debug, Display, error or log line ever shows a secret, even when the server
 //! echoes it back.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use backup_commvault::prelude::*;
 use backup_commvault::{Client, ClientBuilder, Credential, Error};
-use common::{document_backup, fast_retry};
+
+use crate::common::{document_backup, fast_retry};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

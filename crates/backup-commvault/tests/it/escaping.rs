@@ -1,10 +1,10 @@
 //! Names holding `<`, `&`, quotes or non-ASCII text are escaped by the XML writer and
 //! come back unchanged (snapshot + round trips through XML and JSON).
 
-use backup_commvault::{BackupLevel, BackupRequest, CreateTaskReq};
+use backup_commvault::{BackupLevel, CreateTaskReq, TriggerRequest};
 
-fn odd_request() -> BackupRequest {
-    BackupRequest::new(r#"cl<i>ent & "co" 'x'"#, "Ünïcødé ✓ 日本 <sub>")
+fn odd_request() -> TriggerRequest {
+    TriggerRequest::new(r#"cl<i>ent & "co" 'x'"#, "Ünïcødé ✓ 日本 <sub>")
         .instance_name("a&amp;b")
         .backupset_name("]]> <![CDATA[ x ]]>")
         .app_name("File System")
@@ -75,7 +75,7 @@ fn many_odd_names_round_trip() {
         "\u{a0}nbsp",
     ];
     for name in names {
-        let request = BackupRequest::new(name, name).app_name(name);
+        let request = TriggerRequest::new(name, name).app_name(name);
         let task = match request.to_task() {
             Ok(task) => task,
             Err(err) => {
@@ -101,7 +101,7 @@ fn many_odd_names_round_trip() {
 fn line_separators_in_names_round_trip() {
     let names = ["A\u{2028}", "\u{2028}B", "x\u{2028}y\u{2029}z &"];
     for name in names {
-        let task = BackupRequest::new(name, "sub")
+        let task = TriggerRequest::new(name, "sub")
             .app_name(name)
             .to_task()
             .unwrap();

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use backup_commvault::{BackupLevel, BackupRequest};
+use backup_commvault::{BackupLevel, TriggerRequest};
 use backup_core::RetryPolicy;
 
 /// Retries with millisecond backoffs.
@@ -18,8 +18,8 @@ pub fn fast_retry() -> RetryPolicy {
 }
 
 /// The backup the document's sample request describes.
-pub fn document_backup() -> BackupRequest {
-    BackupRequest::new("s-adhoc-object-storage", "stestgroup")
+pub fn document_backup() -> TriggerRequest {
+    TriggerRequest::new("s-adhoc-object-storage", "stestgroup")
         .instance_name("s-adhoc-object-storage")
         .backupset_name("defaultBackupSet")
         .app_name("Cloud Apps")

@@ -1,17 +1,19 @@
 //! Property tests: the answer decoders never panic, whatever the bytes (arbitrary, or
 //! the fixtures' answers mutated); any job id is refused as `InvalidInput` before a
-//! request or reaches the emulator as exactly one path segment; the XML (and JSON) of
-//! a task built from arbitrary names reads back to the same names.
+//! request or reaches the emulator as exactly one path segment (a reference's only when
+//! it is a positive integer); the XML (and JSON) of a task built from arbitrary names
+//! reads back to the same names.
 //!
-//! `tests/escaping.rs` pins hand-picked odd names; here the names are generated.
+//! `escaping.rs` pins hand-picked odd names; here the names are generated.
 #![cfg(feature = "emulator")]
 
 use backup_commvault::emulator::Emulator;
-use backup_commvault::error::{CommvaultErrors, error_in_body, parse_generic, xml_root};
 use backup_commvault::model::job::JobResponse;
 use backup_commvault::operation::{job_reference, operation_from_summary};
+use backup_commvault::prelude::*;
 use backup_commvault::{
-    BackupLevel, BackupRequest, CreateTaskAnswer, CreateTaskReq, Error, JobStatus,
+    ApiErrors, BackupLevel, CreateTaskAnswer, CreateTaskReq, Error, JobStatus, MAX_JOB_ID_LEN,
+    OperationRef, TriggerRequest, VENDOR, error_in_body, parse_generic, xml_root,
 };
 use backup_core::testing::{
     apply, awkward_id, edit, odd_json, replace_node, runner, segments_below,
@@ -22,17 +24,17 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use serde_json::Value;
 
-/// The document's examples and the notes' shapes (as in `tests/fixtures.rs`): the
+/// The document's examples and the notes' shapes (as in `fixtures.rs`): the
 /// JSON ones first.
 const FIXTURES: [&[u8]; 11] = [
-    include_bytes!("fixtures/job_completed_errors.json"),
-    include_bytes!("fixtures/job_running.json"),
+    include_bytes!("../fixtures/job_completed_errors.json"),
+    include_bytes!("../fixtures/job_running.json"),
     br#"{"taskId":"4039","jobIds":["1",2]}"#,
     br#"{"errorCode":587207178,"errorMessage":"Failed to start backups as no eligible subclients were found. "}"#,
     br#"{"errList":[{"errorCode":2,"errLogMessage":"bad request"}]}"#,
-    include_bytes!("fixtures/create_task_response.xml"),
-    include_bytes!("fixtures/generic_error_response.xml"),
-    include_bytes!("fixtures/create_task_request.xml"),
+    include_bytes!("../fixtures/create_task_response.xml"),
+    include_bytes!("../fixtures/generic_error_response.xml"),
+    include_bytes!("../fixtures/create_task_request.xml"),
     br#"<CVGui_GenericResp errorMessage="Access to &quot;x&quot; &amp; y denied" errorCode="5"/>"#,
     br#"<TMMsg_GenericResp errorCode="0" errorMessage=""/>"#,
     br#"<DM2ContentIndexing_CheckCredentialResp aliasName="1" userName="admin&amp;co" token="QSDK 77aa" forcePasswordChange="false"><capability/></DM2ContentIndexing_CheckCredentialResp>"#,
@@ -59,7 +61,7 @@ fn decode_everything(body: &[u8]) {
             let _ = generic.to_api_error(&response);
         }
         let _ = error_in_body(&response);
-        let api = CommvaultErrors.decode_error(&response);
+        let api = ApiErrors.decode_error(&response);
         assert_eq!(api.status, status);
         assert_eq!(api.vendor, backup_commvault::VENDOR);
         let error = Error::from(api);
@@ -132,7 +134,7 @@ proptest! {
         level in prop_oneof![Just(BackupLevel::Full), Just(BackupLevel::Incremental)],
     ) {
         let [client, subclient, instance, backupset, app, policy] = names.clone();
-        let request = BackupRequest::new(client, subclient)
+        let request = TriggerRequest::new(client, subclient)
             .instance_name(instance)
             .backupset_name(backupset)
             .app_name(app)
@@ -184,7 +186,7 @@ proptest! {
         ],
     ) {
         let [client, subclient, instance, backupset, app, policy] = names;
-        let mut request = BackupRequest::new(
+        let mut request = TriggerRequest::new(
             client.unwrap_or_else(|| "client".to_owned()),
             subclient.unwrap_or_else(|| "subclient".to_owned()),
         )
@@ -214,6 +216,24 @@ fn last_path(log: &backup_core::emulator::RequestLog, marker: &str) -> Option<St
         .map(|r| r.path().to_owned())
 }
 
+/// What a job id looks like, and what it must not: signs, leading zeros, white
+/// space, letters, and the awkward ids of paths.
+fn job_id_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => "[1-9][0-9]{0,9}",
+        1 => "[-+0 ]?[0-9]{1,4}[a-z ]?",
+        1 => awkward_id(),
+    ]
+}
+
+/// Whether `id` is a job id: a positive integer, no sign, no leading zero.
+fn is_job_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_JOB_ID_LEN
+        && id.bytes().all(|b| b.is_ascii_digit())
+        && !id.starts_with('0')
+}
+
 #[test]
 fn job_ids_are_refused_or_reach_the_emulator_as_one_segment() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -226,23 +246,46 @@ fn job_ids_are_refused_or_reach_the_emulator_as_one_segment() {
     let base = emulator.url();
     let log = emulator.requests();
     let sent = std::cell::Cell::new(0_u32);
+    let referenced = std::cell::Cell::new(0_u32);
     runner(64)
-        .run(&awkward_id(), |id| {
+        .run(&(awkward_id(), job_id_like()), |(raw_id, id)| {
+            // A raw read (`GET Job/{jobId}`) takes any usable id, as one segment.
+            let before = log.total();
+            match runtime.block_on(client.job(&raw_id)) {
+                Err(Error::InvalidInput { .. }) => {
+                    prop_assert_eq!(log.total(), before, "refused input was sent");
+                }
+                result => {
+                    let path = last_path(&log, "/Job/").unwrap();
+                    let segments = segments_below(&base, &path);
+                    prop_assert_eq!(segments.len(), 2, "{} for {:?}", path, result);
+                    prop_assert_eq!(&segments[1], &raw_id);
+                    sent.set(sent.get() + 1);
+                }
+            }
+            // A reference holds a job id: anything else is refused before a request.
             let reference = match job_reference(&id) {
                 Ok(reference) => reference,
                 Err(Error::InvalidInput { .. }) => {
+                    prop_assert!(!is_job_id(&id), "{:?} was refused", id);
                     let before = log.total();
-                    let result = runtime.block_on(client.job(&id));
-                    prop_assert!(
-                        matches!(result, Err(Error::InvalidInput { .. })),
-                        "{:?}",
-                        result
-                    );
+                    let reference = OperationRef::new(VENDOR, id.clone());
+                    for result in [
+                        runtime.block_on(client.status(&reference)),
+                        runtime.block_on(client.cancel(&reference)),
+                    ] {
+                        prop_assert!(
+                            matches!(result, Err(Error::InvalidInput { .. })),
+                            "{:?}",
+                            result
+                        );
+                    }
                     prop_assert_eq!(log.total(), before, "refused input was sent");
                     return Ok(());
                 }
                 Err(other) => return Err(TestCaseError::fail(other.to_string())),
             };
+            prop_assert!(is_job_id(&id), "{:?} was taken", id);
             // `GET Job/{jobId}`.
             let result = runtime.block_on(client.status(&reference));
             let path = last_path(&log, "/Job/").unwrap();
@@ -262,9 +305,14 @@ fn job_ids_are_refused_or_reach_the_emulator_as_one_segment() {
             prop_assert_eq!(segments.len(), 4, "{}", path);
             prop_assert_eq!(&segments[1], &id);
             prop_assert_eq!(segments[3].as_str(), "kill");
-            sent.set(sent.get() + 1);
+            referenced.set(referenced.get() + 1);
             Ok(())
         })
         .unwrap();
     assert!(sent.get() >= 32, "only {} cases were sent", sent.get());
+    assert!(
+        referenced.get() >= 16,
+        "only {} references were sent",
+        referenced.get()
+    );
 }

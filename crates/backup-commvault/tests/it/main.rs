@@ -1,0 +1,14 @@
+//! The integration tests of this crate, in one binary (one module per area).
+
+mod common;
+mod emulator_flows;
+mod escaping;
+mod fixtures;
+mod live;
+mod properties;
+mod requests;
+mod secrets;
+
+// The fault and contract suites every vendor runs (backup-core's `testing` feature).
+#[cfg(feature = "emulator")]
+backup_core::vendor_suite!(backup_commvault::emulator::Emulator);
