@@ -94,7 +94,7 @@ pub use options::{
 };
 
 use crate::model::TriggerRequest;
-use crate::{Client, ClientBuilder, ObjectType, TriggerParams};
+use crate::{Client, ClientBuilder, Config, ObjectType, TriggerParams};
 use state::State;
 
 /// A running emulator. Dropping it stops the server.
@@ -192,6 +192,21 @@ impl VendorEmulator for Emulator {
             .endpoint(base.as_str())
             .token_credential(self.credential())
             .retry(fast_retry())
+    }
+
+    /// A bearer token it issued, as `AZURE_ACCESS_TOKEN` (a static token: it is not
+    /// refreshed, and [`VendorEmulator::expire_tokens`] ends it).
+    fn environment(&self) -> Vec<(&'static str, String)> {
+        self.state.shared.token_requests().increment();
+        let token = self.state.tokens.issue(self.state.token_ttl);
+        vec![(crate::ENV_ACCESS_TOKEN, token)]
+    }
+
+    fn config(&self) -> Config {
+        Config {
+            endpoint: Some(self.url().to_string()),
+            ..Config::default()
+        }
     }
 
     /// The document's example: an Azure VM backup kept by the policy's retention.

@@ -59,7 +59,7 @@ pub use backup_core::emulator::{Fault, Faults, LifecycleSpec, Outcome, RequestLo
 use http::{Method, StatusCode};
 use url::Url;
 
-use crate::{BackupLevel, Client, ClientBuilder, TriggerParams, TriggerRequest};
+use crate::{BackupLevel, Client, ClientBuilder, Config, TriggerParams, TriggerRequest};
 
 /// The user the emulator accepts by default.
 pub const DEMO_USERNAME: &str = "admin";
@@ -367,6 +367,22 @@ impl VendorEmulator for Emulator {
             .endpoint(base.as_str())
             .username_password(DEMO_USERNAME, DEMO_PASSWORD.to_owned())
             .retry(fast_retry())
+    }
+
+    /// The demo user and password.
+    fn environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (crate::ENV_USERNAME, DEMO_USERNAME.to_owned()),
+            (crate::ENV_PASSWORD, DEMO_PASSWORD.to_owned()),
+        ]
+    }
+
+    /// The API base at the emulator (`…/commandcenter/api/`).
+    fn config(&self) -> Config {
+        Config {
+            endpoint: Some(self.url().to_string()),
+            ..Config::default()
+        }
     }
 
     /// The document's sample (incremental, ad hoc).

@@ -114,6 +114,14 @@ pub trait VendorEmulator: fmt::Debug + Send + Sync + Sized + 'static {
     /// credentials the emulator accepts and millisecond retry backoffs.
     fn client_builder_at(&self, base: &Url) -> <Self::Client as BackupClient>::Builder;
 
+    /// The environment with which the vendor's `from_env` (and `backupctl`) reaches
+    /// this emulator: credentials it accepts, under names of
+    /// [`BackupClient::ENVIRONMENT`]. Every value is a secret no output may show.
+    fn environment(&self) -> Vec<(&'static str, String)>;
+
+    /// Client settings pointing every endpoint of the vendor at this emulator.
+    fn config(&self) -> <Self::Client as BackupClient>::Config;
+
     /// A trigger request the emulator accepts (its demo resources).
     fn demo_request(&self) -> <Self::Client as BackupClient>::Request;
 

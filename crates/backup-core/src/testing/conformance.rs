@@ -72,6 +72,52 @@ pub async fn demo_backup_runs_to_the_end_and_resumes_from_its_printed_reference<
     assert_eq!(emulator.accepted_backups(), 1);
 }
 
+/// A client from the emulator's [`VendorEmulator::config`] and
+/// [`VendorEmulator::environment`] (as plans and `backupctl` build one) runs the demo
+/// backup; every variable the emulator names is one the vendor declares.
+///
+/// # Panics
+/// When a check fails.
+pub async fn config_and_environment_reach_the_emulator<E: VendorEmulator>() {
+    let emulator = E::start().await.expect("the emulator starts");
+    let environment = emulator.environment();
+    let declared: Vec<&str> = <E::Client as BackupClient>::ENVIRONMENT
+        .iter()
+        .map(|var| var.name)
+        .collect();
+    assert!(!environment.is_empty(), "no credential in the environment");
+    for (name, value) in &environment {
+        assert!(
+            declared.contains(name),
+            "{name} is not in ENVIRONMENT {declared:?}"
+        );
+        assert!(!value.trim().is_empty(), "{name} is blank");
+    }
+    let lookup = |name: &str| {
+        environment
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value.clone())
+    };
+    let mut builder =
+        <E::Client as BackupClient>::Builder::from_config(&emulator.config(), &lookup)
+            .expect("the emulator's config and environment make a builder");
+    builder.transport_options_mut().retry = fast_retry();
+    let client = builder.build().expect("it builds");
+    for operation in client
+        .trigger(&emulator.demo_request())
+        .await
+        .expect("the demo trigger is accepted")
+    {
+        let done = client
+            .wait(operation, fast_wait())
+            .await
+            .expect("it succeeds");
+        assert_eq!(done.status, OperationStatus::Succeeded);
+    }
+    assert_eq!(emulator.accepted_backups(), 1);
+}
+
 /// The demo parameters make the demo request, and survive serde.
 ///
 /// # Panics
@@ -85,11 +131,15 @@ pub async fn demo_params_make_the_demo_request<E: VendorEmulator>() {
     let back: <E::Client as BackupClient>::Params =
         serde_json::from_str(&json).expect("parameters deserialize");
     assert_eq!(back, params);
-    let config = <E::Client as BackupClient>::Config::default();
-    let json = serde_json::to_string(&config).expect("the config serializes");
-    let back: <E::Client as BackupClient>::Config =
-        serde_json::from_str(&json).expect("the config deserializes");
-    assert_eq!(back, config);
+    for config in [
+        <E::Client as BackupClient>::Config::default(),
+        emulator.config(),
+    ] {
+        let json = serde_json::to_string(&config).expect("the config serializes");
+        let back: <E::Client as BackupClient>::Config =
+            serde_json::from_str(&json).expect("the config deserializes");
+        assert_eq!(back, config);
+    }
 }
 
 /// Another vendor's reference and malformed ones are refused as invalid input, and

@@ -86,6 +86,7 @@ macro_rules! vendor_suite {
             $crate::vendor_suite!(@contract $emulator;
                 demo_backup_runs_to_the_end_and_resumes_from_its_printed_reference,
                 demo_params_make_the_demo_request,
+                config_and_environment_reach_the_emulator,
                 foreign_and_malformed_references_are_refused_before_sending,
                 cancel_stops_a_running_backup_or_is_unsupported,
                 dropping_a_wait_mid_poll_leaves_nothing_behind,

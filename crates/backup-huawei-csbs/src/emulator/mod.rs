@@ -82,7 +82,7 @@ use url::Url;
 pub use reply::fault_body;
 
 use crate::auth::{AkSk, IamPassword};
-use crate::{Client, ClientBuilder, TriggerParams, TriggerRequest};
+use crate::{Client, ClientBuilder, Config, TriggerParams, TriggerRequest};
 use signature::KeyPair;
 use state::{EmuState, Plan, PlanResource, Store};
 
@@ -366,6 +366,25 @@ impl VendorEmulator for Emulator {
     /// instead ([`Emulator::client_builder_password`]).
     fn token_client_builder(&self) -> ClientBuilder {
         self.client_builder_password()
+    }
+
+    /// The demo access key, secret key and project.
+    fn environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (crate::ENV_AK, DEMO_ACCESS_KEY.to_owned()),
+            (crate::ENV_SK, DEMO_SECRET_KEY.to_owned()),
+            (crate::ENV_PROJECT_ID, DEMO_PROJECT_ID.to_owned()),
+        ]
+    }
+
+    /// The CSBS and IAM endpoints at the emulator.
+    fn config(&self) -> Config {
+        let url = self.url().to_string();
+        Config {
+            endpoint: Some(url.clone()),
+            iam_endpoint: Some(url),
+            ..Config::default()
+        }
     }
 
     /// The demo policy, both of its servers.

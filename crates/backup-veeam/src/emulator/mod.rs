@@ -74,7 +74,7 @@ use state::{Data, Policy, State};
 
 use crate::model::SessionType;
 use crate::version::ApiVersion;
-use crate::{Client, ClientBuilder, TriggerParams, TriggerRequest};
+use crate::{Client, ClientBuilder, Config, TriggerParams, TriggerRequest};
 
 /// The policy of the document's example: one start gives a `PolicySnapshot` and a
 /// `PolicyBackup` session.
@@ -312,6 +312,23 @@ impl VendorEmulator for Emulator {
                 budget: Duration::from_secs(10),
                 jitter: false,
             })
+    }
+
+    /// The emulator's user and password (the password grant).
+    fn environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (crate::ENV_USERNAME, EMULATOR_USERNAME.to_owned()),
+            (crate::ENV_PASSWORD, EMULATOR_PASSWORD.to_owned()),
+        ]
+    }
+
+    /// The appliance at the emulator, in the API version it speaks.
+    fn config(&self) -> Config {
+        Config {
+            endpoint: Some(self.url().to_string()),
+            api_version: Some(self.client_version),
+            ..Config::default()
+        }
     }
 
     /// [`DEMO_POLICY_ID`]: two sessions.

@@ -61,7 +61,7 @@ use backup_core::emulator::{
 use url::Url;
 
 use crate::auth::{Credential, ServiceAccountKey};
-use crate::{Client, ClientBuilder, TriggerParams, TriggerRequest};
+use crate::{Client, ClientBuilder, Config, TriggerParams, TriggerRequest};
 
 use state::State;
 
@@ -321,6 +321,21 @@ impl VendorEmulator for Emulator {
             .metadata_address(base.as_str())
             .credential(credential)
             .retry(fast_retry())
+    }
+
+    /// The demo OAuth token as `YC_TOKEN` (exchanged at the emulator's IAM API).
+    fn environment(&self) -> Vec<(&'static str, String)> {
+        vec![(crate::ENV_OAUTH_TOKEN, DEMO_OAUTH_TOKEN.to_owned())]
+    }
+
+    /// The backup, operation and IAM endpoints at the emulator.
+    fn config(&self) -> Config {
+        let url = self.url().to_string();
+        Config {
+            endpoint: Some(url.clone()),
+            operation_endpoint: Some(url.clone()),
+            iam_endpoint: Some(url),
+        }
     }
 
     fn demo_request(&self) -> TriggerRequest {
