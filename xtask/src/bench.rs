@@ -18,20 +18,11 @@ use std::time::Instant;
 use crate::cmd::{Cmd, workspace_root};
 use crate::{Failure, check_options};
 
-/// The vendor crates, each measured alone.
-pub const VENDOR_CRATES: [&str; 5] = [
-    "backup-azure",
-    "backup-yandex",
-    "backup-huawei-csbs",
-    "backup-commvault",
-    "backup-veeam",
-];
-
 /// One crate's footprint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Footprint {
     /// The package.
-    pub package: &'static str,
+    pub package: String,
     /// The features enabled (`full` for backup-all, none for vendor crates).
     pub features: Option<&'static str>,
     /// Crates in the normal dependency tree, the package itself excluded.
@@ -129,16 +120,19 @@ fn backup_all_has_full() -> bool {
 }
 
 fn footprint(builds: bool) -> Result<Vec<Footprint>, Failure> {
-    let mut packages: Vec<(&'static str, Option<&'static str>)> =
-        VENDOR_CRATES.iter().map(|p| (*p, None)).collect();
+    // Each vendor crate alone (read from the manifests), then the facade with all.
+    let mut packages: Vec<(String, Option<&'static str>)> = crate::workspace::vendor_crates()?
+        .into_iter()
+        .map(|v| (v.package, None))
+        .collect();
     if backup_all_has_full() {
-        packages.push(("backup-all", Some("full")));
+        packages.push(("backup-all".to_owned(), Some("full")));
     } else {
         println!("backup-all has no `full` feature (yet): measured without it");
     }
     let mut footprints = Vec::new();
     for (package, features) in packages {
-        let mut select = vec!["-p", package];
+        let mut select = vec!["-p", package.as_str()];
         if let Some(features) = features {
             select.extend(["--features", features]);
         }
@@ -148,15 +142,16 @@ fn footprint(builds: bool) -> Result<Vec<Footprint>, Failure> {
             .output()?;
         let crates = tree_crates(&tree);
         let build_seconds = if builds {
-            Some(clean_build(package, &select)?)
+            Some(clean_build(&package, &select)?)
         } else {
             None
         };
+        let foreign = foreign_crates(&package, &crates);
         footprints.push(Footprint {
             package,
             features,
             dependencies: crates.len().saturating_sub(1),
-            foreign: foreign_crates(package, &crates),
+            foreign,
             build_seconds,
         });
     }
@@ -251,7 +246,7 @@ fn footprint_json(footprints: &[Footprint], builds: bool, why_no_builds: &str) -
             let foreign: Vec<String> = f.foreign.iter().map(|c| quote(c)).collect();
             format!(
                 "{{\"crate\": {}, \"features\": {}, \"dependencies\": {}, \"foreign_crates\": [{}], \"clean_release_build_s\": {}}}",
-                quote(f.package),
+                quote(&f.package),
                 f.features.map_or_else(|| "null".to_owned(), quote),
                 f.dependencies,
                 foreign.join(", "),

@@ -4,16 +4,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::cmd::{Cmd, workspace_root};
+use crate::workspace::vendor_crates;
 use crate::{Failure, check_options, test_args};
-
-/// The vendor features of `backup-all`, in the order CI builds them.
-pub const VENDOR_FEATURES: [&str; 5] = ["azure", "yandex", "huawei-csbs", "commvault", "veeam"];
-
-/// Crates only the azure feature may bring in.
-const AZURE_ONLY: [&str; 2] = ["azure_identity", "azure_core"];
-
-/// Crates only the commvault feature may bring in (Commvault speaks XML).
-const COMMVAULT_ONLY: [&str; 1] = ["quick-xml"];
 
 /// Installed when `cargo deny` is missing; `deny.toml` is written for this version.
 pub const CARGO_DENY_VERSION: &str = "0.20.2";
@@ -28,6 +20,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     ci.step("fmt", || {
         Cmd::cargo().args(["fmt", "--all", "--", "--check"]).run()
     })?;
+    ci.step("tidy", || crate::tidy::run(&[]))?;
     ci.step("clippy", || {
         Cmd::cargo()
             .args(["clippy", "--workspace", "--all-targets", "--all-features"])
@@ -36,8 +29,10 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     })?;
     let mut tally = TestTally::default();
     let tested = ci.step("test", || {
+        // Every test binary runs, whatever fails first: a failure never hides the rest.
         let passed = Cmd::cargo()
             .args(test_args())
+            .args(["--no-fail-fast"])
             .run_teeing(|line| tally.add_line(line))?;
         if passed {
             Ok(())
@@ -130,81 +125,81 @@ fn cargo_deny() -> Result<(), Failure> {
         .run()
 }
 
-/// Builds `backup-all` with each vendor feature alone and checks what each one pulls in.
+/// Builds `backup-all` with each vendor feature alone (the vendors read from the
+/// manifests) and checks that it pulls in nothing but `backup-all`'s own dependencies
+/// and the vendor crate's: no vendor's feature brings another vendor's crates (azure
+/// crates, XML ...).
 fn backup_all_features() -> Result<(), Failure> {
     let manifest = workspace_root().join("crates/backup-all/Cargo.toml");
-    if !manifest.is_file() {
-        println!("skipped: crates/backup-all/Cargo.toml does not exist yet");
-        return Ok(());
-    }
     let text = std::fs::read_to_string(&manifest)
         .map_err(|e| Failure::new(format!("cannot read {}: {e}", manifest.display())))?;
     let declared = declared_features(&text);
-    let features: Vec<&str> = VENDOR_FEATURES
-        .into_iter()
-        .filter(|f| declared.contains(*f))
-        .collect();
-    if features.is_empty() {
-        println!("skipped: backup-all declares none of the features {VENDOR_FEATURES:?}");
-        return Ok(());
-    }
-    for feature in features {
+    let base = tree(&["-p", "backup-all", "--no-default-features"])?;
+    for vendor in vendor_crates()? {
+        if !declared.contains(&vendor.vendor) {
+            return Err(Failure::new(format!(
+                "backup-all declares no feature `{}` for {} (cargo xtask tidy says what else is missing)",
+                vendor.vendor, vendor.package
+            )));
+        }
         let alone = [
             "-p",
             "backup-all",
             "--no-default-features",
             "--features",
-            feature,
+            vendor.vendor.as_str(),
         ];
         Cmd::cargo().args(["check"]).args(alone).run()?;
-        if feature == "azure" {
-            continue;
+        let with = tree(&alone)?;
+        let own = tree(&["-p", vendor.package.as_str()])?;
+        let foreign = foreign_crates(&with, &base, &own);
+        if !foreign.is_empty() {
+            return Err(Failure::new(format!(
+                "backup-all with only the `{}` feature pulls in {foreign:?}, which neither \
+                 backup-all nor {} needs (see `cargo tree -p backup-all --no-default-features \
+                 --features {} -e normal -i <crate>`)",
+                vendor.vendor, vendor.package, vendor.vendor
+            )));
         }
-        let tree = Cmd::cargo()
-            .args(["tree"])
-            .args(alone)
-            .args(["-e", "normal", "--prefix", "none"])
-            .output()?;
-        check_isolation(feature, &tree).map_err(Failure::new)?;
         println!(
-            "ok: `{feature}` pulls in none of {:?}",
-            forbidden_for(feature)
+            "ok: `{}` pulls in only backup-all's and {}'s own dependencies",
+            vendor.vendor, vendor.package
         );
     }
     Ok(())
 }
 
-/// The crates a vendor feature alone must not pull in.
-fn forbidden_for(feature: &str) -> Vec<&'static str> {
-    let mut forbidden = Vec::new();
-    if feature != "azure" {
-        forbidden.extend(AZURE_ONLY);
-    }
-    if feature != "commvault" {
-        forbidden.extend(COMMVAULT_ONLY);
-    }
-    forbidden
+/// The packages (`name version`) of the normal dependency tree of `args`.
+fn tree(args: &[&str]) -> Result<BTreeSet<String>, Failure> {
+    let output = Cmd::cargo()
+        .args(["tree"])
+        .args(args.iter().copied())
+        .args(["-e", "normal", "--prefix", "none"])
+        .output()?;
+    Ok(packages(&output))
 }
 
-/// Checks the output of `cargo tree --prefix none` for `feature` alone.
-fn check_isolation(feature: &str, tree: &str) -> Result<(), String> {
-    let present: BTreeSet<&str> = tree
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .collect();
-    let found: Vec<&str> = forbidden_for(feature)
-        .into_iter()
-        .filter(|name| present.contains(name))
-        .collect();
-    if found.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "backup-all with only the `{feature}` feature pulls in {found:?}, which only \
-             another vendor's feature may bring (see `cargo tree -p backup-all \
-             --no-default-features --features {feature} -e normal -i <crate>`)"
-        ))
-    }
+/// The `name version` pairs of `cargo tree --prefix none` output.
+fn packages(tree: &str) -> BTreeSet<String> {
+    tree.lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            Some(format!("{} {}", words.next()?, words.next()?))
+        })
+        .collect()
+}
+
+/// What `with` holds beyond `base` and `own`, by crate name (the facade itself and the
+/// vendor crate excluded).
+fn foreign_crates(
+    with: &BTreeSet<String>,
+    base: &BTreeSet<String>,
+    own: &BTreeSet<String>,
+) -> Vec<String> {
+    with.iter()
+        .filter(|p| !base.contains(*p) && !own.contains(*p))
+        .map(|p| p.split_whitespace().next().unwrap_or_default().to_owned())
+        .collect()
 }
 
 /// The feature names a Cargo.toml declares in its `[features]` table.
@@ -292,23 +287,23 @@ name = "backup-all"
 default = "not a feature"
 
 [features]
-default = ["azure", "yandex"] # the usual two
-azure = ["dep:backup-azure"]
-"huawei-csbs" = [
-    "dep:backup-huawei-csbs",
-    "backup-huawei-csbs?/emulator",
+default = ["alpha", "bravo"] # the usual two
+alpha = ["dep:backup-alpha"]
+"charlie-delta" = [
+    "dep:backup-charlie-delta",
+    "backup-charlie-delta?/emulator",
 ]
-commvault = ["dep:backup-commvault"]
-# veeam = ["dep:backup-veeam"]
+echo = ["dep:backup-echo"]
+# foxtrot = ["dep:backup-foxtrot"]
 
 [dependencies]
-veeam = { package = "backup-veeam", optional = true }
+foxtrot = { package = "backup-foxtrot", optional = true }
 
 [target."cfg(unix)".dependencies]
 x = "1"
 "#;
         let got = declared_features(manifest);
-        let want: BTreeSet<String> = ["default", "azure", "huawei-csbs", "commvault"]
+        let want: BTreeSet<String> = ["default", "alpha", "charlie-delta", "echo"]
             .into_iter()
             .map(String::from)
             .collect();
@@ -316,14 +311,14 @@ x = "1"
     }
 
     #[test]
-    fn isolation_finds_foreign_crates() {
-        let tree = "backup-all v0.1.0 (/w/crates/backup-all)\nbackup-yandex v0.1.0 (/w/crates/backup-yandex)\nserde v1.0.0\nquick-xml v0.38.4\nserde v1.0.0 (*)\n";
-        let err = check_isolation("yandex", tree).unwrap_err();
-        assert!(err.contains("quick-xml"), "{err}");
-        assert!(check_isolation("commvault", tree).is_ok());
-        let azure = "azure_core v1.1.0\n";
-        assert!(check_isolation("veeam", azure).is_err());
-        assert!(check_isolation("veeam", "azure_core_macros v1.0.0\n").is_ok());
+    fn foreign_crates_are_those_of_neither_side() {
+        let base = packages("backup-all v0.1.0 (/w)\nserde v1.0.0\n");
+        let own = packages("backup-yandex v0.1.0 (/w)\nserde v1.0.0\njsonwebtoken v10.0.0\n");
+        let with = packages(
+            "backup-all v0.1.0 (/w)\nbackup-yandex v0.1.0 (/w)\nserde v1.0.0 (*)\njsonwebtoken v10.0.0\nquick-xml v0.38.4\n",
+        );
+        assert_eq!(foreign_crates(&with, &base, &own), ["quick-xml"]);
+        assert!(foreign_crates(&own, &base, &own).is_empty());
     }
 
     #[test]

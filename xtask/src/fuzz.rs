@@ -14,34 +14,6 @@ use std::path::Path;
 use crate::Failure;
 use crate::cmd::{Cmd, workspace_root};
 
-/// The fuzz targets (`fuzz/fuzz_targets/<name>.rs`) and what they feed.
-pub const TARGETS: [(&str, &str); 6] = [
-    (
-        "azure_decode",
-        "async-operation and job answers, CloudError bodies, tracking references",
-    ),
-    (
-        "yandex_decode",
-        "operations, google.rpc.Status errors, IAM/metadata tokens, key files, poll hints",
-    ),
-    (
-        "huawei_decode",
-        "create-checkpoint answers (with their repair), checkpoint items, error bodies",
-    ),
-    (
-        "commvault_decode",
-        "CreateTask answers (XML/JSON), errors in any status, jobs, CreateTask XML",
-    ),
-    (
-        "veeam_decode",
-        "job sessions, session logs, RFC 7807 problems, references",
-    ),
-    (
-        "core_parsers",
-        "backup-core: timestamps, Retry-After hints, OperationRef text, body excerpts",
-    ),
-];
-
 /// Seconds a run lasts when `--seconds` is not given.
 pub const DEFAULT_SECONDS: u64 = 60;
 
@@ -125,7 +97,7 @@ fn parse(args: &[String]) -> Result<Invocation, Failure> {
     let target = target.ok_or_else(|| {
         Failure::usage("`fuzz` needs a target (`cargo xtask fuzz --list` lists them)")
     })?;
-    if !TARGETS.iter().any(|(name, _)| *name == target) {
+    if !target_names().contains(&target) {
         return Err(Failure::usage(format!(
             "unknown fuzz target `{target}`; the targets: {}",
             target_names().join(", ")
@@ -147,8 +119,12 @@ fn parse_seconds(value: &str) -> Result<u64, Failure> {
     }
 }
 
-fn target_names() -> Vec<&'static str> {
-    TARGETS.iter().map(|(name, _)| *name).collect()
+/// The fuzz targets, as `fuzz/Cargo.toml` declares them.
+fn target_names() -> Vec<String> {
+    crate::workspace::fuzz_targets()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// Runs `cargo xtask fuzz ...`.
@@ -159,7 +135,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
             Ok(())
         }
         Invocation::List => {
-            for (name, what) in TARGETS {
+            for (name, what) in crate::workspace::fuzz_targets() {
                 println!("{name:<18}{what}");
             }
             Ok(())

@@ -9,6 +9,8 @@
 //!   nightly, outside the workspace and CI; see docs/fuzzing.md).
 //! - `cargo xtask faults [--release]` runs the fault matrix (crates/backup-faults) and
 //!   prints it.
+//! - `cargo xtask tidy` checks the repository's rules about vendors (every vendor crate
+//!   wired in everywhere, cited tests exist, no vendor list outside the registry).
 //!
 //! It uses std only, so that it builds in seconds on a fresh machine. Run
 //! `cargo xtask help` for the details.
@@ -22,6 +24,8 @@ mod cmd;
 mod faults;
 mod fuzz;
 mod snapshots;
+mod tidy;
+mod workspace;
 
 use std::process::ExitCode;
 
@@ -43,20 +47,30 @@ SUBCOMMANDS:
     ci                  Run every CI check, in order, stopping at the first failure
                         (this is what .ci/run calls):
                           1. fmt        cargo fmt --all -- --check
-                          2. clippy     cargo clippy --workspace --all-targets --all-features -- -D warnings
-                          3. test       cargo test --workspace --all-features
-                          4. doc        RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps --all-features
-                          5. deny       cargo deny check bans licenses sources
+                          2. tidy       cargo xtask tidy (below)
+                          3. clippy     cargo clippy --workspace --all-targets --all-features -- -D warnings
+                          4. test       cargo test --workspace --all-features --no-fail-fast
+                          5. doc        RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps --all-features
+                          6. deny       cargo deny check bans licenses sources
                                         (installs cargo-deny with `cargo install --locked` if missing;
                                         advisories need a network database: run
                                         `cargo deny check advisories` yourself)
-                          6. features   only once crates/backup-all exists: for each vendor feature
-                                        it declares (azure, yandex, huawei-csbs, commvault, veeam),
-                                        `cargo check -p backup-all --no-default-features --features <f>`;
-                                        for every vendor but azure, `cargo tree` must show neither
-                                        azure_identity nor azure_core, and quick-xml only for commvault.
-                          7. bench      cargo xtask bench --quick --debug (a smoke test on the test build;
+                          7. features   for each vendor crate (crates/*/Cargo.toml with
+                                        [package.metadata.backup-rs] vendor = \"<v>\"),
+                                        `cargo check -p backup-all --no-default-features --features <v>`;
+                                        its `cargo tree` must hold nothing but backup-all's and the
+                                        vendor crate's own dependencies (no vendor brings another's
+                                        crates: azure_identity, quick-xml ...).
+                          8. bench      cargo xtask bench --quick --debug (a smoke test on the test build;
                                         CI does not judge timings)
+
+    tidy                The repository's rules about vendors, as checks: every vendor crate
+                        (read from the manifests) has its workspace dependency, its backup-all
+                        feature (with emulator and cli), its registry line, a fuzz target, a
+                        docs/vendors/ page, a README mention, an emulator implementing
+                        VendorEmulator, a cli feature and the shared suites in its one test
+                        binary; every test a docs/vendors/ page cites exists; and no file
+                        outside the registry names every vendor (a hand-kept vendor list).
 
     snapshots           Regenerate the insta snapshots without cargo-insta: runs the test
                         command with INSTA_UPDATE=always, then lists the .snap files that
@@ -141,6 +155,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(rest),
         Some("bench") => bench::run(rest),
         Some("faults") => faults::run(rest),
+        Some("tidy") => tidy::run(rest),
         Some(other) => Err(Failure::usage(format!("unknown subcommand `{other}`"))),
     };
     match result {

@@ -1,12 +1,18 @@
 //! One way to back up anything: the backup-rs vendor crates behind cargo features,
 //! one client type for all of them, and plans that back up many targets at once.
 //!
-//! - Features: `azure`, `yandex`, `huawei-csbs`, `commvault`, `veeam` (one per vendor,
-//!   none on by default; a vendor left out is not compiled), `full` for all five, and
-//!   `emulator` for the local emulator of each enabled vendor.
+//! - Features: one per vendor, named as the vendor (`yandex`, `huawei-csbs` ...; none on
+//!   by default; a vendor left out is not compiled), `full` for every vendor,
+//!   `emulator` for the local emulator of each enabled vendor ([`AnyEmulator`]), and
+//!   `cli` for clap arguments of every enabled vendor (`TriggerCommand`).
+//! - [`Vendor`] is the one list of vendors (the registry): [`AnyClient`],
+//!   [`AnyRequest`], [`AnyParams`] and [`AnyConfig`] have one case per enabled vendor,
+//!   and [`Vendor::visit`] runs code generic over backup-core's `BackupClient`.
 //! - [`core`] is backup-core ([`core::Operation`], [`core::Error`] ...); each enabled
-//!   vendor crate is re-exported under its name (`backup_all::yandex`, `backup_all::huawei_csbs` ...).
-//! - [`AnyClient`] triggers, polls, waits and cancels on whichever vendor it holds;
+//!   vendor crate is re-exported under its name (`backup_all::yandex`,
+//!   `backup_all::huawei_csbs` ...).
+//! - [`AnyClient`] triggers, polls, waits and cancels on whichever vendor it holds
+//!   (every vendor crate's `Client` implements backup-core's `BackupClient`);
 //!   [`Target`] is a client with what to trigger on it.
 //! - [`Plan`] reads many named targets from TOML and runs them with bounded
 //!   concurrency, an overall deadline, and fail-fast or run-all.
@@ -27,6 +33,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //! use backup_all::core::WaitOptions;
+//! use backup_all::core::prelude::*;
 //! use backup_all::{Target, veeam, yandex};
 //!
 //! let yc = yandex::emulator::Emulator::start().await?;
@@ -67,34 +74,31 @@
 
 pub use backup_core as core;
 
-#[cfg(feature = "azure")]
-#[cfg_attr(docsrs, doc(cfg(feature = "azure")))]
-pub use backup_azure as azure;
-#[cfg(feature = "commvault")]
-#[cfg_attr(docsrs, doc(cfg(feature = "commvault")))]
-pub use backup_commvault as commvault;
-#[cfg(feature = "huawei-csbs")]
-#[cfg_attr(docsrs, doc(cfg(feature = "huawei-csbs")))]
-pub use backup_huawei_csbs as huawei_csbs;
-#[cfg(feature = "veeam")]
-#[cfg_attr(docsrs, doc(cfg(feature = "veeam")))]
-pub use backup_veeam as veeam;
-#[cfg(feature = "yandex")]
-#[cfg_attr(docsrs, doc(cfg(feature = "yandex")))]
-pub use backup_yandex as yandex;
-
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod cli;
 mod client;
+mod decode;
 mod duration;
-mod options;
-pub mod params;
+#[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
+pub mod emulator;
 pub mod plan;
+mod registry;
 pub mod run;
-mod vendor;
 
-pub use client::{AnyClient, AnyRequest, Target};
+pub use client::{EnvNames, Target};
+pub use decode::{FieldFault, decode_table, field_names};
 pub use duration::{ParseDurationError, parse_duration};
-pub use options::ClientOptions;
-pub use params::TriggerParams;
 pub use plan::{Plan, PlanError, PlanErrors, PlanSettings, PlanTarget};
+#[cfg(feature = "cli")]
+pub use registry::TriggerCommand;
+#[cfg(feature = "emulator")]
+pub use registry::{AnyEmulator, EmulatorVisitor};
+// Empty when no vendor is enabled.
+#[allow(unused_imports)]
+pub use registry::vendors::*;
+pub use registry::{
+    AnyClient, AnyConfig, AnyParams, AnyRequest, NotInBuild, UnknownVendor, Vendor, VendorVisitor,
+};
 pub use run::{RunOptions, RunReport, TargetOutcome, TargetReport};
-pub use vendor::{UnknownVendor, Vendor};

@@ -24,7 +24,7 @@ pub struct PreparedPlan {
 
 impl Plan {
     /// Builds every target's client (from its vendor's environment names and its
-    /// options) and request, before anything is sent.
+    /// settings) and request, before anything is sent.
     ///
     /// # Errors
     /// Every target that cannot be prepared, each with the file, target and field.
@@ -32,7 +32,7 @@ impl Plan {
         let mut errors = Vec::new();
         let mut targets = Vec::new();
         for target in &self.targets {
-            match Target::from_env(&target.name, &target.params, &target.options) {
+            match Target::from_env(&target.name, &target.params, &target.config, &target.env) {
                 Ok(prepared) => targets.push(prepared),
                 Err(error) => {
                     let field = match &error {

@@ -24,8 +24,9 @@
 //! app_name = "File System"
 //! ```
 //!
-//! A target holds its vendor, the vendor's trigger parameters ([`crate::params`], named
-//! as the `backupctl trigger` flags) and connection settings ([`ClientOptions`]).
+//! A target holds its vendor, the vendor's trigger parameters (the vendor crate's
+//! `TriggerParams`, named as the `backupctl trigger` flags), its connection settings (the
+//! vendor crate's `Config`) and an optional `env` table of environment names.
 //! Credentials are never written in a plan: each vendor client reads its own
 //! environment names. A plan is checked whole before anything runs; each error names
 //! the file, the target and the field.
@@ -39,7 +40,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::{ClientOptions, TriggerParams, Vendor};
+use crate::{AnyConfig, AnyParams, EnvNames, Vendor};
 
 /// A plan read and checked: every target is valid and its vendor is in this build.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,14 +78,16 @@ impl Default for PlanSettings {
 }
 
 /// One named thing to back up.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlanTarget {
     /// Its name, unique in the plan.
     pub name: String,
     /// What to trigger.
-    pub params: TriggerParams,
-    /// Endpoints and TLS settings of its client.
-    pub options: ClientOptions,
+    pub params: AnyParams,
+    /// Endpoints, API version and TLS settings of its client.
+    pub config: AnyConfig,
+    /// Where its vendor's environment names are read from.
+    pub env: EnvNames,
 }
 
 impl PlanTarget {

@@ -2,14 +2,11 @@
 
 use std::collections::HashSet;
 
-use serde::de::DeserializeOwned;
 use toml::{Table, Value};
 
 use super::{Plan, PlanError, PlanErrors, PlanSettings, PlanTarget};
-use crate::params::{
-    AzureParams, CommvaultParams, HuaweiParams, TriggerParams, VeeamParams, YandexParams,
-};
-use crate::{ClientOptions, Vendor, parse_duration};
+use crate::decode::FieldFault;
+use crate::{AnyConfig, AnyParams, EnvNames, Vendor, parse_duration};
 
 const SETTINGS: [&str; 5] = [
     "concurrency",
@@ -18,18 +15,6 @@ const SETTINGS: [&str; 5] = [
     "poll_interval",
     "target",
 ];
-const OPTION_KEYS: [&str; 9] = [
-    "endpoint",
-    "project_id",
-    "env",
-    "operation_endpoint",
-    "iam_endpoint",
-    "region",
-    "api_version",
-    "ca_cert",
-    "insecure",
-];
-
 pub(super) fn parse(file: &str, text: &str) -> Result<Plan, PlanErrors> {
     let table: Table = toml::from_str(text).map_err(|e| {
         PlanErrors(vec![
@@ -161,11 +146,13 @@ fn targets(file: &str, items: &[Value], errors: &mut Vec<PlanError>) -> Vec<Plan
             );
             continue;
         }
-        match target(table) {
-            Ok(target) => out.push(PlanTarget { name, ..target }),
-            Err((field, message)) => {
-                errors.push(PlanError::new(file, message).target(&name).field(field));
-            }
+        match target(name.clone(), table) {
+            Ok(target) => out.push(target),
+            Err(faults) => errors.extend(faults.into_iter().map(|fault| {
+                PlanError::new(file, fault.message)
+                    .target(&name)
+                    .field(fault.field)
+            })),
         }
     }
     out
@@ -178,77 +165,120 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-type FieldFault = (String, String);
-
-fn target(table: &Table) -> Result<PlanTarget, FieldFault> {
+fn target(name: String, table: &Table) -> Result<PlanTarget, Vec<FieldFault>> {
     let vendor: Vendor = match table.get("vendor").map(Value::as_str) {
-        Some(Some(name)) => name
+        Some(Some(vendor)) => vendor
             .parse()
-            .map_err(|e: crate::vendor::UnknownVendor| ("vendor".to_owned(), e.to_string()))?,
-        _ => return Err(("vendor".to_owned(), "missing (a string)".to_owned())),
+            .map_err(|e: crate::UnknownVendor| vec![FieldFault::new("vendor", e.to_string())])?,
+        _ => return Err(vec![FieldFault::new("vendor", "missing (a string)")]),
     };
-    if !vendor.is_enabled() {
-        return Err((
-            "vendor".to_owned(),
-            format!(
-                "{vendor} is not in this build (enable the cargo feature `{vendor}` of backup-all)"
-            ),
-        ));
+    if let Some(missing) = AnyConfig::default_for(vendor).err() {
+        return Err(vec![FieldFault::new("vendor", missing.to_string())]);
     }
-    let mut options = Table::new();
+    let config_keys = AnyConfig::keys(vendor);
+    let mut config = Table::new();
     let mut params = Table::new();
+    let mut env = None;
+    let mut faults = Vec::new();
     for (key, value) in table {
         if let Some(secret) = secret_like(key) {
-            return Err((
-                key.clone(),
+            faults.push(FieldFault::new(
+                key.as_str(),
                 format!(
                     "a plan never holds {secret}s; {vendor} credentials are read from its environment variables (see `backupctl trigger {vendor} --help`)"
                 ),
             ));
-        }
-        if OPTION_KEYS.contains(&key.as_str()) {
-            options.insert(key.clone(), value.clone());
+        } else if key == "env" {
+            env = Some(value.clone());
+        } else if config_keys.contains(&key.as_str()) {
+            config.insert(key.clone(), value.clone());
         } else if key != "name" && key != "vendor" {
             params.insert(key.clone(), value.clone());
         }
     }
-    let options: ClientOptions = decode(options)?;
-    for (name, source) in &options.env {
-        if !is_env_name(name) || !is_env_name(source) {
-            return Err((
-                format!("env.{name}"),
-                "must map an environment variable name to another (letters, digits, `_`); never a value".to_owned(),
-            ));
+    let env = env_names(env).unwrap_or_else(|fault| {
+        faults.push(fault);
+        EnvNames::default()
+    });
+    let config = AnyConfig::from_toml(vendor, config)
+        .map_err(|more| faults.extend(more))
+        .ok();
+    let params = AnyParams::from_toml(vendor, params)
+        .map_err(|more| faults.extend(more))
+        .ok();
+    let params = params.and_then(|params| match crate::AnyRequest::from_params(&params) {
+        Ok(_) => Some(params),
+        Err(backup_core::Error::InvalidInput { field, reason, .. }) => {
+            faults.push(FieldFault::new(field, reason));
+            None
         }
-    }
-    if let Some(field) = options.unsupported_by(vendor).first() {
-        return Err(((*field).to_owned(), format!("does not apply to {vendor}")));
-    }
-    for (field, value) in [
-        ("endpoint", &options.endpoint),
-        ("operation_endpoint", &options.operation_endpoint),
-        ("iam_endpoint", &options.iam_endpoint),
-    ] {
-        if let Some(url) = value {
-            backup_core::path::parse_endpoint("backup-all", field, url).map_err(|e| match e {
-                backup_core::Error::InvalidInput { reason, .. } => (field.to_owned(), reason),
-                other => (field.to_owned(), other.to_string()),
-            })?;
+        Err(other) => {
+            faults.push(FieldFault::new("vendor", other.to_string()));
+            None
         }
+    });
+    if let Some(config) = &config {
+        check_endpoints(config, &mut faults);
     }
-    let params = match vendor {
-        Vendor::Azure => TriggerParams::Azure(decode::<AzureParams>(params)?),
-        Vendor::Yandex => TriggerParams::Yandex(decode::<YandexParams>(params)?),
-        Vendor::HuaweiCsbs => TriggerParams::HuaweiCsbs(decode::<HuaweiParams>(params)?),
-        Vendor::Commvault => TriggerParams::Commvault(decode::<CommvaultParams>(params)?),
-        Vendor::Veeam => TriggerParams::Veeam(decode::<VeeamParams>(params)?),
+    match (params, config) {
+        (Some(params), Some(config)) if faults.is_empty() => Ok(PlanTarget {
+            name,
+            params,
+            config,
+            env,
+        }),
+        _ => Err(faults),
+    }
+}
+
+/// Every endpoint setting (`endpoint`, `*_endpoint`) of `config` must be an http(s) URL.
+fn check_endpoints(config: &AnyConfig, faults: &mut Vec<FieldFault>) {
+    let serde_json::Value::Object(settings) = config.to_json() else {
+        return;
     };
-    params.validate().map_err(|e| (e.field, e.reason))?;
-    Ok(PlanTarget {
-        name: String::new(),
-        params,
-        options,
-    })
+    for (key, value) in settings {
+        if let (true, Some(url)) = (
+            key == "endpoint" || key.ends_with("_endpoint"),
+            value.as_str(),
+        ) {
+            let vendor = config.vendor().as_str();
+            if let Err(error) = backup_core::path::parse_endpoint(vendor, "endpoint", url) {
+                let reason = match error {
+                    backup_core::Error::InvalidInput { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                faults.push(FieldFault::new(key, reason));
+            }
+        }
+    }
+}
+
+/// The `env` table: vendor variable names mapped to the names to read instead.
+fn env_names(value: Option<Value>) -> Result<EnvNames, FieldFault> {
+    let Some(value) = value else {
+        return Ok(EnvNames::default());
+    };
+    let Value::Table(table) = value else {
+        return Err(FieldFault::new(
+            "env",
+            "must be a table of environment variable names",
+        ));
+    };
+    let mut names = EnvNames::default();
+    for (name, source) in table {
+        match source.as_str() {
+            Some(source) if is_env_name(&name) && is_env_name(source) => {
+                names.0.insert(name, source.to_owned());
+            }
+            _ => {
+                return Err(FieldFault::new(
+                    format!("env.{name}"),
+                    "must map an environment variable name to another (letters, digits, `_`); never a value",
+                ));
+            }
+        }
+    }
+    Ok(names)
 }
 
 fn is_env_name(name: &str) -> bool {
@@ -272,31 +302,4 @@ fn secret_like(key: &str) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-/// Deserialises `table` into `T`, naming the field serde complains about.
-fn decode<T: DeserializeOwned>(table: Table) -> Result<T, FieldFault> {
-    let text = toml::to_string(&table).unwrap_or_default();
-    Value::Table(table).try_into::<T>().map_err(|e| {
-        let message = e.message().to_owned();
-        let field = message
-            .split('`')
-            .nth(1)
-            .filter(|_| message.contains("field `"))
-            .map(str::to_owned)
-            .or_else(|| field_at_error::<T>(&text))
-            .unwrap_or_else(|| "?".to_owned());
-        (field, message)
-    })
-}
-
-/// The key whose value `T` refuses: parsing the table's own TOML text again gives the
-/// error a position, and the line there starts with the key.
-fn field_at_error<T: DeserializeOwned>(text: &str) -> Option<String> {
-    let error = toml::from_str::<T>(text).err()?;
-    let start = error.span()?.start;
-    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
-    let line = text.get(line_start..)?.lines().next()?;
-    let (key, _) = line.split_once('=')?;
-    Some(key.trim().trim_matches('"').to_owned())
 }

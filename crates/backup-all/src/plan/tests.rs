@@ -60,7 +60,8 @@ fn unknown_vendor_is_named() {
 #[cfg(feature = "full")]
 mod with_all_vendors {
     use super::*;
-    use crate::params::TriggerParams;
+    use crate::AnyConfig;
+    use crate::AnyParams as TriggerParams;
 
     const FULL: &str = r#"
 concurrency = 3
@@ -126,15 +127,18 @@ endpoint = "https://veeam.example.com"
         };
         assert_eq!(azure.fabric, "Azure");
         assert!(azure.expiry.is_some());
-        assert_eq!(
-            plan.targets[0].options.api_version.as_deref(),
-            Some("2025-08-01")
-        );
+        let AnyConfig::Azure(azure_config) = &plan.targets[0].config else {
+            panic!("not azure");
+        };
+        assert_eq!(azure_config.api_version.as_deref(), Some("2025-08-01"));
         let TriggerParams::HuaweiCsbs(hw) = &plan.targets[2].params else {
             panic!("not huawei");
         };
         assert_eq!(hw.resources, ["r1", "r2"]);
-        assert!(plan.targets[3].options.insecure);
+        let AnyConfig::Commvault(commvault_config) = &plan.targets[3].config else {
+            panic!("not commvault");
+        };
+        assert!(commvault_config.insecure);
         assert_eq!(plan.targets[4].name, "veeam");
     }
 
@@ -194,6 +198,8 @@ level = "weekly"
                 (Some("missing-policy"), Some("policy")),
                 (Some("unknown-field"), Some("polcy")),
                 (Some("inline-secret"), Some("password")),
+                // Every fault of a target is reported, not only the first.
+                (Some("inline-secret"), Some("client")),
                 (Some("wrong-option"), Some("insecure")),
                 (Some("bad-endpoint"), Some("endpoint")),
                 (Some("bad-id"), Some("policy")),
@@ -202,6 +208,7 @@ level = "weekly"
             "{e:#?}"
         );
         let secret = e[2].to_string();
+        assert!(e[3].message.contains("missing field `client`"), "{}", e[3]);
         assert!(!secret.contains("hunter2"), "{secret}");
         assert!(secret.contains("environment"), "{secret}");
     }
@@ -215,7 +222,7 @@ fn env_tables_hold_names_and_wrong_types_name_their_field() {
         "[[target]]\nname = \"t\"\nvendor = \"yandex\"\npolicy = \"p\"\ninstance = \"i\"\nenv = { YC_TOKEN = \"TEAM_A_YC_TOKEN\" }\n",
     )
     .unwrap();
-    assert_eq!(ok.targets[0].options.env["YC_TOKEN"], "TEAM_A_YC_TOKEN");
+    assert_eq!(ok.targets[0].env.0["YC_TOKEN"], "TEAM_A_YC_TOKEN");
     let e = errors(
         "[[target]]\nname = \"t\"\nvendor = \"yandex\"\npolicy = \"p\"\ninstance = \"i\"\nenv = { YC_TOKEN = \"y0_AgAAAA-secret\" }\n",
     );

@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use backup_all::core::emulator::LifecycleSpec;
+use backup_all::core::prelude::*;
 use backup_all::core::{Error, OperationRef, OperationStatus, WaitOptions};
-use backup_all::params::{AzureObjectType, AzureParams, TriggerParams, YandexParams};
 use backup_all::plan::PreparedPlan;
 use backup_all::run::StopSignal;
 use backup_all::{
-    AnyClient, AnyRequest, ClientOptions, PlanSettings, Target, TargetOutcome, Vendor, azure,
-    commvault, huawei_csbs, veeam, yandex,
+    AnyClient, AnyConfig, AnyEmulator, AnyParams, AnyRequest, EnvNames, PlanSettings, Target,
+    TargetOutcome, Vendor, azure, veeam, yandex,
 };
 
 fn fast() -> WaitOptions {
@@ -36,57 +36,26 @@ async fn round_trip(target: &Target, vendor: Vendor) -> usize {
 
 #[tokio::test]
 async fn every_vendor_triggers_waits_and_reads_status_alike() {
-    let az = azure::emulator::Emulator::start().await.unwrap();
-    let target = Target::new(
-        "az",
-        az.client_builder().build().unwrap(),
-        azure::emulator::Emulator::demo_request(),
-    );
-    round_trip(&target, Vendor::Azure).await;
-    assert_eq!(az.accepted_backups(), 1);
-
-    let yc = yandex::emulator::Emulator::start().await.unwrap();
-    let target = Target::new(
-        "yc",
-        yc.client_builder().build().unwrap(),
-        yc.demo_request(),
-    );
-    round_trip(&target, Vendor::Yandex).await;
-    assert_eq!(yc.accepted_backups(), 1);
-
-    let hw = huawei_csbs::emulator::Emulator::start().await.unwrap();
-    let target = Target::new(
-        "hw",
-        hw.client_builder().build().unwrap(),
-        hw.demo_request(),
-    );
-    round_trip(&target, Vendor::HuaweiCsbs).await;
-    assert_eq!(hw.accepted_backups(), 1);
-
-    let cv = commvault::emulator::Emulator::start().await.unwrap();
-    let target = Target::new(
-        "cv",
-        cv.client_builder().build().unwrap(),
-        cv.demo_request(),
-    );
-    round_trip(&target, Vendor::Commvault).await;
-    assert_eq!(cv.accepted_backups(), 1);
-
-    let vm = veeam::emulator::Emulator::start().await.unwrap();
-    let target = Target::new(
-        "vm",
-        vm.client_builder().build().unwrap(),
-        vm.demo_request(),
-    );
-    assert_eq!(round_trip(&target, Vendor::Veeam).await, 2);
-    assert_eq!(vm.accepted_backups(), 1);
+    for vendor in Vendor::enabled() {
+        let emulator = AnyEmulator::start(vendor).await.unwrap();
+        let target = Target::new(
+            vendor.as_str(),
+            emulator.client().unwrap(),
+            emulator.demo_request(),
+        );
+        let operations = round_trip(&target, vendor).await;
+        // Veeam's demo policy protects two instances: one session each.
+        assert_eq!(operations, if vendor == Vendor::Veeam { 2 } else { 1 });
+        assert_eq!(emulator.as_dyn().accepted_backups(), 1, "{vendor}");
+        emulator.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn vendor_neutral_parameters_reach_the_vendor() {
     let yc = yandex::emulator::Emulator::start().await.unwrap();
     let client = AnyClient::from(yc.client_builder().build().unwrap());
-    let params = TriggerParams::Yandex(YandexParams {
+    let params = AnyParams::Yandex(yandex::TriggerParams {
         policy: yandex::emulator::DEMO_POLICY_ID.into(),
         instance: yandex::emulator::DEMO_INSTANCE_ID.into(),
         idempotency_key: None,
@@ -97,14 +66,14 @@ async fn vendor_neutral_parameters_reach_the_vendor() {
 
     let az = azure::emulator::Emulator::start().await.unwrap();
     let client = AnyClient::from(az.client_builder().build().unwrap());
-    let params = TriggerParams::Azure(AzureParams {
+    let params = AnyParams::Azure(azure::TriggerParams {
         subscription: azure::emulator::DEMO_SUBSCRIPTION.into(),
         resource_group: azure::emulator::DEMO_RESOURCE_GROUP.into(),
         vault: azure::emulator::DEMO_VAULT.into(),
         fabric: "Azure".into(),
         container: azure::emulator::DEMO_VM_CONTAINER.into(),
         item: azure::emulator::DEMO_VM_ITEM.into(),
-        object_type: AzureObjectType::IaasVm,
+        object_type: azure::ObjectType::IaasVm,
         backup_type: None,
         expiry: None,
         enable_compression: None,
@@ -120,11 +89,11 @@ async fn vendor_neutral_parameters_reach_the_vendor() {
     assert_eq!(az.accepted_backups(), 1);
 
     // backupType belongs to workload requests only: refused before sending.
-    let TriggerParams::Azure(mut wrong) = params else {
+    let AnyParams::Azure(mut wrong) = params else {
         unreachable!()
     };
     wrong.backup_type = Some("Full".into());
-    let error = AnyRequest::from_params(&TriggerParams::Azure(wrong)).unwrap_err();
+    let error = AnyRequest::from_params(&AnyParams::Azure(wrong)).unwrap_err();
     assert!(
         matches!(&error, Error::InvalidInput { field, .. } if field == "backup_type"),
         "{error}"
@@ -147,13 +116,16 @@ async fn mismatched_vendors_are_refused_before_sending() {
     assert_eq!(yc.accepted_backups(), 0);
     assert_eq!(vm.accepted_backups(), 0);
 
-    let options = ClientOptions {
-        insecure: true,
-        ..ClientOptions::default()
-    };
-    let error = AnyClient::from_env(Vendor::Yandex, &options).unwrap_err();
+    // Settings of one vendor with parameters of another: refused, nothing built.
+    let error = Target::from_env(
+        "mixed",
+        &AnyParams::from(yc.demo_params()),
+        &AnyConfig::from(veeam::Config::default()),
+        &EnvNames::default(),
+    )
+    .unwrap_err();
     assert!(
-        matches!(&error, Error::InvalidInput { field, .. } if field == "insecure"),
+        matches!(&error, Error::InvalidInput { field, .. } if field == "config"),
         "{error}"
     );
 }
@@ -178,12 +150,14 @@ async fn cancel_goes_to_the_vendor() {
 
 #[tokio::test]
 async fn a_prepared_plan_runs_every_vendor_and_reports() {
-    let az = azure::emulator::Emulator::start().await.unwrap();
-    let yc = yandex::emulator::Emulator::start().await.unwrap();
-    let hw = huawei_csbs::emulator::Emulator::start().await.unwrap();
-    let cv = commvault::emulator::Emulator::start().await.unwrap();
-    let vm = veeam::emulator::Emulator::start().await.unwrap();
-    cv.set_lifecycle(LifecycleSpec::after_polls(2).failing("tape jammed"));
+    let mut emulators = Vec::new();
+    for &vendor in Vendor::ALL {
+        emulators.push(AnyEmulator::start(vendor).await.unwrap());
+    }
+    emulators[3]
+        .as_dyn()
+        .set_lifecycle(LifecycleSpec::after_polls(2).failing("tape jammed"));
+    let names = ["az", "yc", "hw", "cv", "vm"];
     let plan = PreparedPlan {
         settings: PlanSettings {
             concurrency: 2,
@@ -191,33 +165,13 @@ async fn a_prepared_plan_runs_every_vendor_and_reports() {
             fail_fast: false,
             poll_interval: Duration::from_millis(10),
         },
-        targets: vec![
-            Target::new(
-                "az",
-                az.client_builder().build().unwrap(),
-                azure::emulator::Emulator::demo_request(),
-            ),
-            Target::new(
-                "yc",
-                yc.client_builder().build().unwrap(),
-                yc.demo_request(),
-            ),
-            Target::new(
-                "hw",
-                hw.client_builder().build().unwrap(),
-                hw.demo_request(),
-            ),
-            Target::new(
-                "cv",
-                cv.client_builder().build().unwrap(),
-                cv.demo_request(),
-            ),
-            Target::new(
-                "vm",
-                vm.client_builder().build().unwrap(),
-                vm.demo_request(),
-            ),
-        ],
+        targets: emulators
+            .iter()
+            .zip(names)
+            .map(|(emulator, name)| {
+                Target::new(name, emulator.client().unwrap(), emulator.demo_request())
+            })
+            .collect(),
     };
     let seen = std::sync::Mutex::new(Vec::new());
     let report = plan
@@ -250,14 +204,13 @@ async fn a_prepared_plan_runs_every_vendor_and_reports() {
     for name in ["az", "yc", "hw", "cv", "vm"] {
         assert!(seen.iter().any(|(t, _)| t == name), "{name} observed");
     }
-    for emulator_count in [
-        az.accepted_backups(),
-        yc.accepted_backups(),
-        hw.accepted_backups(),
-        cv.accepted_backups(),
-        vm.accepted_backups(),
-    ] {
-        assert_eq!(emulator_count, 1);
+    for emulator in &emulators {
+        assert_eq!(
+            emulator.as_dyn().accepted_backups(),
+            1,
+            "{}",
+            emulator.vendor()
+        );
     }
 }
 

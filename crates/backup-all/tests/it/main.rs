@@ -1,0 +1,3 @@
+//! The integration tests of backup-all, in one binary.
+
+mod any_client;
