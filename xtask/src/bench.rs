@@ -218,7 +218,7 @@ fn footprint_table(footprints: &[Footprint], why_no_builds: &str) -> String {
     for f in footprints {
         let name = match f.features {
             Some(features) => format!("{} ({features})", f.package),
-            None => f.package.to_owned(),
+            None => f.package.clone(),
         };
         let foreign = if f.foreign.is_empty() {
             "none".to_owned()
@@ -296,7 +296,7 @@ mod tests {
     #[test]
     fn footprint_is_json_shaped() {
         let rows = [Footprint {
-            package: "backup-veeam",
+            package: "backup-veeam".to_owned(),
             features: None,
             dependencies: 120,
             foreign: Vec::new(),
