@@ -4,27 +4,29 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use backup_all::core::OperationRef;
-use backup_all::{Vendor, parse_duration};
+use backup_all::{TriggerCommand, Vendor, parse_duration};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 use crate::exit::EXIT_CODES_HELP;
 
-/// Start on-demand backups on Azure Recovery Services, Yandex Cloud Backup, Huawei
-/// CSBS, Commvault and Veeam Backup for Microsoft Azure, and follow them to the end.
-///
-/// Credentials come from each vendor's environment variables only (see
-/// `backupctl trigger <vendor> --help`), never from flags. Try `backupctl demo`: it
-/// needs no account and no network.
+/// Start on-demand backups on every backup service of the vendor registry
+/// (`backup_all::Vendor`), and follow them to the end; `--help` names the services.
 #[derive(Debug, Parser)]
-#[command(name = "backupctl", version, after_help = EXIT_CODES_HELP)]
+#[command(
+    name = "backupctl",
+    version,
+    about = about(),
+    long_about = long_about(),
+    after_help = EXIT_CODES_HELP
+)]
 pub struct Cli {
     /// More logs on stderr (-v info, -vv debug, -vvv trace); RUST_LOG wins when set.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, display_order = 1000)]
     pub verbose: u8,
 
     /// Output format on stdout: text for people, json (one object per line) for machines.
-    #[arg(long, value_enum, default_value_t = Output::Text, global = true)]
+    #[arg(long, value_enum, default_value_t = Output::Text, global = true, display_order = 1001)]
     pub output: Output,
 
     /// What to do.
@@ -45,8 +47,7 @@ pub enum Output {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start a backup on one vendor (and wait for it with --wait).
-    #[command(subcommand)]
-    Trigger(TriggerCommand),
+    Trigger(TriggerArgs),
     /// Read an operation's current state from the reference `trigger` printed.
     #[command(after_help = EXIT_CODES_HELP)]
     Status(RefArgs),
@@ -69,6 +70,27 @@ pub enum Command {
     },
 }
 
+/// `Start on-demand backups on A, B and C, and follow them to the end.`, the services
+/// taken from the registry.
+fn about() -> String {
+    let services: Vec<&str> = Vendor::enabled().filter_map(Vendor::service).collect();
+    let list = match services.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => "no backup service (this build enables no vendor)".to_owned(),
+    };
+    format!("Start on-demand backups on {list}, and follow them to the end.")
+}
+
+fn long_about() -> String {
+    format!(
+        "{}\n\nCredentials come from each vendor's environment variables only (see \
+         `backupctl trigger <vendor> --help`), never from flags. Try `backupctl demo`: it \
+         needs no account and no network.",
+        about()
+    )
+}
+
 fn duration(text: &str) -> Result<Duration, String> {
     parse_duration(text).map_err(|e| e.to_string())
 }
@@ -83,21 +105,31 @@ fn reference(text: &str) -> Result<OperationRef, String> {
         .map_err(|e: backup_all::core::operation::ParseOperationRefError| e.to_string())
 }
 
-/// Flags every trigger takes.
+/// `backupctl trigger <vendor> ...`: the vendor's own flags (its crate's `TriggerParams`
+/// and `Config`) and the flags every trigger takes.
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    #[command(flatten, next_help_heading = "Waiting")]
+    #[allow(missing_docs)]
+    pub common: TriggerCommon,
+    /// The vendor.
+    #[command(subcommand)]
+    pub vendor: TriggerCommand,
+}
+
+/// Flags every trigger takes, before or after the vendor (global to its subcommands;
+/// `trigger::run` refuses `--timeout` without `--wait`).
 #[derive(Debug, Clone, Args)]
 pub struct TriggerCommon {
     /// Wait for the backup to end (otherwise exit once it is accepted).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub wait: bool,
     /// With --wait: give up waiting after this long (exit 3; the backup goes on).
-    #[arg(long, value_parser = duration, value_name = "DURATION", requires = "wait")]
+    #[arg(long, value_parser = duration, value_name = "DURATION", global = true)]
     pub timeout: Option<Duration>,
     /// With --wait: how often to poll (the vendor's hints may ask for longer).
-    #[arg(long, value_parser = duration, value_name = "DURATION", default_value = "5s")]
+    #[arg(long, value_parser = duration, value_name = "DURATION", default_value = "5s", global = true)]
     pub poll_interval: Duration,
-    /// The API endpoint (for sovereign clouds, proxies, appliances, emulators).
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
 }
 
 /// TLS flags of the on-premises vendors.
@@ -109,193 +141,6 @@ pub struct TlsArgs {
     /// Accept any certificate (dangerous: only for lab appliances; warns on stderr).
     #[arg(long)]
     pub insecure: bool,
-}
-
-/// One subcommand per vendor, with the vendor's own flags.
-#[derive(Debug, Subcommand)]
-pub enum TriggerCommand {
-    /// Azure Recovery Services: Backups_Trigger of one protected item.
-    #[command(after_help = crate::vendors::AZURE_HELP)]
-    Azure(AzureTrigger),
-    /// Yandex Cloud Backup: execute a policy on an instance.
-    #[command(after_help = crate::vendors::YANDEX_HELP)]
-    Yandex(YandexTrigger),
-    /// Huawei Cloud CSBS: create a checkpoint of a backup policy.
-    #[command(name = "huawei-csbs", after_help = crate::vendors::HUAWEI_HELP)]
-    HuaweiCsbs(HuaweiTrigger),
-    /// Commvault / Metallic: run a backup job of a subclient.
-    #[command(after_help = crate::vendors::COMMVAULT_HELP)]
-    Commvault(CommvaultTrigger),
-    /// Veeam Backup for Microsoft Azure: start a policy.
-    #[command(after_help = crate::vendors::VEEAM_HELP)]
-    Veeam(VeeamTrigger),
-}
-
-/// `backupctl trigger azure`.
-#[derive(Debug, Args)]
-pub struct AzureTrigger {
-    /// Subscription id.
-    #[arg(long)]
-    pub subscription: String,
-    /// Resource group of the vault.
-    #[arg(long)]
-    pub resource_group: String,
-    /// Recovery Services vault.
-    #[arg(long)]
-    pub vault: String,
-    /// Backup fabric.
-    #[arg(long, default_value = "Azure")]
-    pub fabric: String,
-    /// Protection container (IaasVMContainer;iaasvmcontainerv2;rg;vm).
-    #[arg(long)]
-    pub container: String,
-    /// Protected item (VM;iaasvmcontainerv2;rg;vm).
-    #[arg(long)]
-    pub item: String,
-    /// The kind of item.
-    #[arg(long, value_enum, default_value_t = AzureObjectType::IaasVm)]
-    pub object_type: AzureObjectType,
-    /// backupType (azure-workload): Full, Differential, Log, CopyOnlyFull, Incremental,
-    /// SnapshotFull, SnapshotCopyOnlyFull.
-    #[arg(long)]
-    pub backup_type: Option<String>,
-    /// recoveryPointExpiryTimeInUTC, RFC 3339 (2030-01-31T00:00:00Z).
-    #[arg(long, value_name = "RFC3339")]
-    pub expiry: Option<String>,
-    /// enableCompression (azure-workload).
-    #[arg(long)]
-    pub enable_compression: bool,
-    /// The api-version: 2024-04-01 (default) or 2025-08-01.
-    #[arg(long)]
-    pub api_version: Option<String>,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub common: TriggerCommon,
-}
-
-/// `--object-type` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AzureObjectType {
-    /// IaasVMBackupRequest.
-    IaasVm,
-    /// AzureFileShareBackupRequest.
-    AzureFileShare,
-    /// AzureWorkloadBackupRequest.
-    AzureWorkload,
-}
-
-/// `backupctl trigger yandex`.
-#[derive(Debug, Args)]
-pub struct YandexTrigger {
-    /// Backup policy id (applied to the instance).
-    #[arg(long)]
-    pub policy: String,
-    /// Compute instance id.
-    #[arg(long)]
-    pub instance: String,
-    /// Idempotency-Key (a UUID) to repeat a trigger safely; a fresh one otherwise.
-    #[arg(long)]
-    pub idempotency_key: Option<String>,
-    /// The Operation API endpoint.
-    #[arg(long, value_name = "URL")]
-    pub operation_endpoint: Option<String>,
-    /// The IAM endpoint.
-    #[arg(long, value_name = "URL")]
-    pub iam_endpoint: Option<String>,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub common: TriggerCommon,
-}
-
-/// `backupctl trigger huawei-csbs`.
-#[derive(Debug, Args)]
-pub struct HuaweiTrigger {
-    /// Project id (else HUAWEICLOUD_SDK_PROJECT_ID).
-    #[arg(long)]
-    pub project_id: Option<String>,
-    /// Backup policy (plan) id.
-    #[arg(long)]
-    pub plan: String,
-    /// A resource of the policy to back up (repeatable; all of them when absent).
-    #[arg(long = "resource", value_name = "ID")]
-    pub resources: Vec<String>,
-    /// Send auto_trigger = true.
-    #[arg(long)]
-    pub auto_trigger: bool,
-    /// The region (builds https://csbs.{region}.myhuaweicloud.com).
-    #[arg(long)]
-    pub region: Option<String>,
-    /// The IAM endpoint.
-    #[arg(long, value_name = "URL")]
-    pub iam_endpoint: Option<String>,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub common: TriggerCommon,
-}
-
-/// `backupctl trigger commvault`.
-#[derive(Debug, Args)]
-pub struct CommvaultTrigger {
-    /// clientName.
-    #[arg(long)]
-    pub client: String,
-    /// instanceName.
-    #[arg(long)]
-    pub instance: String,
-    /// backupsetName.
-    #[arg(long)]
-    pub backupset: String,
-    /// subclientName.
-    #[arg(long)]
-    pub subclient: String,
-    /// appName (File System, Cloud Apps ...).
-    #[arg(long)]
-    pub app_name: String,
-    /// storagePolicyName (plan).
-    #[arg(long)]
-    pub storage_policy: Option<String>,
-    /// backupLevel.
-    #[arg(long, value_enum)]
-    pub level: Option<CommvaultLevel>,
-    /// An ad-hoc backup of the items listed in this directive file (on the client).
-    #[arg(long, value_name = "PATH")]
-    pub directive_file: Option<PathBuf>,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub tls: TlsArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub common: TriggerCommon,
-}
-
-/// `--level` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CommvaultLevel {
-    /// FULL.
-    Full,
-    /// INCREMENTAL.
-    Incremental,
-    /// DIFFERENTIAL.
-    Differential,
-    /// SYNTHETIC_FULL.
-    SyntheticFull,
-}
-
-/// `backupctl trigger veeam`.
-#[derive(Debug, Args)]
-pub struct VeeamTrigger {
-    /// Policy id.
-    #[arg(long)]
-    pub policy: String,
-    /// The REST API version: v1, v6, v7, v8 or v8.1 (default; else VEEAM_API_VERSION).
-    #[arg(long, value_parser = ["v1", "v6", "v7", "v8", "v8.1"])]
-    pub api_version: Option<String>,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub tls: TlsArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub common: TriggerCommon,
 }
 
 /// Connection flags for a command on an existing operation.
@@ -310,6 +155,9 @@ pub struct ConnectArgs {
     /// Yandex, Huawei: the IAM endpoint.
     #[arg(long, value_name = "URL")]
     pub iam_endpoint: Option<String>,
+    /// Huawei: the project (else the reference's, else HUAWEICLOUD_SDK_PROJECT_ID).
+    #[arg(long)]
+    pub project_id: Option<String>,
     /// Huawei: the region.
     #[arg(long)]
     pub region: Option<String>,
@@ -368,7 +216,7 @@ pub struct RunArgs {
 /// `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Only these vendors (repeatable; all five when absent).
+    /// Only these vendors (repeatable; every vendor when absent).
     #[arg(long = "vendor", value_parser = vendor, value_name = "VENDOR")]
     pub vendors: Vec<Vendor>,
     /// Make this vendor's backup fail, to show the failure path (repeatable).

@@ -1,14 +1,16 @@
-//! `backupctl`: start on-demand backups on five backup services and follow them.
+//! `backupctl`: start on-demand backups on the backup services of `backup_all::Vendor`
+//! and follow them.
 //!
 //! See `backupctl --help`; the exit codes are in [`exit::EXIT_CODES_HELP`].
 
 mod cli;
 mod commands;
+mod connect;
 mod exit;
 mod output;
 mod progress;
-mod vendors;
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -26,10 +28,15 @@ fn init_tracing(verbose: u8) {
         2 => ("debug", "info"),
         _ => ("trace", "trace"),
     };
-    let default = format!(
-        "{others},backupctl={ours},backup_all={ours},backup_core={ours},backup_azure={ours},\
-         backup_yandex={ours},backup_huawei_csbs={ours},backup_commvault={ours},backup_veeam={ours}"
-    );
+    let mut default = format!("{others},backupctl={ours},backup_all={ours},backup_core={ours}");
+    for vendor in backup_all::Vendor::ALL {
+        // Each vendor's crate is backup-<vendor>.
+        let _ = write!(
+            default,
+            ",backup_{}={ours}",
+            vendor.as_str().replace('-', "_")
+        );
+    }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -1,11 +1,10 @@
 //! `backupctl demo`: every vendor's emulator in this process, one backup on each.
 
-use std::any::Any;
 use std::time::Duration;
 
 use backup_all::core::emulator::LifecycleSpec;
 use backup_all::plan::PreparedPlan;
-use backup_all::{PlanSettings, Target, Vendor};
+use backup_all::{AnyEmulator, PlanSettings, Target, Vendor};
 
 use super::plan::{exit_of, print_report};
 use crate::cli::{DemoArgs, Output};
@@ -15,9 +14,6 @@ use crate::progress::Progress;
 
 /// What a failing demo backup says.
 const FAILURE_REASON: &str = "demo: failure requested with --fail";
-
-/// A running emulator, kept alive until the demo ends.
-type Running = Box<dyn Any + Send>;
 
 fn lifecycle(fail: bool) -> LifecycleSpec {
     let spec = LifecycleSpec::after_polls(6).queued_for(1);
@@ -34,38 +30,22 @@ fn failed(vendor: Vendor, what: &str, error: &dyn std::fmt::Display) -> String {
 
 /// Starts `vendor`'s emulator with `spec` and a target on it (the emulator's own
 /// credentials and demo request).
-async fn start(vendor: Vendor, spec: LifecycleSpec) -> Result<(Running, Target), String> {
-    let name = vendor.as_str();
-    macro_rules! emulated {
-        ($module:ident, $request:expr) => {{
-            use backup_all::$module::emulator::Emulator;
-            let emulator = Emulator::start()
-                .await
-                .map_err(|e| failed(vendor, "start", &e))?;
-            emulator.set_lifecycle(spec);
-            let client = emulator
-                .client_builder()
-                .build()
-                .map_err(|e| failed(vendor, "build a client for", &e))?;
-            #[allow(clippy::redundant_closure_call)]
-            let request = ($request)(&emulator);
-            let target = Target::new(name, client, request);
-            Ok((Box::new(emulator) as Running, target))
-        }};
-    }
-    match vendor {
-        Vendor::Azure => emulated!(azure, |_: &Emulator| Emulator::demo_request()),
-        Vendor::Yandex => emulated!(yandex, |e: &Emulator| e.demo_request()),
-        Vendor::HuaweiCsbs => emulated!(huawei_csbs, |e: &Emulator| e.demo_request()),
-        Vendor::Commvault => emulated!(commvault, |e: &Emulator| e.demo_request()),
-        Vendor::Veeam => emulated!(veeam, |e: &Emulator| e.demo_request()),
-    }
+async fn start(vendor: Vendor, spec: LifecycleSpec) -> Result<(AnyEmulator, Target), String> {
+    let emulator = AnyEmulator::start(vendor)
+        .await
+        .map_err(|e| failed(vendor, "start", &e))?;
+    emulator.as_dyn().set_lifecycle(spec);
+    let client = emulator
+        .client()
+        .map_err(|e| failed(vendor, "build a client for", &e))?;
+    let target = Target::new(vendor.as_str(), client, emulator.demo_request());
+    Ok((emulator, target))
 }
 
 pub async fn run(args: DemoArgs, output: Output) -> Exit {
     let printer = Printer::new(output);
     let mut vendors: Vec<Vendor> = if args.vendors.is_empty() {
-        Vendor::ALL.to_vec()
+        Vendor::enabled().collect()
     } else {
         args.vendors.clone()
     };

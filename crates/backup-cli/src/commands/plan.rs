@@ -31,7 +31,7 @@ pub async fn run(args: RunArgs, output: Output) -> Exit {
         plan.settings.poll_interval = interval;
     }
     for target in &plan.targets {
-        super::warn_insecure(target.options.insecure);
+        super::warn_insecure(crate::connect::insecure(&target.config));
     }
     let prepared = match plan.prepare() {
         Ok(prepared) => prepared,

@@ -1,14 +1,15 @@
 //! `backupctl status | wait | cancel <operation-ref>`.
 
 use backup_all::core::WaitOptions;
+use backup_all::core::contract::process_env;
 use backup_all::plan::follow;
 use backup_all::{AnyClient, Vendor};
 
 use crate::cli::{Output, RefArgs, WaitRefArgs};
+use crate::connect;
 use crate::exit::Exit;
 use crate::output::Printer;
 use crate::progress::Progress;
-use crate::vendors::connect_options;
 
 fn client(
     args: RefArgs,
@@ -22,9 +23,11 @@ fn client(
             return Err(Exit::Usage);
         }
     };
-    let options = connect_options(args.connect);
-    super::warn_insecure(options.insecure);
-    match AnyClient::from_env(vendor, &options) {
+    let built = connect::config(vendor, &args.connect).and_then(|config| {
+        super::warn_insecure(connect::insecure(&config));
+        AnyClient::from_config(&config, &process_env)
+    });
+    match built {
         Ok(client) => Ok((client, reference)),
         Err(error) => {
             printer.failure(vendor.as_str(), &error);

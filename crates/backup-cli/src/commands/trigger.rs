@@ -1,37 +1,37 @@
 //! `backupctl trigger <vendor>`.
 
-use backup_all::Target;
 use backup_all::core::WaitOptions;
 use backup_all::plan::run_target;
 use backup_all::run::StopSignal;
+use backup_all::{EnvNames, Target};
 
-use crate::cli::{Output, TriggerCommand};
+use crate::cli::{Output, TriggerArgs};
+use crate::connect;
 use crate::exit::Exit;
 use crate::output::Printer;
 use crate::progress::Progress;
-use crate::vendors::trigger_spec;
 
-pub async fn run(command: TriggerCommand, output: Output) -> Exit {
+pub async fn run(args: TriggerArgs, output: Output) -> Exit {
     let printer = Printer::new(output);
-    let spec = match trigger_spec(command) {
-        Ok(spec) => spec,
-        Err(message) => {
-            Printer::stderr(&format!("error: {message}"));
-            return Exit::Usage;
-        }
-    };
-    let vendor = spec.params.vendor();
-    super::warn_insecure(spec.options.insecure);
-    let target = match Target::from_env(vendor.as_str(), &spec.params, &spec.options) {
+    let common = args.common;
+    if common.timeout.is_some() && !common.wait {
+        // Was clap's `requires`, which a global flag given before the vendor escapes.
+        Printer::stderr("error: --timeout needs --wait (nothing was sent)");
+        return Exit::Usage;
+    }
+    let vendor = args.vendor.vendor();
+    let (params, config) = args.vendor.into_parts();
+    super::warn_insecure(connect::insecure(&config));
+    let target = match Target::from_env(vendor.as_str(), &params, &config, &EnvNames::default()) {
         Ok(target) => target,
         Err(error) => {
             printer.failure(vendor.as_str(), &error);
             return Exit::of(&error);
         }
     };
-    let wait = spec.common.wait.then(|| {
-        let options = WaitOptions::every(spec.common.poll_interval);
-        match spec.common.timeout {
+    let wait = common.wait.then(|| {
+        let options = WaitOptions::every(common.poll_interval);
+        match common.timeout {
             Some(timeout) => options.deadline(Some(timeout)),
             None => options,
         }

@@ -1,14 +1,15 @@
 //! `backupctl run` (plans across vendors) and `backupctl demo`, as a subprocess.
 
-mod common;
-
+use backup_all::Vendor;
 use backup_all::core::emulator::LifecycleSpec;
-use common::{assert_operation_fields, backupctl, temp_file};
+
+use crate::common::{Setup, assert_operation_fields, backupctl, temp_file};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_exits_0_and_shows_five_vendors() {
+async fn demo_exits_0_and_shows_every_vendor() {
     let run = backupctl(&["demo"], &[]).await.expect(0);
-    for vendor in ["azure", "yandex", "huawei-csbs", "commvault", "veeam"] {
+    for vendor in Vendor::ALL {
+        let vendor = vendor.as_str();
         assert!(
             run.stdout
                 .lines()
@@ -16,7 +17,8 @@ async fn demo_exits_0_and_shows_five_vendors() {
             "{vendor}: {run:#?}"
         );
     }
-    assert!(run.stdout.contains("5 succeeded"), "{run:#?}");
+    let all = Vendor::ALL.len();
+    assert!(run.stdout.contains(&format!("{all} succeeded")), "{run:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,7 +32,12 @@ async fn demo_fail_yandex_exits_1() {
             .any(|l| l.starts_with("yandex") && l.contains("failed")),
         "{run:#?}"
     );
-    assert!(run.stdout.contains("4 succeeded, 1 failed"), "{run:#?}");
+    let others = Vendor::ALL.len() - 1;
+    assert!(
+        run.stdout
+            .contains(&format!("{others} succeeded, 1 failed")),
+        "{run:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,27 +78,36 @@ async fn demo_json_and_vendor_selection() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_plan_across_all_five_vendors_runs_with_bounded_concurrency() {
-    let (azure, az) = common::azure().await;
-    let (yandex, yc) = common::yandex().await;
-    let (huawei, hw) = common::huawei().await;
-    let (commvault, cv) = common::commvault().await;
-    let (veeam, vm) = common::veeam().await;
-    // Yandex's token comes from another variable through the target's `env` table.
+async fn a_plan_across_every_vendor_runs_with_bounded_concurrency() {
+    let setups = Setup::all().await;
     let mut env = Vec::new();
-    for setup in [&az, &hw, &cv, &vm] {
-        env.extend(setup.env.iter().cloned());
+    let mut plan = "concurrency = 2\npoll_interval = \"20ms\"\ntimeout = \"60s\"\n\n".to_owned();
+    let mut names = Vec::new();
+    for (i, setup) in setups.iter().enumerate() {
+        let name = format!("t{i}-{}", setup.name());
+        plan.push_str(&format!("[[target]]\nname = \"{name}\"\n"));
+        if i % 2 == 1 {
+            // Every other target reads its credentials from other variables, through
+            // its `env` table.
+            let renames: Vec<String> = setup
+                .env
+                .iter()
+                .map(|(var, _)| format!("{var} = \"TEAM_{i}_{var}\""))
+                .collect();
+            plan.push_str(&format!("env = {{ {} }}\n", renames.join(", ")));
+            env.extend(
+                setup
+                    .env
+                    .iter()
+                    .map(|(var, value)| (format!("TEAM_{i}_{var}"), value.clone())),
+            );
+        } else {
+            env.extend(setup.env.iter().cloned());
+        }
+        plan.push_str(&setup.plan());
+        plan.push('\n');
+        names.push(name);
     }
-    env.push(("TEAM_A_YC_TOKEN".into(), yc.env[0].1.clone()));
-    let plan = format!(
-        "concurrency = 2\npoll_interval = \"20ms\"\ntimeout = \"60s\"\n\n\
-         [[target]]\nname = \"vm-azure\"\n{}\n\
-         [[target]]\nname = \"vm-yandex\"\nenv = {{ YC_TOKEN = \"TEAM_A_YC_TOKEN\" }}\n{}\n\
-         [[target]]\nname = \"ecs-huawei\"\n{}\n\
-         [[target]]\nname = \"fs-commvault\"\n{}\n\
-         [[target]]\nname = \"vm-veeam\"\n{}\n",
-        az.plan, yc.plan, hw.plan, cv.plan, vm.plan
-    );
     let path = temp_file("plan.toml", &plan);
     let run = backupctl(
         &[
@@ -107,23 +123,14 @@ async fn a_plan_across_all_five_vendors_runs_with_bounded_concurrency() {
     .await
     .expect(0);
     let objects = run.json();
-    // Veeam's policy starts two sessions.
-    assert_eq!(objects.len(), 6, "{run:#?}");
-    let targets: Vec<&str> = objects
+    // One object per operation, in the plan's order (a vendor may start several).
+    let mut targets: Vec<&str> = objects
         .iter()
         .map(|o| o["target"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        targets,
-        [
-            "vm-azure",
-            "vm-yandex",
-            "ecs-huawei",
-            "fs-commvault",
-            "vm-veeam",
-            "vm-veeam"
-        ]
-    );
+    assert!(objects.len() >= setups.len(), "{run:#?}");
+    targets.dedup();
+    assert_eq!(targets, names, "{run:#?}");
     for object in &objects {
         assert_operation_fields(object, object["vendor"].as_str().unwrap());
         assert_eq!(object["status"], "succeeded", "{object}");
@@ -131,24 +138,30 @@ async fn a_plan_across_all_five_vendors_runs_with_bounded_concurrency() {
         assert!(object["polls"].as_u64().unwrap() > 0, "{object}");
         assert!(object["duration_ms"].is_u64(), "{object}");
     }
-    assert_eq!(azure.accepted_backups(), 1);
-    assert_eq!(yandex.accepted_backups(), 1);
-    assert_eq!(huawei.accepted_backups(), 1);
-    assert_eq!(commvault.accepted_backups(), 1);
-    assert_eq!(veeam.accepted_backups(), 1);
+    for (setup, name) in setups.iter().zip(&names) {
+        assert_eq!(setup.accepted(), 1, "{name}");
+        assert!(
+            objects
+                .iter()
+                .filter(|o| o["target"] == name.as_str())
+                .all(|o| o["vendor"] == setup.name()),
+            "{name}: {run:#?}"
+        );
+    }
 
     // In text: one line per target and a summary.
     let run = backupctl(&["run", path.to_str().unwrap()], &env)
         .await
         .expect(0);
-    assert!(run.stdout.contains("5 targets"), "{run:#?}");
-    assert!(run.stdout.contains("5 succeeded"), "{run:#?}");
+    let all = setups.len();
+    assert!(run.stdout.contains(&format!("{all} targets")), "{run:#?}");
+    assert!(run.stdout.contains(&format!("{all} succeeded")), "{run:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_plan_is_rejected_before_any_trigger() {
-    let (yandex, yc) = common::yandex().await;
-    let (veeam, vm) = common::veeam().await;
+    let yc = Setup::start(Vendor::Yandex).await;
+    let vm = Setup::start(Vendor::Veeam).await;
     let mut env = yc.env.clone();
     env.extend(vm.env.iter().cloned());
     // Two good targets and one without its policy: nothing may start.
@@ -156,9 +169,9 @@ async fn a_bad_plan_is_rejected_before_any_trigger() {
         "[[target]]\nname = \"good-yandex\"\n{}\n\
          [[target]]\nname = \"good-veeam\"\n{}\n\
          [[target]]\nname = \"broken\"\nvendor = \"veeam\"\nendpoint = \"{}\"\n",
-        yc.plan,
-        vm.plan,
-        veeam.url()
+        yc.plan(),
+        vm.plan(),
+        vm.emulator().url()
     );
     let path = temp_file("bad.toml", &plan);
     let run = backupctl(&["run", path.to_str().unwrap()], &env)
@@ -172,7 +185,8 @@ async fn a_bad_plan_is_rejected_before_any_trigger() {
     let plan = format!(
         "[[target]]\nname = \"good-yandex\"\n{}\n\
          [[target]]\nname = \"no-credentials\"\n{}\n",
-        yc.plan, vm.plan
+        yc.plan(),
+        vm.plan()
     );
     let path = temp_file("nocreds.toml", &plan);
     let run = backupctl(&["run", path.to_str().unwrap()], &yc.env)
@@ -185,7 +199,7 @@ async fn a_bad_plan_is_rejected_before_any_trigger() {
     // A secret written into a plan: refused, and not echoed.
     let plan = format!(
         "[[target]]\nname = \"inline\"\n{}password = \"hunter2-secret\"\n",
-        vm.plan
+        vm.plan()
     );
     let path = temp_file("secret.toml", &plan);
     let run = backupctl(&["run", path.to_str().unwrap()], &env)
@@ -194,22 +208,24 @@ async fn a_bad_plan_is_rejected_before_any_trigger() {
     assert!(!run.stderr.contains("hunter2-secret"), "{run:#?}");
     assert!(run.stderr.contains("field `password`"), "{run:#?}");
 
-    assert_eq!(yandex.accepted_backups(), 0);
-    assert_eq!(veeam.accepted_backups(), 0);
+    assert_eq!(yc.accepted(), 0);
+    assert_eq!(vm.accepted(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_exit_codes_follow_the_worst_target() {
-    let (yandex, yc) = common::yandex().await;
-    let (veeam, vm) = common::veeam().await;
+    let yc = Setup::start(Vendor::Yandex).await;
+    let vm = Setup::start(Vendor::Veeam).await;
     let mut env = yc.env.clone();
     env.extend(vm.env.iter().cloned());
-    veeam.set_lifecycle(LifecycleSpec::after_polls(1).failing("no space left"));
+    vm.emulator()
+        .set_lifecycle(LifecycleSpec::after_polls(1).failing("no space left"));
     let plan = format!(
         "poll_interval = \"20ms\"\n\
          [[target]]\nname = \"ok\"\n{}\n\
          [[target]]\nname = \"failing\"\n{}\n",
-        yc.plan, vm.plan
+        yc.plan(),
+        vm.plan()
     );
     let path = temp_file("mixed.toml", &plan);
     let run = backupctl(&["run", path.to_str().unwrap(), "--output", "json"], &env)
@@ -224,10 +240,11 @@ async fn plan_exit_codes_follow_the_worst_target() {
         "poll_interval = \"20ms\"\nconcurrency = 1\n\
          [[target]]\nname = \"failing\"\n{}\n\
          [[target]]\nname = \"after\"\n{}\n",
-        vm.plan, yc.plan
+        vm.plan(),
+        yc.plan()
     );
     let path = temp_file("failfast.toml", &plan);
-    let before = yandex.accepted_backups();
+    let before = yc.accepted();
     let run = backupctl(
         &[
             "run",
@@ -244,13 +261,14 @@ async fn plan_exit_codes_follow_the_worst_target() {
     let last = objects.last().unwrap();
     assert_eq!(last["target"], "after");
     assert_eq!(last["outcome"], "skipped");
-    assert_eq!(yandex.accepted_backups(), before);
+    assert_eq!(yc.accepted(), before);
 
     // A deadline that passes: exit 3.
-    yandex.set_lifecycle(LifecycleSpec::after_polls(1000));
+    yc.emulator()
+        .set_lifecycle(LifecycleSpec::after_polls(1000));
     let plan = format!(
         "poll_interval = \"20ms\"\n[[target]]\nname = \"slow\"\n{}\n",
-        yc.plan
+        yc.plan()
     );
     let path = temp_file("slow.toml", &plan);
     let run = backupctl(
@@ -275,4 +293,16 @@ fn the_example_plan_is_valid() {
     let plan = backup_all::Plan::from_path(path).unwrap();
     assert_eq!(plan.targets.len(), 6);
     assert_eq!(plan.settings.concurrency, 3);
+    // Every vendor has an example, and every target is ready to run (its settings
+    // and parameters build a request; credentials are the environment's).
+    for &vendor in Vendor::ALL {
+        assert!(
+            plan.targets.iter().any(|target| target.vendor() == vendor),
+            "plan.example.toml has no {vendor} target"
+        );
+    }
+    for target in &plan.targets {
+        backup_all::AnyRequest::from_params(&target.params)
+            .unwrap_or_else(|e| panic!("{}: {e}", target.name));
+    }
 }
