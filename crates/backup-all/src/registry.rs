@@ -420,6 +420,19 @@ macro_rules! registry {
                 }
             }
 
+            /// The parameter names `vendor` takes (its `TriggerParams`' fields).
+            #[must_use]
+            pub fn keys(vendor: Vendor) -> &'static [&'static str] {
+                match vendor {
+                    $(
+                        #[cfg(feature = $name)]
+                        Vendor::$variant => field_names::<$krate::TriggerParams>(),
+                    )+
+                    #[allow(unreachable_patterns)]
+                    _ => &[],
+                }
+            }
+
             /// The parameters as the vendor crate serializes them.
             #[must_use]
             pub fn to_json(&self) -> serde_json::Value {

@@ -165,6 +165,9 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// The keys every target has, whatever its vendor.
+const TARGET_KEYS: [&str; 3] = ["name", "vendor", "env"];
+
 fn target(name: String, table: &Table) -> Result<PlanTarget, Vec<FieldFault>> {
     let vendor: Vendor = match table.get("vendor").map(Value::as_str) {
         Some(Some(vendor)) => vendor
@@ -176,16 +179,34 @@ fn target(name: String, table: &Table) -> Result<PlanTarget, Vec<FieldFault>> {
         return Err(vec![FieldFault::new("vendor", missing.to_string())]);
     }
     let config_keys = AnyConfig::keys(vendor);
+    let params_keys = AnyParams::keys(vendor);
     let mut config = Table::new();
     let mut params = Table::new();
     let mut env = None;
     let mut faults = Vec::new();
     for (key, value) in table {
+        let known = TARGET_KEYS.contains(&key.as_str())
+            || config_keys.contains(&key.as_str())
+            || params_keys.contains(&key.as_str());
         if let Some(secret) = secret_like(key) {
             faults.push(FieldFault::new(
                 key.as_str(),
                 format!(
                     "a plan never holds {secret}s; {vendor} credentials are read from its environment variables (see `backupctl trigger {vendor} --help`)"
+                ),
+            ));
+        } else if !known {
+            let expected: Vec<&str> = params_keys
+                .iter()
+                .chain(config_keys)
+                .chain(&TARGET_KEYS)
+                .copied()
+                .collect();
+            faults.push(FieldFault::new(
+                key.as_str(),
+                format!(
+                    "unknown setting of a {vendor} target (expected one of {})",
+                    expected.join(", ")
                 ),
             ));
         } else if key == "env" {

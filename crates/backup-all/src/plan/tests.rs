@@ -63,83 +63,128 @@ mod with_all_vendors {
     use crate::AnyConfig;
     use crate::AnyParams as TriggerParams;
 
-    const FULL: &str = r#"
-concurrency = 3
-timeout = "1h30m"
-fail_fast = true
-poll_interval = "250ms"
+    const SETTINGS: &str =
+        "concurrency = 3\ntimeout = \"1h30m\"\nfail_fast = true\npoll_interval = \"250ms\"\n";
 
-[[target]]
-name = "azure-vm"
-vendor = "azure"
-subscription = "sub"
-resource_group = "rg"
-vault = "vault"
-container = "IaasVMContainer;iaasvmcontainerv2;rg;vm"
-item = "VM;iaasvmcontainerv2;rg;vm"
-api_version = "2025-08-01"
-expiry = "2030-01-01T00:00:00Z"
-
-[[target]]
-name = "yc"
-vendor = "yandex"
-policy = "pol"
-instance = "inst"
-operation_endpoint = "http://127.0.0.1:1/"
-
-[[target]]
-name = "hw"
-vendor = "huawei-csbs"
-plan = "plan-1"
-resources = ["r1", "r2"]
-region = "ap-southeast-1"
-
-[[target]]
-name = "cv"
-vendor = "commvault"
-client = "fs01"
-instance = "DefaultInstanceName"
-backupset = "defaultBackupSet"
-subclient = "default"
-app_name = "File System"
-level = "full"
-insecure = true
-
-[[target]]
-name = "veeam"
-vendor = "veeam"
-policy = "p-1"
-api_version = "v8.1"
-endpoint = "https://veeam.example.com"
-"#;
-
-    #[test]
-    fn a_plan_across_all_vendors_parses() {
-        let plan = Plan::parse("full.toml", FULL).unwrap();
+    /// One target of one vendor, after the plan settings.
+    fn one(target: &str) -> PlanTarget {
+        let plan = Plan::parse("one.toml", &format!("{SETTINGS}\n[[target]]\n{target}")).unwrap();
         assert_eq!(plan.settings.concurrency, 3);
         assert_eq!(plan.settings.timeout, Some(Duration::from_secs(5400)));
         assert!(plan.settings.fail_fast);
         assert_eq!(plan.settings.poll_interval, Duration::from_millis(250));
-        let vendors: Vec<_> = plan.targets.iter().map(PlanTarget::vendor).collect();
-        assert_eq!(vendors, Vendor::ALL.to_vec());
-        let TriggerParams::Azure(azure) = &plan.targets[0].params else {
+        plan.targets.into_iter().next().unwrap()
+    }
+
+    /// A plan with a target of every vendor of the registry, from each emulator's demo
+    /// parameters and settings, reads back to the same values in the same order.
+    #[cfg(feature = "emulator")]
+    #[tokio::test]
+    async fn a_plan_across_all_vendors_parses() {
+        let mut text = SETTINGS.to_owned();
+        let mut expected = Vec::new();
+        for &vendor in Vendor::ALL {
+            let emulator = crate::AnyEmulator::start(vendor).await.unwrap();
+            let (params, config) = (emulator.demo_params(), emulator.config());
+            let mut target = toml::Table::new();
+            target.insert("name".into(), format!("t-{vendor}").into());
+            target.insert("vendor".into(), vendor.as_str().into());
+            for json in [params.to_json(), config.to_json()] {
+                let toml::Value::Table(fields) = toml::Value::try_from(json).unwrap() else {
+                    panic!("{vendor}: not a table");
+                };
+                target.extend(fields);
+            }
+            text.push_str("\n[[target]]\n");
+            text.push_str(&toml::to_string(&target).unwrap());
+            expected.push((vendor, params, config));
+            emulator.shutdown().await;
+        }
+        let plan = Plan::parse("full.toml", &text).unwrap();
+        assert_eq!(plan.targets.len(), Vendor::ALL.len());
+        for (target, (vendor, params, config)) in plan.targets.iter().zip(expected) {
+            assert_eq!(target.vendor(), vendor);
+            assert_eq!(target.name, format!("t-{vendor}"));
+            assert_eq!(target.params, params, "{vendor}");
+            assert_eq!(target.config, config, "{vendor}");
+        }
+    }
+
+    #[test]
+    fn azure_fabric_defaults_and_times_and_versions_are_read() {
+        let target = one(
+            "name = \"azure-vm\"\nvendor = \"azure\"\nsubscription = \"sub\"\nresource_group = \"rg\"\nvault = \"vault\"\ncontainer = \"IaasVMContainer;iaasvmcontainerv2;rg;vm\"\nitem = \"VM;iaasvmcontainerv2;rg;vm\"\napi_version = \"2025-08-01\"\nexpiry = \"2030-01-01T00:00:00Z\"\n",
+        );
+        let TriggerParams::Azure(azure) = &target.params else {
             panic!("not azure");
         };
         assert_eq!(azure.fabric, "Azure");
         assert!(azure.expiry.is_some());
-        let AnyConfig::Azure(azure_config) = &plan.targets[0].config else {
+        let AnyConfig::Azure(azure_config) = &target.config else {
             panic!("not azure");
         };
         assert_eq!(azure_config.api_version.as_deref(), Some("2025-08-01"));
-        let TriggerParams::HuaweiCsbs(hw) = &plan.targets[2].params else {
+    }
+
+    #[test]
+    fn yandex_endpoints_are_settings() {
+        let target = one(
+            "name = \"yc\"\nvendor = \"yandex\"\npolicy = \"pol\"\ninstance = \"inst\"\noperation_endpoint = \"http://127.0.0.1:1/\"\n",
+        );
+        assert_eq!(target.vendor(), Vendor::Yandex);
+        assert_eq!(
+            target.config.to_json()["operation_endpoint"],
+            "http://127.0.0.1:1/"
+        );
+    }
+
+    #[test]
+    fn huawei_resources_are_a_list() {
+        let target = one(
+            "name = \"hw\"\nvendor = \"huawei-csbs\"\nplan = \"plan-1\"\nresources = [\"r1\", \"r2\"]\nregion = \"ap-southeast-1\"\n",
+        );
+        let TriggerParams::HuaweiCsbs(hw) = &target.params else {
             panic!("not huawei");
         };
         assert_eq!(hw.resources, ["r1", "r2"]);
-        let AnyConfig::Commvault(commvault_config) = &plan.targets[3].config else {
+    }
+
+    #[test]
+    fn commvault_insecure_is_a_setting() {
+        let target = one(
+            "name = \"cv\"\nvendor = \"commvault\"\nclient = \"fs01\"\ninstance = \"DefaultInstanceName\"\nbackupset = \"defaultBackupSet\"\nsubclient = \"default\"\napp_name = \"File System\"\nlevel = \"full\"\ninsecure = true\n",
+        );
+        let AnyConfig::Commvault(commvault_config) = &target.config else {
             panic!("not commvault");
         };
         assert!(commvault_config.insecure);
-        assert_eq!(plan.targets[4].name, "veeam");
+    }
+
+    #[test]
+    fn veeam_endpoint_and_version_are_read() {
+        let target = one(
+            "name = \"veeam\"\nvendor = \"veeam\"\npolicy = \"p-1\"\napi_version = \"v8.1\"\nendpoint = \"https://veeam.example.com\"\n",
+        );
+        assert_eq!(target.name, "veeam");
+        assert_eq!(
+            target.config.to_json()["endpoint"],
+            "https://veeam.example.com"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_all_named_with_what_the_vendor_takes() {
+        let e = errors(
+            "[[target]]\nname = \"v\"\nvendor = \"veeam\"\npolicy = \"p\"\nregion = \"r\"\nzone = \"z\"\n",
+        );
+        let fields: Vec<_> = e.iter().filter_map(|e| e.field.as_deref()).collect();
+        assert_eq!(fields, ["region", "zone"], "{e:?}");
+        assert!(
+            e[0].message
+                .contains("policy, endpoint, api_version, ca_cert, insecure"),
+            "{}",
+            e[0]
+        );
     }
 
     #[test]
@@ -201,6 +246,7 @@ level = "weekly"
                 // Every fault of a target is reported, not only the first.
                 (Some("inline-secret"), Some("client")),
                 (Some("wrong-option"), Some("insecure")),
+                (Some("wrong-option"), Some("subscription")),
                 (Some("bad-endpoint"), Some("endpoint")),
                 (Some("bad-id"), Some("policy")),
                 (Some("bad-level"), Some("level")),
