@@ -118,6 +118,10 @@ mod tests {
         policy: String,
         #[serde(default)]
         count: u8,
+        #[serde(default)]
+        resources: Vec<String>,
+        #[serde(default)]
+        auto_trigger: bool,
     }
 
     fn table(text: &str) -> Table {
@@ -126,7 +130,10 @@ mod tests {
 
     #[test]
     fn fields_are_read_from_the_derive() {
-        assert_eq!(field_names::<Sample>(), ["policy", "count"]);
+        assert_eq!(
+            field_names::<Sample>(),
+            ["policy", "count", "resources", "auto_trigger"]
+        );
         assert!(field_names::<String>().is_empty());
     }
 
@@ -148,11 +155,20 @@ mod tests {
         assert_eq!(faults[0].field, "count");
         let faults = decode_table::<Sample>(table("count = 1")).unwrap_err();
         assert_eq!(faults[0].field, "policy");
+        // A list given one value, a bool given text.
+        let faults =
+            decode_table::<Sample>(table("policy = \"p\"\nresources = \"r1\"")).unwrap_err();
+        assert_eq!(faults[0].field, "resources");
+        let faults =
+            decode_table::<Sample>(table("policy = \"p\"\nauto_trigger = \"yes\"")).unwrap_err();
+        assert_eq!(faults[0].field, "auto_trigger");
         assert_eq!(
             decode_table::<Sample>(table("policy = \"p\"")).unwrap(),
             Sample {
                 policy: "p".into(),
-                count: 0
+                count: 0,
+                resources: Vec::new(),
+                auto_trigger: false,
             }
         );
     }

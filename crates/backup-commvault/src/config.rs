@@ -25,3 +25,17 @@ pub struct Config {
     #[cfg_attr(feature = "cli", arg(long))]
     pub insecure: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insecure_is_a_bool_and_off_by_default() {
+        let config: Config = serde_json::from_str(r#"{"insecure": true}"#).unwrap();
+        assert!(config.insecure);
+        assert!(!Config::default().insecure);
+        assert!(serde_json::from_str::<Config>(r#"{"insecure": "yes"}"#).is_err());
+        assert!(serde_json::from_str::<Config>(r#"{"api_version": "v1"}"#).is_err());
+    }
+}

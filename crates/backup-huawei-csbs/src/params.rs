@@ -22,3 +22,26 @@ pub struct TriggerParams {
     #[cfg_attr(feature = "cli", arg(long))]
     pub auto_trigger: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_are_a_list_and_auto_trigger_a_bool() {
+        let params: TriggerParams =
+            serde_json::from_str(r#"{"plan": "plan-1", "resources": ["r1", "r2"]}"#).unwrap();
+        assert_eq!(params.resources, ["r1", "r2"]);
+        assert!(!params.auto_trigger);
+        for wrong in [
+            r#"{"plan": "p", "resources": "r1"}"#,
+            r#"{"plan": "p", "auto_trigger": "yes"}"#,
+            r#"{"plan": "p", "region": "r"}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<TriggerParams>(wrong).is_err(),
+                "{wrong}"
+            );
+        }
+    }
+}

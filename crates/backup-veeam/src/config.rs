@@ -94,3 +94,23 @@ mod tests {
         assert!(Trigger::try_parse_from(["veeam"]).is_err());
     }
 }
+
+#[cfg(test)]
+mod serde_tests {
+    use super::*;
+
+    #[test]
+    fn plans_give_the_endpoint_and_a_version_of_the_appliance() {
+        let config: Config = serde_json::from_str(
+            r#"{"endpoint": "https://veeam.example.com", "api_version": "v8.1"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.endpoint.as_deref(),
+            Some("https://veeam.example.com")
+        );
+        assert_eq!(config.api_version, Some(ApiVersion::V8_1));
+        assert!(serde_json::from_str::<Config>(r#"{"api_version": "v99"}"#).is_err());
+        assert!(serde_json::from_str::<Config>(r#"{"region": "r"}"#).is_err());
+    }
+}

@@ -22,3 +22,25 @@ pub struct Config {
     #[cfg_attr(feature = "cli", arg(long, value_name = "URL"))]
     pub iam_endpoint: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_set_each_endpoint_and_nothing_else() {
+        let config: Config =
+            serde_json::from_str(r#"{"operation_endpoint": "http://127.0.0.1:1/"}"#).unwrap();
+        assert_eq!(
+            config.operation_endpoint.as_deref(),
+            Some("http://127.0.0.1:1/")
+        );
+        assert_eq!(config.endpoint, None);
+        assert!(serde_json::from_str::<Config>(r#"{"region": "ru-central1"}"#).is_err());
+        assert_eq!(
+            serde_json::to_string(&Config::default()).unwrap(),
+            "{}",
+            "unset endpoints are left out"
+        );
+    }
+}
