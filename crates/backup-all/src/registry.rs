@@ -358,6 +358,15 @@ macro_rules! registry {
                     )+
                 }
             }
+
+            async fn follow_up(&self, operation: &Operation) -> Result<Operation> {
+                match *self {
+                    $(
+                        #[cfg(feature = $name)]
+                        AnyClient::$variant(ref client) => client.produced(operation).await,
+                    )+
+                }
+            }
         }
 
         // With no vendor enabled every match is empty: arguments go unused.

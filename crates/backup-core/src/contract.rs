@@ -161,6 +161,14 @@ pub trait BackupClient: fmt::Debug + Clone + Send + Sync + Sized + 'static {
         self.status(&operation.reference)
     }
 
+    /// After `operation` ended well, reads what the backup made with the vendor's
+    /// documented reads (its recovery point, backup or restore points, sizes): at most
+    /// one or two requests, made by [`BackupClient::wait`] unless
+    /// [`WaitOptions::follow_up`] is off. The default reads nothing.
+    fn produced(&self, operation: &Operation) -> impl Future<Output = Result<Operation>> + Send {
+        std::future::ready(Ok(operation.clone()))
+    }
+
     /// Follows `operation` to its end: a stream of its changes, or `.await` for the end.
     fn wait(&self, operation: Operation, options: WaitOptions) -> Poller<'_> {
         Poller::new(self, operation, options)
@@ -201,6 +209,10 @@ pub trait BackupClient: fmt::Debug + Clone + Send + Sync + Sized + 'static {
 impl<C: BackupClient> Pollable for C {
     async fn poll(&self, operation: &Operation) -> Result<Operation> {
         self.refresh(operation).await
+    }
+
+    async fn follow_up(&self, operation: &Operation) -> Result<Operation> {
+        self.produced(operation).await
     }
 }
 

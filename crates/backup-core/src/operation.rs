@@ -181,6 +181,105 @@ impl fmt::Display for VendorError {
     }
 }
 
+/// Something a backup made, as the vendor names it: a recovery point, a backup, a
+/// checkpoint, a job, a restore point.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Produced {
+    /// What it is, in snake case (`recovery_point`, `backup`, `checkpoint`, `job`,
+    /// `session`, `restore_point` ...).
+    pub kind: String,
+    /// The vendor's identifier of it.
+    pub id: String,
+}
+
+impl Produced {
+    /// A `kind` named `id`.
+    #[must_use]
+    pub fn new(kind: impl Into<String>, id: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            id: id.into(),
+        }
+    }
+}
+
+/// One resource of a trigger that covers several (Huawei checkpoint items, Veeam
+/// protected instances, Commvault jobs), with its own result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OperationItem {
+    /// The vendor's identifier of the resource.
+    pub id: String,
+    /// Its name, when the vendor gives one.
+    pub name: Option<String>,
+    /// Where its backup stands.
+    pub status: OperationStatus,
+    /// The size of its backup, in bytes.
+    pub size_bytes: Option<u64>,
+    /// Its error, when it failed.
+    pub error: Option<VendorError>,
+}
+
+impl OperationItem {
+    /// Resource `id` in `status`, nothing else known.
+    #[must_use]
+    pub fn new(id: impl Into<String>, status: OperationStatus) -> Self {
+        Self {
+            id: id.into(),
+            name: None,
+            status,
+            size_bytes: None,
+            error: None,
+        }
+    }
+
+    /// Sets its name.
+    #[must_use]
+    pub fn with_name(mut self, name: Option<String>) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// Sets its size.
+    #[must_use]
+    pub fn with_size(mut self, size_bytes: Option<u64>) -> Self {
+        self.size_bytes = size_bytes;
+        self
+    }
+
+    /// Sets its error.
+    #[must_use]
+    pub fn with_error(mut self, error: Option<VendorError>) -> Self {
+        self.error = error;
+        self
+    }
+}
+
+/// `Option<Duration>` as seconds (a number) in serde.
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[allow(clippy::ref_option)]
+    pub(super) fn serialize<S: Serializer>(
+        value: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(duration) => serializer.serialize_f64(duration.as_secs_f64()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<f64>::deserialize(deserializer)?
+            .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok()))
+    }
+}
+
 /// A backup started on some vendor, as last seen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -205,6 +304,24 @@ pub struct Operation {
     pub message: Option<String>,
     /// The vendor's error, when it failed.
     pub error: Option<VendorError>,
+    /// How long it took, in the vendor's own words where it has a field for it (see
+    /// [`Operation::duration`] for the end minus the start otherwise).
+    #[serde(rename = "duration_s", default, with = "seconds")]
+    pub duration: Option<Duration>,
+    /// The size of the backup, in bytes, where the vendor reports one.
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
+    /// What the backup made (recovery points, backups, checkpoints, jobs ...), once
+    /// known.
+    #[serde(default)]
+    pub produced: Vec<Produced>,
+    /// Per-resource results, where one trigger covers several resources.
+    #[serde(default)]
+    pub items: Vec<OperationItem>,
+    /// The vendor's warnings and error details beyond `error` (recommendations, failed
+    /// files, the last error of a log).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// How long the vendor asks to wait before polling again.
     #[serde(skip)]
     pub poll_after: Option<Duration>,
@@ -224,6 +341,11 @@ impl Operation {
             finished_at: None,
             message: None,
             error: None,
+            duration: None,
+            size_bytes: None,
+            produced: Vec::new(),
+            items: Vec::new(),
+            warnings: Vec::new(),
             poll_after: None,
         }
     }
@@ -283,6 +405,51 @@ impl Operation {
         self
     }
 
+    /// Sets the duration the vendor reports.
+    #[must_use]
+    pub fn with_duration(mut self, duration: Option<Duration>) -> Self {
+        self.duration = duration;
+        self
+    }
+
+    /// Sets the size of the backup.
+    #[must_use]
+    pub fn with_size(mut self, size_bytes: Option<u64>) -> Self {
+        self.size_bytes = size_bytes;
+        self
+    }
+
+    /// Sets what the backup made.
+    #[must_use]
+    pub fn with_produced(mut self, produced: Vec<Produced>) -> Self {
+        self.produced = produced;
+        self
+    }
+
+    /// Sets the per-resource results.
+    #[must_use]
+    pub fn with_items(mut self, items: Vec<OperationItem>) -> Self {
+        self.items = items;
+        self
+    }
+
+    /// Sets the vendor's warnings.
+    #[must_use]
+    pub fn with_warnings(mut self, warnings: Vec<String>) -> Self {
+        self.warnings = warnings;
+        self
+    }
+
+    /// How long it took: the vendor's own figure, else the end minus the start (once
+    /// both are known and in order).
+    #[must_use]
+    pub fn duration(&self) -> Option<Duration> {
+        self.duration.or_else(|| {
+            let elapsed = self.finished_at? - self.started_at?;
+            Duration::try_from(elapsed).ok()
+        })
+    }
+
     /// Sets the poll hint.
     #[must_use]
     pub fn with_poll_after(mut self, poll_after: Option<Duration>) -> Self {
@@ -291,7 +458,8 @@ impl Operation {
     }
 
     /// Whether another observer would see a change from `previous` to `self`:
-    /// status, vendor status, progress, job id, message or error differ.
+    /// status, vendor status, progress, job id, message, error, size, items, warnings
+    /// or what was produced differ.
     #[must_use]
     pub fn differs_from(&self, previous: &Operation) -> bool {
         self.status != previous.status
@@ -300,6 +468,10 @@ impl Operation {
             || self.job_id != previous.job_id
             || self.message != previous.message
             || self.error != previous.error
+            || self.size_bytes != previous.size_bytes
+            || self.items != previous.items
+            || self.warnings != previous.warnings
+            || self.produced != previous.produced
     }
 }
 
@@ -362,6 +534,48 @@ mod tests {
             assert_eq!(s.is_success(), success, "{s}");
         }
         assert_eq!(SucceededWithWarnings.to_string(), "succeeded_with_warnings");
+    }
+
+    #[test]
+    fn duration_is_the_vendors_else_end_minus_start() {
+        let start = time::macros::datetime!(2026-01-01 10:00 UTC);
+        let op = Operation::new(OperationRef::new("v", "1"), OperationStatus::Succeeded)
+            .with_times(Some(start), Some(start + time::Duration::seconds(90)));
+        assert_eq!(op.duration(), Some(Duration::from_secs(90)));
+        let own = op.clone().with_duration(Some(Duration::from_millis(9878)));
+        assert_eq!(own.duration(), Some(Duration::from_millis(9878)));
+        // An end before the start says nothing.
+        let odd = op.with_times(Some(start), Some(start - time::Duration::seconds(1)));
+        assert_eq!(odd.duration(), None);
+    }
+
+    #[test]
+    fn what_was_produced_round_trips_through_serde() {
+        let op = Operation::new(OperationRef::new("v", "1"), OperationStatus::Succeeded)
+            .with_duration(Some(Duration::from_millis(1500)))
+            .with_size(Some(1024))
+            .with_produced(vec![Produced::new("recovery_point", "rp-1")])
+            .with_items(vec![
+                OperationItem::new("vm-1", OperationStatus::Succeeded)
+                    .with_name(Some("web".into()))
+                    .with_size(Some(1024)),
+            ])
+            .with_warnings(vec!["2 files skipped".into()]);
+        let json = serde_json::to_value(&op).unwrap();
+        assert_eq!(json["duration_s"], 1.5);
+        assert_eq!(json["size_bytes"], 1024);
+        assert_eq!(json["produced"][0]["kind"], "recovery_point");
+        assert_eq!(json["items"][0]["status"], "succeeded");
+        let back: Operation = serde_json::from_value(json).unwrap();
+        assert_eq!(back, op);
+        // Older documents without the new fields still read.
+        let old = serde_json::json!({
+            "reference": "v:1", "status": "running", "vendor_status": null,
+            "progress": null, "job_id": null, "started_at": null, "finished_at": null,
+            "message": null, "error": null
+        });
+        let old: Operation = serde_json::from_value(old).unwrap();
+        assert!(old.produced.is_empty() && old.duration.is_none());
     }
 
     #[test]

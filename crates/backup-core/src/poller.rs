@@ -29,6 +29,15 @@ use crate::{Error, Operation, Result};
 pub trait Pollable: Send + Sync {
     /// Reads the operation's current state.
     async fn poll(&self, operation: &Operation) -> Result<Operation>;
+
+    /// After the operation ended well, reads what the backup made (recovery points,
+    /// backups, sizes): at most one or two reads. The default reads nothing.
+    ///
+    /// # Errors
+    /// The read's error; the poller then keeps the operation as it was, with a warning.
+    async fn follow_up(&self, operation: &Operation) -> Result<Operation> {
+        Ok(operation.clone())
+    }
 }
 
 /// How to wait.
@@ -46,6 +55,9 @@ pub struct WaitOptions {
     pub deadline: Option<Duration>,
     /// How many transient poll errors in a row are tolerated.
     pub max_poll_errors: u32,
+    /// After a successful end, read what the backup made ([`Pollable::follow_up`]:
+    /// one or two more requests). On by default.
+    pub follow_up: bool,
 }
 
 impl Default for WaitOptions {
@@ -57,6 +69,7 @@ impl Default for WaitOptions {
             max_interval: Duration::from_secs(60),
             deadline: Some(Duration::from_secs(6 * 3600)),
             max_poll_errors: 10,
+            follow_up: true,
         }
     }
 }
@@ -78,6 +91,13 @@ impl WaitOptions {
     #[must_use]
     pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
         self.deadline = deadline;
+        self
+    }
+
+    /// Whether to read what the backup made after a successful end (default: yes).
+    #[must_use]
+    pub fn follow_up(mut self, follow_up: bool) -> Self {
+        self.follow_up = follow_up;
         self
     }
 
@@ -232,6 +252,9 @@ impl<P: Pollable + ?Sized> State<'_, P> {
                     self.current = operation;
                     if self.current.status.is_terminal() {
                         self.done = true;
+                        if self.current.status.is_success() && self.options.follow_up {
+                            self.follow_up().await;
+                        }
                         return Some(Ok(self.current.clone()));
                     }
                     if changed {
@@ -255,6 +278,24 @@ impl<P: Pollable + ?Sized> State<'_, P> {
                     self.done = true;
                     return Some(Err(error));
                 }
+            }
+        }
+    }
+
+    /// Reads what the ended backup made; a failure keeps the operation as it was, with
+    /// a warning saying what could not be read.
+    async fn follow_up(&mut self) {
+        match self.source.follow_up(&self.current).await {
+            Ok(operation) => self.current = operation,
+            Err(error) => {
+                tracing::debug!(
+                    operation = %self.current.reference,
+                    error = %error,
+                    "reading what the backup made failed; the operation is kept"
+                );
+                self.current
+                    .warnings
+                    .push(format!("could not read what the backup made: {error}"));
             }
         }
     }

@@ -235,3 +235,91 @@ async fn dropping_the_poller_stops_polling() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(script.polls.lock().unwrap().len(), polls);
 }
+
+/// Ends at once, then answers the follow-up read with a produced recovery point, or
+/// with an error.
+struct Producing {
+    fail: bool,
+    follow_ups: Mutex<u32>,
+}
+
+#[async_trait]
+impl Pollable for Producing {
+    async fn poll(&self, operation: &Operation) -> backup_core::Result<Operation> {
+        Ok(Operation::new(operation.reference.clone(), Succeeded))
+    }
+
+    async fn follow_up(&self, operation: &Operation) -> backup_core::Result<Operation> {
+        *self.follow_ups.lock().unwrap() += 1;
+        if self.fail {
+            return Err(ApiError::new("test", 500, "no recovery point list").into());
+        }
+        Ok(operation
+            .clone()
+            .with_produced(vec![backup_core::operation::Produced::new(
+                "recovery_point",
+                "rp-1",
+            )])
+            .with_size(Some(4096)))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_successful_end_is_followed_by_one_read_of_what_it_made() {
+    let source = Producing {
+        fail: false,
+        follow_ups: Mutex::new(0),
+    };
+    let done = Poller::new(&source, start(), fast()).await.unwrap();
+    assert_eq!(done.produced[0].id, "rp-1");
+    assert_eq!(done.size_bytes, Some(4096));
+    assert_eq!(*source.follow_ups.lock().unwrap(), 1);
+    // The stream's last item carries it too.
+    let seen: Vec<_> = Poller::new(&source, start(), fast()).collect().await;
+    let last = seen.last().unwrap().as_ref().unwrap();
+    assert_eq!(last.produced.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_follow_up_can_be_switched_off_and_its_failure_is_a_warning() {
+    let source = Producing {
+        fail: false,
+        follow_ups: Mutex::new(0),
+    };
+    let done = Poller::new(&source, start(), fast().follow_up(false))
+        .await
+        .unwrap();
+    assert!(done.produced.is_empty());
+    assert_eq!(*source.follow_ups.lock().unwrap(), 0);
+
+    let failing = Producing {
+        fail: true,
+        follow_ups: Mutex::new(0),
+    };
+    let done = Poller::new(&failing, start(), fast()).await.unwrap();
+    assert_eq!(done.status, Succeeded);
+    assert!(done.produced.is_empty());
+    assert!(
+        done.warnings[0].contains("could not read what the backup made"),
+        "{:?}",
+        done.warnings
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_end_is_not_followed_up() {
+    struct Failing(Mutex<u32>);
+    #[async_trait]
+    impl Pollable for Failing {
+        async fn poll(&self, operation: &Operation) -> backup_core::Result<Operation> {
+            Ok(Operation::new(operation.reference.clone(), Failed))
+        }
+        async fn follow_up(&self, operation: &Operation) -> backup_core::Result<Operation> {
+            *self.0.lock().unwrap() += 1;
+            Ok(operation.clone())
+        }
+    }
+    let source = Failing(Mutex::new(0));
+    assert!(Poller::new(&source, start(), fast()).await.is_err());
+    assert_eq!(*source.0.lock().unwrap(), 0);
+}
