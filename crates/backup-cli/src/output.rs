@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use backup_all::TargetReport;
+use backup_all::core::operation::OperationItem;
 use backup_all::core::{Error, Operation, VendorError};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -73,6 +74,22 @@ pub fn operation_json(operation: &Operation, error: Option<&Error>) -> Value {
         "finished_at": rfc3339(operation.finished_at),
         "message": operation.message,
         "error": error,
+        "duration_s": operation.duration().map(|d| d.as_secs_f64()),
+        "size_bytes": operation.size_bytes,
+        "produced": operation.produced,
+        "items": operation.items.iter().map(item_json).collect::<Vec<_>>(),
+        "warnings": operation.warnings,
+    })
+}
+
+/// `{id, name, status, size_bytes, error}` of one resource of an operation.
+fn item_json(item: &OperationItem) -> Value {
+    json!({
+        "id": item.id,
+        "name": item.name,
+        "status": item.status.as_str(),
+        "size_bytes": item.size_bytes,
+        "error": item.error.as_ref().map(vendor_error_json),
     })
 }
 
@@ -89,6 +106,11 @@ pub fn failure_json(vendor: &str, error: &Error) -> Value {
         "finished_at": null,
         "message": null,
         "error": error_json(error),
+        "duration_s": null,
+        "size_bytes": null,
+        "produced": [],
+        "items": [],
+        "warnings": [],
     })
 }
 
@@ -125,12 +147,54 @@ fn operation_line_with(operation: &Operation, reference: &str) -> String {
     if let Some(job) = &operation.job_id {
         line.push_str(&format!("  job {job}"));
     }
+    if operation.status.is_terminal() {
+        if let Some(duration) = operation.duration() {
+            line.push_str(&format!("  in {}", human_duration(duration)));
+        }
+        if let Some(size) = operation.size_bytes {
+            line.push_str(&format!("  {}", human_size(size)));
+        }
+        for produced in &operation.produced {
+            line.push_str(&format!("  {} {}", produced.kind.replace('_', " "), produced.id));
+        }
+    }
     if let Some(error) = &operation.error {
         line.push_str(&format!("  error: {error}"));
     } else if let Some(message) = &operation.message {
         line.push_str(&format!("  {message}"));
     }
     line
+}
+
+/// `1h 02m 03s`, `2m 05s`, `9.9s`.
+fn human_duration(duration: std::time::Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0..60 => format!("{:.1}s", duration.as_secs_f64()),
+        60..3600 => format!("{}m {:02}s", seconds / 60, seconds % 60),
+        _ => format!(
+            "{}h {:02}m {:02}s",
+            seconds / 3600,
+            (seconds % 3600) / 60,
+            seconds % 60
+        ),
+    }
+}
+
+/// `512 B`, `1.5 KiB`, `2.0 GiB`.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// Writes results to stdout in the chosen format.
@@ -203,6 +267,8 @@ impl Printer {
                         "operation": null, "status": null, "vendor_status": null,
                         "progress": null, "job_id": null, "started_at": null,
                         "finished_at": null, "message": null, "error": null,
+                        "duration_s": null, "size_bytes": null, "produced": [],
+                        "items": [], "warnings": [],
                     })),
                 }
             }
@@ -250,6 +316,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn durations_and_sizes_read_well() {
+        use std::time::Duration;
+        assert_eq!(human_duration(Duration::from_millis(9878)), "9.9s");
+        assert_eq!(human_duration(Duration::from_secs(125)), "2m 05s");
+        assert_eq!(human_duration(Duration::from_secs(3723)), "1h 02m 03s");
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
+
+    #[test]
     fn json_has_every_field() {
         let op = Operation::new(
             OperationRef::new("yandex", "op-1"),
@@ -268,10 +345,17 @@ mod tests {
             "finished_at",
             "message",
             "error",
+            "duration_s",
+            "size_bytes",
+            "produced",
+            "items",
+            "warnings",
         ] {
             assert!(value.get(field).is_some(), "{field}");
         }
         assert_eq!(value["operation"], "yandex:op-1");
+        assert!(value["duration_s"].is_null() && value["size_bytes"].is_null());
+        assert_eq!(value["produced"], json!([]));
         assert_eq!(value["status"], "running");
         assert_eq!(value["progress"], 40.0);
         assert!(value["error"].is_null());

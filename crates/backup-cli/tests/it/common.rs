@@ -347,6 +347,11 @@ pub fn assert_operation_fields(value: &Value, vendor: &str) {
         "finished_at",
         "message",
         "error",
+        "duration_s",
+        "size_bytes",
+        "produced",
+        "items",
+        "warnings",
     ] {
         assert!(value.get(field).is_some(), "missing {field} in {value}");
     }
@@ -395,6 +400,23 @@ pub fn assert_operation_fields(value: &Value, vendor: &str) {
         }
         assert!(error["kind"].is_string(), "{value}");
     }
+    assert!(
+        value["duration_s"].is_null() || value["duration_s"].as_f64().is_some_and(|d| d >= 0.0),
+        "{value}"
+    );
+    assert!(
+        value["size_bytes"].is_null() || value["size_bytes"].is_u64(),
+        "{value}"
+    );
+    for produced in value["produced"].as_array().expect("produced is an array") {
+        assert!(produced["kind"].is_string() && produced["id"].is_string(), "{value}");
+    }
+    for item in value["items"].as_array().expect("items is an array") {
+        for field in ["id", "name", "status", "size_bytes", "error"] {
+            assert!(item.get(field).is_some(), "missing items[].{field} in {value}");
+        }
+    }
+    assert!(value["warnings"].is_array(), "{value}");
 }
 
 /// `trigger --wait --output json` on one vendor: one object per operation, each
