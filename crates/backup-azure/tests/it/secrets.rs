@@ -104,3 +104,61 @@ async fn rejected_credentials_do_not_show_the_token() {
     assert_hidden(&err.to_string());
     assert_hidden(&format!("{err:?}"));
 }
+
+/// Secret hygiene end to end on the emulator (backup-core's `testing::secrets`): a
+/// trigger and wait with the emulator's credential, its token expiring mid-wait, a
+/// proxy's error page and a refused static token, all traced at TRACE; no secret, no
+/// token the emulator issued and no JWT in the traces, the errors or the clients' Debug.
+#[cfg(feature = "emulator")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_traces_errors_or_debug_output() {
+    use backup_core::testing::secrets::{self, Seen, TraceCapture};
+
+    let capture = TraceCapture::start();
+    let mut seen = Seen::default();
+    emulated_flows(&mut seen).await;
+    // The emulator's tokens: `EmulatorCredential`'s JWT-shaped header, then hex.
+    let audit = secrets::audit(capture, &seen, &["eyJ0eXAiOiJKV1Qi.emu-"]);
+    // A 500 from a proxy and a refused static token; Azure's errors echo no secret.
+    assert_eq!(audit.errors, 2, "{audit:?}");
+}
+
+#[cfg(feature = "emulator")]
+async fn emulated_flows(seen: &mut backup_core::testing::secrets::Seen) {
+    use backup_azure::emulator::Emulator;
+    use backup_core::emulator::{Fault, RouteClass};
+    use backup_core::testing::SingleOperation;
+    use backup_core::testing::faults::{fast_retry, fast_wait};
+
+    const STATIC_TOKEN: &str = "SENTINEL-azure-static-bearer-4d6b";
+
+    let emulator = Emulator::start().await.unwrap();
+    let client = emulator
+        .client_builder()
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let operation = client
+        .trigger(&emulator.demo_request())
+        .await
+        .unwrap()
+        .single();
+    emulator.expire_tokens();
+    client.wait(operation, fast_wait()).await.unwrap();
+    assert_eq!(emulator.token_requests(), 2);
+    // A proxy's page, then a refused static token.
+    emulator
+        .faults()
+        .inject(RouteClass::Trigger, Fault::status(500));
+    seen.expect_err(client.trigger(&emulator.demo_request()).await, "azure 500");
+    let wrong = Client::builder()
+        .endpoint(emulator.url().as_str())
+        .bearer_token(STATIC_TOKEN)
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    seen.expect_err(wrong.trigger(&emulator.demo_request()).await, "azure token");
+    seen.debug(&client);
+    seen.debug(&wrong);
+    seen.secret(STATIC_TOKEN);
+}

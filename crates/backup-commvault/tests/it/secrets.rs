@@ -178,3 +178,109 @@ async fn errors_and_logs_from_echoing_answers_hide_secrets() {
     assert!(!logs.is_empty());
     assert_clean(&logs);
 }
+
+/// Secret hygiene end to end on the emulator (backup-core's `testing::secrets`): a
+/// Metallic access token the service echoes back inside a 200, a login whose session
+/// expires mid-wait and is renewed, a lost answer and a wrong password, all traced at
+/// TRACE; no secret, no session token the emulator issued and no JWT in the traces, the
+/// errors or the clients' Debug.
+#[cfg(feature = "emulator")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_traces_errors_or_debug_output() {
+    use backup_core::testing::secrets::{self, Seen, TraceCapture};
+
+    let capture = TraceCapture::start();
+    let mut seen = Seen::default();
+    emulated_flows(&mut seen).await;
+    // The emulator's sessions (`QSDK` tokens).
+    let audit = secrets::audit(capture, &seen, &["QSDK "]);
+    // The echo, the lost answer and the wrong password; the echoed Metallic token is
+    // redacted in the echo's Display and Debug.
+    assert_eq!(audit.errors, 3, "{audit:?}");
+    assert!(
+        audit.redacted >= 2,
+        "echoed secrets not redacted: {audit:?}"
+    );
+}
+
+#[cfg(feature = "emulator")]
+async fn emulated_flows(seen: &mut backup_core::testing::secrets::Seen) {
+    use backup_commvault::emulator::{DEMO_ACCESS_TOKEN, DEMO_PASSWORD, Emulator, EmulatorOptions};
+    use backup_core::emulator::{Fault, RouteClass};
+    use backup_core::testing::faults::fast_wait;
+
+    const USER: &str = "sentinel-operator";
+    const PASSWORD: &str = "SENTINEL-commvault-password-c81b";
+    const WRONG_PASSWORD: &str = "SENTINEL-commvault-wrong-password-2a7f";
+    const METALLIC: &str = "SENTINEL-commvault-metallic-token-6e0d";
+
+    let mut options = EmulatorOptions::default().user(USER, PASSWORD);
+    options.access_tokens.push(METALLIC.to_owned());
+    let emulator = Emulator::start_with(options).await.unwrap();
+    let builder = || {
+        ClientBuilder::new()
+            .endpoint(emulator.url().as_str())
+            .retry(backup_core::testing::faults::fast_retry())
+    };
+    // A Metallic access token (before `expire_tokens`, which ends it too), echoed
+    // back in an error inside a 200.
+    let metallic = builder().bearer_token(METALLIC.to_owned()).build().unwrap();
+    let jobs = metallic.trigger(&emulator.demo_request()).await.unwrap();
+    for job in jobs {
+        metallic.wait(job, fast_wait()).await.unwrap();
+    }
+    emulator.faults().inject(
+        RouteClass::Trigger,
+        Fault::Respond {
+            status: 200,
+            content_type: "application/xml".to_owned(),
+            body: format!(
+                r#"<CVGui_GenericResp errorMessage="Token Bearer {METALLIC} is not allowed to run {METALLIC}" errorCode="5"/>"#
+            ),
+        },
+    );
+    seen.expect_err(
+        metallic.trigger(&emulator.demo_request()).await,
+        "commvault echo",
+    );
+    // Login with the sentinel password; the session expires mid-wait and is renewed.
+    let login = builder()
+        .username_password(USER, PASSWORD.to_owned())
+        .build()
+        .unwrap();
+    let jobs = login.trigger(&emulator.demo_request()).await.unwrap();
+    emulator.expire_tokens();
+    for job in jobs {
+        login.wait(job, fast_wait()).await.unwrap();
+    }
+    assert_eq!(emulator.renewals(), 1);
+    // The trigger's answer lost: OutcomeUnknown.
+    emulator
+        .faults()
+        .inject(RouteClass::Trigger, Fault::DropAfterHandling);
+    seen.expect_err(
+        login.trigger(&emulator.demo_request()).await,
+        "commvault lost",
+    );
+    // A wrong password.
+    let wrong = builder()
+        .username_password(USER, WRONG_PASSWORD.to_owned())
+        .build()
+        .unwrap();
+    seen.expect_err(
+        wrong.trigger(&emulator.demo_request()).await,
+        "commvault password",
+    );
+    for client in [&login, &metallic, &wrong] {
+        seen.debug(client);
+    }
+    for secret in [
+        PASSWORD,
+        WRONG_PASSWORD,
+        METALLIC,
+        DEMO_PASSWORD,
+        DEMO_ACCESS_TOKEN,
+    ] {
+        seen.secret(secret);
+    }
+}

@@ -2,11 +2,14 @@
 //!
 //! - property-test strategies and helpers (fixture edits, odd JSON, awkward ids,
 //!   path segments read back from an emulator), re-exported here;
+//! - [`secrets`]: the secret-hygiene audit (traces at TRACE, errors and Debug output
+//!   checked for secrets, issued tokens and JWTs) each vendor runs on its own flows;
 //! - with the `emulator` feature, [`faults`] and [`conformance`]: the suites every
 //!   vendor crate's tests call with [`vendor_suite!`](crate::vendor_suite), the way
 //!   object_store's `integration.rs` serves every store.
 
 mod props;
+pub mod secrets;
 
 pub use props::*;
 

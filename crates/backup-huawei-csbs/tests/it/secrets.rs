@@ -115,3 +115,101 @@ async fn errors_from_echoing_answers_show_no_secret() {
         }
     }
 }
+
+/// Secret hygiene end to end on the emulator (backup-core's `testing::secrets`): AK/SK,
+/// a temporary AK/SK with its security token, and the IAM password with the token
+/// expiring mid-wait, then a lost answer, a wrong secret key and a wrong password, all
+/// traced at TRACE; no secret, no IAM token the emulator issued and no JWT in the
+/// traces, the errors or the clients' Debug.
+#[cfg(feature = "emulator")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_traces_errors_or_debug_output() {
+    use backup_core::testing::secrets::{self, Seen, TraceCapture};
+
+    let capture = TraceCapture::start();
+    let mut seen = Seen::default();
+    emulated_flows(&mut seen).await;
+    // The emulator's IAM tokens.
+    let audit = secrets::audit(capture, &seen, &["MIIemu"]);
+    // The lost answer, the wrong secret key and the wrong password; the Debug of each
+    // of the five clients shows its secret key, security token or password redacted.
+    assert_eq!(audit.errors, 3, "{audit:?}");
+    assert!(audit.redacted >= 5, "secrets not shown redacted: {audit:?}");
+}
+
+#[cfg(feature = "emulator")]
+async fn emulated_flows(seen: &mut backup_core::testing::secrets::Seen) {
+    use backup_core::emulator::{Fault, RouteClass};
+    use backup_core::testing::SingleOperation;
+    use backup_core::testing::faults::fast_wait;
+    use backup_huawei_csbs::emulator::{
+        DEMO_ACCESS_KEY, DEMO_DOMAIN, DEMO_PASSWORD, DEMO_SECRET_KEY, DEMO_SECURITY_TOKEN,
+        DEMO_TEMP_SECRET_KEY, DEMO_USER, Emulator,
+    };
+
+    const WRONG_SK: &str = "SENTINEL-huawei-wrong-secret-key-5b2e";
+    const WRONG_PASSWORD: &str = "SENTINEL-huawei-wrong-password-91c4";
+
+    let emulator = Emulator::start().await.unwrap();
+    for builder in [
+        emulator.client_builder(),
+        emulator.client_builder_temporary(),
+    ] {
+        let client = builder.build().unwrap();
+        let operation = client
+            .trigger(&emulator.demo_request())
+            .await
+            .unwrap()
+            .single();
+        client.wait(operation, fast_wait()).await.unwrap();
+        seen.debug(&client);
+    }
+    let password = emulator.client_builder_password().build().unwrap();
+    let operation = password
+        .trigger(&emulator.demo_request())
+        .await
+        .unwrap()
+        .single();
+    emulator.expire_tokens();
+    password.wait(operation, fast_wait()).await.unwrap();
+    seen.debug(&password);
+    // The trigger's answer lost: OutcomeUnknown.
+    emulator
+        .faults()
+        .inject(RouteClass::Trigger, Fault::DropAfterHandling);
+    seen.expect_err(
+        password.trigger(&emulator.demo_request()).await,
+        "huawei lost",
+    );
+    // A wrong secret key and a wrong password.
+    let wrong_sk = emulator
+        .client_builder()
+        .credential(AkSk::new(DEMO_ACCESS_KEY, WRONG_SK))
+        .build()
+        .unwrap();
+    seen.expect_err(
+        wrong_sk.trigger(&emulator.demo_request()).await,
+        "huawei sk",
+    );
+    let wrong_password = emulator
+        .client_builder()
+        .credential(IamPassword::new(DEMO_USER, WRONG_PASSWORD, DEMO_DOMAIN))
+        .build()
+        .unwrap();
+    seen.expect_err(
+        wrong_password.trigger(&emulator.demo_request()).await,
+        "huawei password",
+    );
+    seen.debug(&wrong_sk);
+    seen.debug(&wrong_password);
+    for secret in [
+        DEMO_SECRET_KEY,
+        DEMO_TEMP_SECRET_KEY,
+        DEMO_SECURITY_TOKEN,
+        DEMO_PASSWORD,
+        WRONG_SK,
+        WRONG_PASSWORD,
+    ] {
+        seen.secret(secret);
+    }
+}

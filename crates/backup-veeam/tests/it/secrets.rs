@@ -106,3 +106,73 @@ async fn api_errors_echoing_the_bearer_token_never_show_it() {
     assert_clean(&err.to_string());
     assert_clean(&format!("{err:?}"));
 }
+
+/// Secret hygiene end to end on the emulator (backup-core's `testing::secrets`): the
+/// password grant, the access token expiring mid-wait (refresh grant), both tokens
+/// expiring (password grant again), then a lost answer, a wrong password and a refused
+/// static token, all traced at TRACE; no secret, no access or refresh token the
+/// emulator issued and no JWT in the traces, the errors or the clients' Debug.
+#[cfg(feature = "emulator")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_traces_errors_or_debug_output() {
+    use backup_core::testing::secrets::{self, Seen, TraceCapture};
+
+    let capture = TraceCapture::start();
+    let mut seen = Seen::default();
+    emulated_flows(&mut seen).await;
+    // The emulator's access and refresh tokens.
+    let audit = secrets::audit(capture, &seen, &["eyJ.emu-access.", "emu-refresh."]);
+    // The lost answer, the wrong password and the refused static token.
+    assert_eq!(audit.errors, 3, "{audit:?}");
+}
+
+#[cfg(feature = "emulator")]
+async fn emulated_flows(seen: &mut backup_core::testing::secrets::Seen) {
+    use backup_core::emulator::{Fault, RouteClass};
+    use backup_core::testing::faults::fast_wait;
+    use backup_veeam::emulator::{EMULATOR_PASSWORD, EMULATOR_USERNAME, Emulator};
+
+    const WRONG_PASSWORD: &str = "SENTINEL-veeam-wrong-password-3f9a";
+    const STATIC_TOKEN: &str = "SENTINEL-veeam-static-access-token-8c1e";
+
+    let emulator = Emulator::start().await.unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    // The access token expires mid-wait (refresh grant), then both tokens expire
+    // (password grant again).
+    let sessions = client.trigger(&emulator.demo_request()).await.unwrap();
+    emulator.expire_tokens();
+    let reference = sessions[0].reference.clone();
+    for session in sessions {
+        client.wait(session, fast_wait()).await.unwrap();
+    }
+    emulator.expire_tokens();
+    emulator.expire_refresh_tokens();
+    client.status(&reference).await.unwrap();
+    // The trigger's answer lost: OutcomeUnknown.
+    emulator
+        .faults()
+        .inject(RouteClass::Trigger, Fault::DropAfterHandling);
+    seen.expect_err(client.trigger(&emulator.demo_request()).await, "veeam lost");
+    // A wrong password and a refused static token.
+    let wrong = emulator
+        .client_builder()
+        .password(EMULATOR_USERNAME, WRONG_PASSWORD)
+        .build()
+        .unwrap();
+    seen.expect_err(
+        wrong.trigger(&emulator.demo_request()).await,
+        "veeam password",
+    );
+    let token = emulator
+        .client_builder()
+        .access_token(STATIC_TOKEN)
+        .build()
+        .unwrap();
+    seen.expect_err(token.trigger(&emulator.demo_request()).await, "veeam token");
+    for client in [&client, &wrong, &token] {
+        seen.debug(client);
+    }
+    for secret in [EMULATOR_PASSWORD, WRONG_PASSWORD, STATIC_TOKEN] {
+        seen.secret(secret);
+    }
+}

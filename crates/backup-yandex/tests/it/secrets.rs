@@ -152,3 +152,115 @@ async fn backup_api_errors_do_not_carry_the_bearer_token() {
         assert_eq!(secret.expose_secret(), SENTINEL);
     }
 }
+
+/// Secret hygiene end to end on the emulator (backup-core's `testing::secrets`): the
+/// OAuth exchange with the IAM token expiring mid-wait, the service account key, a
+/// static IAM token the service echoes back, a lost answer and a wrong OAuth token, all
+/// traced at TRACE; no secret, no IAM token the emulator issued and no JWT in the
+/// traces, the errors or the clients' Debug.
+#[cfg(feature = "emulator")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_traces_errors_or_debug_output() {
+    use backup_core::testing::secrets::{self, Seen, TraceCapture};
+
+    let capture = TraceCapture::start();
+    let mut seen = Seen::default();
+    emulated_flows(&mut seen).await;
+    // The emulator's IAM tokens.
+    let audit = secrets::audit(capture, &seen, &["t1."]);
+    // The echo, the lost answer and the wrong OAuth token; the echoed IAM token is
+    // redacted in the echo's Display and Debug.
+    assert_eq!(audit.errors, 3, "{audit:?}");
+    assert!(
+        audit.redacted >= 2,
+        "echoed secrets not redacted: {audit:?}"
+    );
+}
+
+#[cfg(feature = "emulator")]
+async fn emulated_flows(seen: &mut backup_core::testing::secrets::Seen) {
+    use backup_core::emulator::{Fault, RouteClass};
+    use backup_core::testing::SingleOperation;
+    use backup_core::testing::faults::fast_wait;
+    use backup_yandex::emulator::{
+        DEMO_OAUTH_TOKEN, DEMO_SERVICE_ACCOUNT_KEY_JSON, Emulator, EmulatorOptions,
+    };
+
+    const OAUTH: &str = "y0_SENTINEL-yandex-oauth-0f3a9c";
+    const WRONG_OAUTH: &str = "y0_SENTINEL-yandex-wrong-oauth-77d1";
+
+    let emulator = Emulator::start_with(EmulatorOptions::default().oauth_token(OAUTH))
+        .await
+        .unwrap();
+    // OAuth exchange, with the IAM token expiring mid-wait.
+    let oauth = emulator
+        .client_builder()
+        .credential(Credential::oauth_token(OAUTH))
+        .build()
+        .unwrap();
+    let operation = oauth
+        .trigger(&emulator.demo_request())
+        .await
+        .unwrap()
+        .single();
+    emulator.expire_tokens();
+    oauth.wait(operation, fast_wait()).await.unwrap();
+    // The service account key (JWT PS256).
+    let key = emulator.client_builder().build().unwrap();
+    let operation = key
+        .trigger(&emulator.demo_request())
+        .await
+        .unwrap()
+        .single();
+    key.wait(operation, fast_wait()).await.unwrap();
+    // A static IAM token, echoed back by the service in an error.
+    let iam = emulator.issue_iam_token();
+    let static_client = emulator
+        .client_builder()
+        .credential(Credential::iam_token(iam.clone()))
+        .build()
+        .unwrap();
+    emulator.faults().inject(
+        RouteClass::Trigger,
+        Fault::Respond {
+            status: 400,
+            content_type: "application/json".to_owned(),
+            body: format!(
+                r#"{{"code":3,"message":"malformed header Authorization: Bearer {iam} (token {iam})","details":[]}}"#
+            ),
+        },
+    );
+    seen.expect_err(
+        static_client.trigger(&emulator.demo_request()).await,
+        "yandex echo",
+    );
+    // A lost answer every time: OutcomeUnknown.
+    emulator
+        .faults()
+        .inject_n(RouteClass::Trigger, Fault::DropAfterHandling, 10);
+    seen.expect_err(oauth.trigger(&emulator.demo_request()).await, "yandex lost");
+    emulator.faults().clear();
+    // A wrong OAuth token.
+    let wrong = emulator
+        .client_builder()
+        .credential(Credential::oauth_token(WRONG_OAUTH))
+        .build()
+        .unwrap();
+    seen.expect_err(
+        wrong.trigger(&emulator.demo_request()).await,
+        "yandex oauth",
+    );
+    for client in [&oauth, &key, &static_client, &wrong] {
+        seen.debug(client);
+    }
+    seen.secret(OAUTH);
+    seen.secret(WRONG_OAUTH);
+    seen.secret(DEMO_OAUTH_TOKEN);
+    seen.secret(iam);
+    // A line from the middle of the private key.
+    let json: serde_json::Value = serde_json::from_str(DEMO_SERVICE_ACCOUNT_KEY_JSON).unwrap();
+    let private = json["private_key"].as_str().unwrap();
+    let line = private.lines().nth(5).unwrap().trim().to_owned();
+    assert!(line.len() > 40, "{line}");
+    seen.secret(line);
+}
