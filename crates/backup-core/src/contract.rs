@@ -169,6 +169,35 @@ pub trait BackupClient: fmt::Debug + Clone + Send + Sync + Sized + 'static {
         std::future::ready(Ok(operation.clone()))
     }
 
+    /// Sets an idempotency key on `request` (`key`, else a fresh one) and returns it,
+    /// where the vendor honours one (Yandex's `Idempotency-Key`): a journal stores it
+    /// with the intent to trigger, so that [`BackupClient::recover_trigger`] can send
+    /// the same trigger again safely. The default (no key) leaves `request` as it is.
+    fn idempotency_key(request: &mut Self::Request, key: Option<&str>) -> Option<String> {
+        let _ = (request, key);
+        None
+    }
+
+    /// Finds what a trigger of `request` started when its answer never arrived (the
+    /// process died after sending it): the vendor's own idempotency (the same key),
+    /// its answer to a second start of a running backup (the session it names), or
+    /// [`Recovered::Unknown`] saying what to check. It never starts a second backup of
+    /// one still running. The default cannot tell.
+    ///
+    /// # Errors
+    /// The vendor's errors while finding out (the outcome then stays unknown).
+    fn recover_trigger(
+        &self,
+        request: &Self::Request,
+    ) -> impl Future<Output = Result<Recovered>> + Send {
+        let _ = request;
+        std::future::ready(Ok(Recovered::Unknown(format!(
+            "{service} gives no way to find the backup a lost trigger started: check \
+             {service} for a backup of this target started after the trigger was sent",
+            service = Self::SERVICE
+        ))))
+    }
+
     /// Follows `operation` to its end: a stream of its changes, or `.await` for the end.
     fn wait(&self, operation: Operation, options: WaitOptions) -> Poller<'_> {
         Poller::new(self, operation, options)
@@ -189,6 +218,16 @@ pub trait BackupClient: fmt::Debug + Clone + Send + Sync + Sized + 'static {
     /// [`Error::InvalidInput`] (field `reference`) saying what form was expected.
     fn check_reference_id(id: &str) -> Result<()>;
 
+    /// The client settings to read, wait for or cancel `reference` with: `config`
+    /// completed with what the reference carries (Huawei's project), so that a
+    /// reference resumes without settings it already holds. The default is `config`
+    /// as it is; a setting `config` gives always wins.
+    #[must_use]
+    fn config_for_reference(config: &Self::Config, reference: &OperationRef) -> Self::Config {
+        let _ = reference;
+        config.clone()
+    }
+
     /// Parses the printable form (`vendor:id`) of one of this vendor's references.
     ///
     /// # Errors
@@ -202,6 +241,17 @@ pub trait BackupClient: fmt::Debug + Clone + Send + Sync + Sized + 'static {
         Self::check_reference(&reference)?;
         Ok(reference)
     }
+}
+
+/// What became of a trigger whose answer never arrived
+/// ([`BackupClient::recover_trigger`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Recovered {
+    /// The operations that trigger started (or the running backup it ran into).
+    Operations(Vec<Operation>),
+    /// The vendor cannot tell; what a person should check.
+    Unknown(String),
 }
 
 /// Every [`BackupClient`] is [`Pollable`] through [`BackupClient::refresh`].

@@ -437,6 +437,55 @@ impl Error {
         }
     }
 
+    /// Whether the service may have acted on the request behind this error although no
+    /// usable answer came: a request that may have been sent and was not answered
+    /// (transport failure after sending, timeout), an answer that could not be read, a
+    /// 5xx or 408 that does not say whether the service acted. Never true for a failure
+    /// of the credential step before the request (the transport turns those into
+    /// [`Error::Auth`] or an unsent [`Error::Transport`]).
+    #[must_use]
+    pub fn may_have_been_acted_on(&self) -> bool {
+        match self {
+            Self::Transport { sent, .. } => *sent != RequestSent::No,
+            Self::Decode { .. } | Self::OutcomeUnknown { .. } => true,
+            Self::Api(api) => matches!(
+                api.kind,
+                ApiErrorKind::Server | ApiErrorKind::RequestTimeout
+            ),
+            _ => false,
+        }
+    }
+
+    /// The error of a trigger, as the caller must see it: [`Error::OutcomeUnknown`]
+    /// for `action` when the trigger itself may have reached the service
+    /// ([`Error::may_have_been_acted_on`]), with `note` (what makes a repeat safe, if
+    /// anything) after the reason; the error unchanged otherwise. For a vendor that
+    /// sends its trigger as a repeatable request (an idempotency key) and so cannot
+    /// leave the classification to [`crate::Transport::send`]: the one rule that an
+    /// unknown outcome needs the trigger to have been sent.
+    #[must_use]
+    pub fn into_trigger_outcome(self, action: &str, note: &str) -> Self {
+        if matches!(self, Self::OutcomeUnknown { .. }) || !self.may_have_been_acted_on() {
+            return self;
+        }
+        let reason = if note.is_empty() {
+            self.to_string()
+        } else {
+            format!("{self}; {note}")
+        };
+        Self::OutcomeUnknown {
+            vendor: match &self {
+                Self::Transport { vendor, .. } | Self::Decode { vendor, .. } => vendor,
+                Self::Api(api) => api.vendor,
+                _ => "backup",
+            },
+            action: action.to_owned(),
+            reason,
+            status: self.status(),
+            request_id: self.request_id().map(str::to_owned),
+        }
+    }
+
     /// Whether repeating the same call later may succeed. An [`Error::OutcomeUnknown`]
     /// is not retryable: the backup may already be running.
     #[must_use]

@@ -10,6 +10,12 @@
 //! clamped to `min_interval ..= max_interval`. Transient poll errors are retried with
 //! the operation kept. At the deadline the result is [`Error::Timeout`] carrying the
 //! last operation seen: the backup keeps running and waiting can resume from it.
+//!
+//! The deadline bounds everything, whatever the service does: each poll runs under
+//! [`crate::transport::with_deadline`] (no request is sent after the deadline, each
+//! request's timeout is the smaller of its own and the time left, token requests
+//! included) and is cut off at the deadline itself, so the wait ends with
+//! [`Error::Timeout`] at the deadline even when an answer trickles in byte by byte.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -242,9 +248,28 @@ impl<P: Pollable + ?Sized> State<'_, P> {
             }
             let delay = remaining.map_or(self.next_delay, |r| self.next_delay.min(r));
             tokio::time::sleep(delay).await;
+            let at = self.deadline_at();
+            if at.is_some_and(|at| Instant::now() >= at) {
+                return Some(Err(self.timeout()));
+            }
             self.polls
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            match self.source.poll(&self.current).await {
+            let polled = match at {
+                Some(at) => {
+                    let poll = crate::transport::with_deadline(at, self.source.poll(&self.current));
+                    match tokio::time::timeout_at(at, poll).await {
+                        Ok(polled) => polled,
+                        Err(_) => return Some(Err(self.timeout())),
+                    }
+                }
+                None => self.source.poll(&self.current).await,
+            };
+            if polled.is_err() && at.is_some_and(|at| Instant::now() >= at) {
+                // The poll failed because the deadline came (a request not sent, or cut
+                // off): the wait ends at its deadline with the operation kept.
+                return Some(Err(self.timeout()));
+            }
+            match polled {
                 Ok(operation) => {
                     self.poll_errors = 0;
                     self.advance_interval(operation.poll_after);
@@ -285,7 +310,23 @@ impl<P: Pollable + ?Sized> State<'_, P> {
     /// Reads what the ended backup made; a failure keeps the operation as it was, with
     /// a warning saying what could not be read.
     async fn follow_up(&mut self) {
-        match self.source.follow_up(&self.current).await {
+        let read = match self.deadline_at() {
+            Some(at) => {
+                let read =
+                    crate::transport::with_deadline(at, self.source.follow_up(&self.current));
+                match tokio::time::timeout_at(at, read).await {
+                    Ok(read) => read,
+                    Err(_) => {
+                        self.current.warnings.push(
+                            "could not read what the backup made: the deadline passed".to_owned(),
+                        );
+                        return;
+                    }
+                }
+            }
+            None => self.source.follow_up(&self.current).await,
+        };
+        match read {
             Ok(operation) => self.current = operation,
             Err(error) => {
                 tracing::debug!(
@@ -298,6 +339,12 @@ impl<P: Pollable + ?Sized> State<'_, P> {
                     .push(format!("could not read what the backup made: {error}"));
             }
         }
+    }
+
+    /// When the deadline falls, on tokio's clock (`None`: no deadline, or one too far
+    /// for the clock to hold).
+    fn deadline_at(&self) -> Option<Instant> {
+        self.started.checked_add(self.options.deadline?)
     }
 
     fn advance_interval(&mut self, hint: Option<Duration>) {

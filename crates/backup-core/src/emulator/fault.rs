@@ -188,6 +188,13 @@ impl Faults {
         lock(&self.inner).pending.clear();
     }
 
+    /// Forgets every queued fault and sets the [`fired`](Self::fired) count back to zero.
+    pub fn reset(&self) {
+        let mut queue = lock(&self.inner);
+        queue.pending.clear();
+        queue.fired = 0;
+    }
+
     /// How many faults have fired so far.
     #[must_use]
     pub fn fired(&self) -> usize {

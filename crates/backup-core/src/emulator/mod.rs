@@ -17,7 +17,13 @@
 //! - [`Lifecycle`]: a backup moving through [`Phase`]s by polls or by time;
 //! - [`Counter`]: the backups accepted, to prove a backup was started once;
 //! - [`VendorEmulator`] and [`EmulatorShared`]: what every vendor's emulator offers,
-//!   written once.
+//!   written once;
+//! - the control API under [`CONTROL_PREFIX`] (`/_emulator/`), served by every
+//!   [`EmulatorServer`] before the vendor's router: reset, the lifecycle of the next
+//!   backups, faults, counts and the request log, as JSON over HTTP (the table at
+//!   [`CONTROL_PREFIX`]; `docs/emulators.md` has curl examples);
+//! - [`ServeOptions`]: an emulator as a local service for other programs
+//!   ([`VendorEmulator::serve`], behind `backupctl emulate`).
 //!
 //! # Example
 //!
@@ -126,23 +132,27 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 mod body;
+mod control;
 mod counter;
 mod fault;
 mod lifecycle;
 mod log;
 mod route;
+mod serve;
 mod server;
 mod tokens;
 mod vendor;
 
+pub use control::CONTROL_PREFIX;
 pub use counter::Counter;
 pub use fault::{Fault, Faults};
 pub use lifecycle::{Lifecycle, LifecycleSpec, Outcome, Phase};
 pub use log::{DEFAULT_LOG_CAPACITY, RequestLog, RequestRecord};
 pub use route::RouteClass;
+pub use serve::{DEFAULT_BACKUP_DURATION, ServeOptions, seed_random_ids};
 pub use server::{DEFAULT_MAX_BODY, EmulatorConfig, EmulatorServer, default_error_body};
 pub use tokens::{DEFAULT_TOKEN_PREFIX, TokenCheck, TokenIssuer, bearer_token, random_hex};
-pub use vendor::{EmulatorShared, VendorEmulator};
+pub use vendor::{EmulatorShared, LoadOptions, VendorEmulator};
 
 /// Locks `mutex`, recovering the guard if a thread panicked while holding it:
 /// the emulator's state stays usable (every update is a single step).

@@ -23,9 +23,12 @@ use tower::ServiceExt as _;
 use url::Url;
 
 use super::body::{self, PaddingBody, status_code};
+use super::control::{self, Control};
 use super::fault::{Fault, Faults};
 use super::log::{DEFAULT_LOG_CAPACITY, RequestLog, RequestRecord};
 use super::route::RouteClass;
+use super::serve;
+use super::vendor::EmulatorShared;
 
 /// The default cap on request bodies: 4 MiB.
 pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
@@ -53,9 +56,10 @@ pub struct EmulatorConfig {
     classify: Arc<Classifier>,
     error_body: Arc<ErrorBody>,
     max_body: usize,
-    bind: SocketAddr,
+    bind: Option<SocketAddr>,
     faults: Faults,
     log_capacity: usize,
+    shared: Option<EmulatorShared>,
 }
 
 impl fmt::Debug for EmulatorConfig {
@@ -69,9 +73,11 @@ impl fmt::Debug for EmulatorConfig {
 }
 
 impl EmulatorConfig {
-    /// A configuration serving `router` on `127.0.0.1:0` (a free port), every
+    /// A configuration serving `router` on `127.0.0.1:0` (a free port; inside
+    /// [`ServeOptions::scope`](super::ServeOptions::scope), its address), every
     /// request classified as [`RouteClass::Other`], errors worded by
-    /// [`default_error_body`], request bodies capped at [`DEFAULT_MAX_BODY`].
+    /// [`default_error_body`], request bodies capped at [`DEFAULT_MAX_BODY`], and a
+    /// control API without shared state (see [`EmulatorConfig::shared`]).
     #[must_use]
     pub fn new(router: Router) -> Self {
         Self {
@@ -79,9 +85,10 @@ impl EmulatorConfig {
             classify: Arc::new(|_: &Method, _: &str| RouteClass::Other),
             error_body: Arc::new(default_error_body),
             max_body: DEFAULT_MAX_BODY,
-            bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            bind: None,
             faults: Faults::new(),
             log_capacity: DEFAULT_LOG_CAPACITY,
+            shared: None,
         }
     }
 
@@ -117,10 +124,21 @@ impl EmulatorConfig {
         self
     }
 
-    /// Binds to `addr` instead of `127.0.0.1:0`.
+    /// Binds to `addr` instead of `127.0.0.1:0` (whatever the enclosing
+    /// [`ServeOptions::scope`](super::ServeOptions::scope) says).
     #[must_use]
     pub fn bind(mut self, addr: SocketAddr) -> Self {
-        self.bind = addr;
+        self.bind = Some(addr);
+        self
+    }
+
+    /// Links the control API ([`CONTROL_PREFIX`](super::CONTROL_PREFIX)) to the
+    /// vendor's shared state: its counts, the lifecycle of the next backups, and the
+    /// reset of the vendor's own state ([`EmulatorShared::on_reset`]). Without it the
+    /// control API serves faults and the request log only.
+    #[must_use]
+    pub fn shared(mut self, shared: EmulatorShared) -> Self {
+        self.shared = Some(shared);
         self
     }
 
@@ -148,6 +166,7 @@ struct Shared {
     max_body: usize,
     faults: Faults,
     log: RequestLog,
+    control: Control,
 }
 
 /// The error a connection's service returns to make hyper close the connection
@@ -203,11 +222,34 @@ impl Shared {
     }
 }
 
-/// Answers one request: log it, take its fault, apply the fault around the router.
+/// Answers a request to the control API: neither logged nor hit by faults.
+async fn handle_control(shared: &Shared, request: Request<Incoming>) -> Response<Body> {
+    let (parts, incoming) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(Body::new(incoming), control::MAX_CONTROL_BODY).await
+    else {
+        return body::answer(
+            StatusCode::BAD_REQUEST,
+            "application/json",
+            r#"{"error":"the body is over 64 KiB, or was cut off"}"#,
+        );
+    };
+    shared.control.answer(
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query().unwrap_or_default(),
+        &bytes,
+    )
+}
+
+/// Answers one request: a control request apart; else log it, take its fault, apply
+/// the fault around the router.
 async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, DroppedConnection> {
+    if control::is_control(request.uri().path()) {
+        return Ok(handle_control(&shared, request).await);
+    }
     let method = request.method().clone();
     let uri = request.uri();
     let class = (shared.classify)(&method, uri.path()).concrete();
@@ -357,10 +399,17 @@ impl EmulatorServer {
     ///
     /// When the address cannot be bound.
     pub async fn start(config: EmulatorConfig) -> io::Result<Self> {
-        let listener = TcpListener::bind(config.bind).await?;
+        let bind = config.bind.unwrap_or_else(serve::default_bind);
+        let listener = TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let url = base_url(addr)?;
         let log = RequestLog::with_capacity(config.log_capacity);
+        let control = Control {
+            faults: config.faults.clone(),
+            log: log.clone(),
+            shared: config.shared,
+            started: Instant::now(),
+        };
         let shared = Arc::new(Shared {
             router: config.router,
             classify: config.classify,
@@ -368,6 +417,7 @@ impl EmulatorServer {
             max_body: config.max_body,
             faults: config.faults.clone(),
             log: log.clone(),
+            control,
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, shared, stopped));

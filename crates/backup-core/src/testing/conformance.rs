@@ -3,7 +3,8 @@
 //! reference, references of other vendors and malformed ones refused before anything
 //! is sent, parameters that agree with the request, cancel or a clear "unsupported",
 //! a dropped wait that leaves nothing behind, a deadline that carries the operation,
-//! and one token refresh for a thousand concurrent calls.
+//! one token refresh for a thousand concurrent calls, and an emulator started for load
+//! (the benchmarks') that backs up its targets at once, on time, with its poll hint.
 
 use std::future::IntoFuture;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use tokio::runtime::Handle;
 use tokio::time::{Instant, sleep};
 
 use crate::contract::{BackupClient, BackupClientBuilder};
-use crate::emulator::{Fault, LifecycleSpec, RouteClass, VendorEmulator};
+use crate::emulator::{Fault, LifecycleSpec, LoadOptions, RouteClass, VendorEmulator};
 use crate::testing::faults::{fast_retry, fast_wait};
 use crate::{Error, OperationRef, OperationStatus, WaitOptions};
 
@@ -379,7 +380,13 @@ pub async fn one_token_refresh_for_a_thousand_concurrent_calls<E: VendorEmulator
     let vendor = <E::Client as BackupClient>::VENDOR;
     let emulator = Arc::new(E::start().await.expect("the emulator starts"));
     let mut builder = emulator.token_client_builder();
-    builder.transport_options_mut().retry = fast_retry();
+    let options = builder.transport_options_mut();
+    options.retry = fast_retry();
+    // A thousand calls at once on a loaded 2-core machine may queue for many seconds:
+    // the timeouts are generous so that only single flight decides the outcome.
+    options.retry.budget = Duration::from_secs(600);
+    options.request_timeout = Duration::from_secs(300);
+    options.connect_timeout = Duration::from_secs(120);
     let client = builder.build().expect("the token builder builds");
     // Operations that keep running for the whole test.
     emulator.set_lifecycle(LifecycleSpec::after_polls(1_000_000));
@@ -434,4 +441,214 @@ pub async fn one_token_refresh_for_a_thousand_concurrent_calls<E: VendorEmulator
         "{vendor}: {polls} polls, no 401 was replayed"
     );
     assert_eq!(emulator.accepted_backups(), 1);
+}
+
+/// How many load targets [`load_targets_back_up_at_once_and_end_on_time`] backs up at
+/// once.
+const LOAD_TARGETS: usize = 6;
+
+/// An emulator from [`VendorEmulator::start_for_load`] takes a backup of each of its
+/// load targets at once, and of its demo resources beside them; every backup ends
+/// successfully as the timed lifecycle says, not before.
+///
+/// # Panics
+/// When a check fails.
+pub async fn load_targets_back_up_at_once_and_end_on_time<E: VendorEmulator>() {
+    /// How long each backup runs after it was accepted.
+    const RUNS: Duration = Duration::from_millis(600);
+    let vendor = <E::Client as BackupClient>::VENDOR;
+    let load = LoadOptions::new(LifecycleSpec::default().after(RUNS)).targets(LOAD_TARGETS);
+    let emulator = E::start_for_load(load)
+        .await
+        .expect("the emulator starts for load");
+    let mut builder = emulator.client_builder();
+    builder.transport_options_mut().retry = fast_retry();
+    let client = builder.build().expect("the emulator's builder builds");
+    let started = Instant::now();
+    let requests: Vec<_> = (0..LOAD_TARGETS)
+        .map(|i| emulator.load_request(i))
+        .chain([emulator.demo_request()])
+        .collect();
+    let triggers = requests.iter().map(|request| client.trigger(request));
+    let mut operations = Vec::new();
+    for (i, result) in futures_util::future::join_all(triggers)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        let started_here = result.unwrap_or_else(|e| {
+            panic!("{vendor}: request {i} of {LOAD_TARGETS} load targets + the demo was refused while the others ran: {e}")
+        });
+        assert!(
+            !started_here.is_empty(),
+            "{vendor}: a trigger returns its operations"
+        );
+        operations.extend(started_here);
+    }
+    assert_eq!(
+        emulator.accepted_backups(),
+        u64::try_from(LOAD_TARGETS + 1).unwrap_or(u64::MAX),
+        "{vendor}"
+    );
+    let waits = operations
+        .into_iter()
+        .map(|operation| client.wait(operation, fast_wait()).into_future());
+    for done in futures_util::future::join_all(waits).await {
+        let done = done.unwrap_or_else(|e| panic!("{vendor}: a load backup failed: {e}"));
+        assert_eq!(done.status, OperationStatus::Succeeded, "{vendor}");
+    }
+    let took = started.elapsed();
+    assert!(
+        took >= RUNS,
+        "{vendor}: the backups ended after {took:?}, before the lifecycle's {RUNS:?}"
+    );
+}
+
+/// While a backup of an emulator started for load runs, each status read carries the
+/// poll hint of [`LoadOptions::poll_hint`] as [`crate::Operation::poll_after`] when
+/// the vendor declares [`VendorEmulator::POLL_HINT_UNIT`], and none when it does not.
+///
+/// # Panics
+/// When a check fails.
+pub async fn load_poll_hint_comes_with_every_running_backup<E: VendorEmulator>() {
+    let vendor = <E::Client as BackupClient>::VENDOR;
+    // The shortest hint of at least half a second the vendor can say.
+    let hint = E::POLL_HINT_UNIT.map_or(Duration::from_secs(1), |unit| {
+        let unit = unit.max(Duration::from_millis(1));
+        (1..=500_u32)
+            .map(|k| unit * k)
+            .find(|hint| *hint >= Duration::from_millis(500))
+            .unwrap_or(unit)
+    });
+    let load = LoadOptions::new(LifecycleSpec::after_polls(1_000))
+        .targets(1)
+        .poll_hint(hint);
+    let emulator = E::start_for_load(load)
+        .await
+        .expect("the emulator starts for load");
+    let mut builder = emulator.client_builder();
+    builder.transport_options_mut().retry = fast_retry();
+    let client = builder.build().expect("the emulator's builder builds");
+    let operations = client
+        .trigger(&emulator.load_request(0))
+        .await
+        .expect("the load trigger is accepted");
+    for operation in operations {
+        for _ in 0..2 {
+            let seen = client
+                .status(&operation.reference)
+                .await
+                .expect("status of a running backup");
+            assert!(!seen.status.is_terminal(), "{vendor}: {seen:?}");
+            match E::POLL_HINT_UNIT {
+                Some(_) => {
+                    let said = seen.poll_after.unwrap_or_else(|| {
+                        panic!("{vendor} declares a poll hint; a running backup came without one")
+                    });
+                    assert!(
+                        said.abs_diff(hint) <= Duration::from_millis(1),
+                        "{vendor}: the hint was {said:?}, {hint:?} was asked for"
+                    );
+                }
+                None => assert_eq!(
+                    seen.poll_after, None,
+                    "{vendor} sends a poll hint: declare VendorEmulator::POLL_HINT_UNIT"
+                ),
+            }
+        }
+    }
+    assert_eq!(emulator.accepted_backups(), 1);
+}
+
+/// How long a hanging token endpoint holds its answer (far past the request timeout).
+const TOKEN_HANG: Duration = Duration::from_secs(120);
+
+/// The credential step before a trigger failing (the token or login endpoint dropping
+/// the connection, hanging past the request timeout, answering 500, a proxy's HTML page
+/// or an unreadable body) is never an unknown outcome: no trigger is sent, no backup
+/// starts, and the error says that no backup was requested. Checked on every
+/// credential flow the emulator offers (its default builder, its token builder and the
+/// environment it names); a flow that needs no token request (a signature, a static
+/// token) just backs up.
+///
+/// # Panics
+/// When a check fails.
+pub async fn token_failures_before_the_trigger_never_leave_an_unknown_outcome<E: VendorEmulator>() {
+    let vendor = <E::Client as BackupClient>::VENDOR;
+    let faults = [
+        Fault::DropBeforeHandling,
+        Fault::DropAfterHandling,
+        Fault::Delay(TOKEN_HANG),
+        Fault::status(500),
+        Fault::HtmlBody { status: 502 },
+        Fault::MalformedBody { status: 200 },
+    ];
+    for flow in ["default", "token", "environment"] {
+        for fault in &faults {
+            let emulator = E::start().await.expect("the emulator starts");
+            let mut builder = match flow {
+                "default" => emulator.client_builder(),
+                "token" => emulator.token_client_builder(),
+                _ => {
+                    let environment = emulator.environment();
+                    let lookup = |name: &str| {
+                        environment
+                            .iter()
+                            .find(|(n, _)| *n == name)
+                            .map(|(_, value)| value.clone())
+                    };
+                    <E::Client as BackupClient>::Builder::from_config(&emulator.config(), &lookup)
+                        .expect("the emulator's config and environment make a builder")
+                }
+            };
+            let options = builder.transport_options_mut();
+            options.retry = fast_retry();
+            options.request_timeout = Duration::from_secs(3);
+            options.connect_timeout = Duration::from_secs(3);
+            let client = builder.build().expect("the builder builds");
+            emulator
+                .faults()
+                .inject_n(RouteClass::Auth, fault.clone(), 1_000);
+            let result = client.trigger(&emulator.demo_request()).await;
+            let log = emulator.requests();
+            let case = format!("{vendor}, {flow} credential, token endpoint {fault:?}");
+            let error = match result {
+                Ok(operations) => {
+                    // No token request in this flow (the fault never fired), or one
+                    // whose answer did not matter (a token read from the headers).
+                    assert!(!operations.is_empty(), "{case}");
+                    assert_eq!(emulator.accepted_backups(), 1, "{case}");
+                    continue;
+                }
+                Err(error) => error,
+            };
+            assert!(log.count(RouteClass::Auth) > 0, "{case}: {error}");
+            assert!(
+                !matches!(error, Error::OutcomeUnknown { .. }),
+                "{case}: a token failure became an unknown outcome: {error}"
+            );
+            assert_eq!(
+                error.request_sent(),
+                match error {
+                    Error::Auth {
+                        status: Some(_), ..
+                    } => crate::RequestSent::Yes,
+                    _ => crate::RequestSent::No,
+                },
+                "{case}: {error:?}"
+            );
+            let text = error.to_string();
+            assert!(
+                text.contains("no backup was requested"),
+                "{case}: the error does not say that no backup was requested: {text}"
+            );
+            assert_eq!(
+                log.count(RouteClass::Trigger),
+                0,
+                "{case}: a trigger was sent"
+            );
+            assert_eq!(emulator.accepted_backups(), 0, "{case}: a backup started");
+            emulator.shutdown().await;
+        }
+    }
 }

@@ -16,10 +16,13 @@ use crate::contract::{BackupClient, BackupClientBuilder};
 use crate::emulator::{Fault, LifecycleSpec, RouteClass, VendorEmulator, lock};
 use crate::{Error, Operation, OperationStatus, RequestSent, Result, RetryPolicy, WaitOptions};
 
-/// How long a slow answer takes in the slow-answer cells.
-pub const SLOW_ANSWER: Duration = Duration::from_millis(1200);
-/// The request timeout of the slow-answer cells (well under [`SLOW_ANSWER`]).
-pub const SHORT_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long a slow answer takes in the slow-answer cells: twenty times
+/// [`SHORT_TIMEOUT`], so that no machine is slow enough for the answer to win.
+pub const SLOW_ANSWER: Duration = Duration::from_secs(60);
+/// The request timeout of the slow-answer cells: far under [`SLOW_ANSWER`], and long
+/// enough that the cell's other requests (tokens, the repeat of a safe request) never
+/// run into it on a loaded machine. The cell's outcome never depends on the clock.
+pub const SHORT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The request timeout of every other cell.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// The body cap of the oversized-body cells.

@@ -95,6 +95,9 @@ macro_rules! vendor_suite {
                 dropping_a_wait_mid_poll_leaves_nothing_behind,
                 a_timeout_carries_the_operation_and_waiting_resumes,
                 one_token_refresh_for_a_thousand_concurrent_calls,
+                token_failures_before_the_trigger_never_leave_an_unknown_outcome,
+                load_targets_back_up_at_once_and_end_on_time,
+                load_poll_hint_comes_with_every_running_backup,
             );
         }
     };

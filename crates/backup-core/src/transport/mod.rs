@@ -4,7 +4,17 @@
 //! timeouts, a response body cap, request ids captured from the vendor's headers, a
 //! `tracing` span per attempt (vendor, method, path, status: never headers, query or
 //! body), and retries by [`RetryPolicy`] that respect each request's [`Idempotency`].
+//!
+//! Every request is bounded: by its timeout (the transport's, or its own), by the
+//! deadline in force ([`with_deadline`]: never sent after it, never waited for past
+//! it), and the credential step before it (token exchange, login) by the same limits.
+//! A transport error names the step ([`Step`]: token, trigger, poll, cancel) and the
+//! `host:port`, and says "TLS handshake failed" or "the server speaks plain HTTP" where
+//! that is what happened. A failure of the credential step before a trigger is never
+//! an unknown outcome: it says that no backup was requested.
 
+mod activity;
+mod deadline;
 mod options;
 mod redact;
 mod request;
@@ -17,9 +27,11 @@ use std::time::Duration;
 
 use http::HeaderName;
 
+pub use activity::{InFlight, in_flight, track_in_flight};
+pub use deadline::{deadline, time_left, with_deadline};
 pub use options::TransportOptions;
 pub use redact::{REDACTED, Redactor};
-pub use request::{ErrorDecoder, Idempotency, PlainErrors, Request, Response};
+pub use request::{ErrorDecoder, Idempotency, PlainErrors, Request, Response, Step};
 pub use retry::{RetryPolicy, retry_after};
 
 use crate::{Error, Result};
@@ -38,6 +50,7 @@ struct Inner {
     vendor: &'static str,
     user_agent: String,
     body_cap: usize,
+    connect_timeout: Duration,
     request_timeout: Duration,
     request_id_headers: Vec<HeaderName>,
     retry: RetryPolicy,
@@ -50,6 +63,7 @@ impl fmt::Debug for Transport {
             .field("vendor", &self.inner.vendor)
             .field("user_agent", &self.inner.user_agent)
             .field("body_cap", &self.inner.body_cap)
+            .field("connect_timeout", &self.inner.connect_timeout)
             .field("request_timeout", &self.inner.request_timeout)
             .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
@@ -85,6 +99,18 @@ impl Transport {
     #[must_use]
     pub fn body_cap(&self) -> usize {
         self.inner.body_cap
+    }
+
+    /// The time allowed to open a connection.
+    #[must_use]
+    pub fn connect_timeout(&self) -> Duration {
+        self.inner.connect_timeout
+    }
+
+    /// The time allowed for one attempt, unless a request sets its own.
+    #[must_use]
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
     }
 }
 
@@ -206,9 +232,21 @@ impl TransportBuilder {
     /// Builds the transport.
     ///
     /// # Errors
-    /// [`Error::Config`] when a certificate cannot be parsed or the TLS stack cannot be
-    /// set up.
+    /// [`Error::InvalidInput`] for a zero timeout; [`Error::Config`] when a certificate
+    /// cannot be parsed or the TLS stack cannot be set up.
     pub fn build(self) -> Result<Transport> {
+        for (field, timeout) in [
+            ("connect_timeout", self.connect_timeout),
+            ("request_timeout", self.request_timeout),
+        ] {
+            if timeout.is_zero() {
+                return Err(Error::invalid_input(
+                    self.vendor,
+                    field,
+                    "must be longer than zero",
+                ));
+            }
+        }
         let mut user_agent = format!("backup-rs/{} ({})", crate::VERSION, self.crate_name);
         if let Some(suffix) = &self.user_agent_suffix {
             user_agent.push(' ');
@@ -251,6 +289,7 @@ impl TransportBuilder {
                 vendor: self.vendor,
                 user_agent,
                 body_cap: self.body_cap,
+                connect_timeout: self.connect_timeout,
                 request_timeout: self.request_timeout,
                 request_id_headers: self.request_id_headers,
                 retry: self.retry,

@@ -27,6 +27,49 @@ pub enum Idempotency {
     Unsafe,
 }
 
+/// What a request is for, as errors and progress lines name it: `token`, `trigger`,
+/// `poll`, `cancel`.
+///
+/// A request that does not say ([`Request::step`]) is a [`Step::Token`] when it is
+/// sent while authorizing another request (a token exchange, a login), a
+/// [`Step::Trigger`] when it is a [`Request::trigger`], a [`Step::Poll`] when it is a
+/// GET or HEAD safe to repeat, a [`Step::Cancel`] when it is [`Idempotency::Unsafe`],
+/// and [`Step::Other`] otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Step {
+    /// Getting a credential: a token exchange, a login, a metadata token.
+    Token,
+    /// Starting a backup.
+    Trigger,
+    /// Reading an operation (status, wait, what a backup made).
+    Poll,
+    /// Cancelling or stopping a backup.
+    Cancel,
+    /// Anything else.
+    Other,
+}
+
+impl Step {
+    /// The step's name in messages: `token`, `trigger`, `poll`, `cancel`, `request`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Token => "token",
+            Step::Trigger => "trigger",
+            Step::Poll => "poll",
+            Step::Cancel => "cancel",
+            Step::Other => "request",
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A request about to be sent by a [`crate::Transport`].
 ///
 /// `Debug` shows the method, the URL without its query, the header names and the body's
@@ -48,8 +91,12 @@ pub struct Request {
     /// Statuses outside 2xx the caller handles itself (e.g. Veeam's 409 that names the
     /// running session): they are returned as answers, not errors, and not retried.
     pub accept_statuses: Vec<StatusCode>,
-    /// A timeout for this request instead of the transport's default.
+    /// A timeout for this request instead of the transport's default (a deadline in
+    /// force may shorten it: [`crate::transport::with_deadline`]).
     pub timeout: Option<Duration>,
+    /// What the request is for, when the transport cannot tell by itself (see
+    /// [`Step`]).
+    pub step: Option<Step>,
     vendor: &'static str,
     pub(crate) secrets: Redactor,
 }
@@ -66,6 +113,7 @@ impl std::fmt::Debug for Request {
             .field("body_len", &self.body.len())
             .field("idempotency", &self.idempotency)
             .field("action", &self.action)
+            .field("step", &self.step)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +136,7 @@ impl Request {
             action: Cow::Borrowed("request"),
             accept_statuses: Vec::new(),
             timeout: None,
+            step: None,
             vendor,
             secrets: Redactor::default(),
         }
@@ -200,6 +249,25 @@ impl Request {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
+    }
+
+    /// Says what the request is for, where the transport cannot tell by itself (a
+    /// trigger sent as a repeatable request with an idempotency key; a cancel sent as
+    /// a GET).
+    #[must_use]
+    pub fn step(mut self, step: Step) -> Self {
+        self.step = Some(step);
+        self
+    }
+
+    /// `host:port` of the URL (the scheme's default port when none is written).
+    #[must_use]
+    pub fn host_port(&self) -> String {
+        let host = self.url.host_str().unwrap_or("?");
+        match self.url.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        }
     }
 }
 

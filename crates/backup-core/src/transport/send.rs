@@ -7,9 +7,15 @@ use http::{Method, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{Idempotency, Request, Response, Transport};
-use crate::auth::Authenticator;
+use super::{Idempotency, Request, Response, Step, Transport, activity, deadline};
+use crate::auth::{AuthTicket, Authenticator};
 use crate::error::{ApiError, ApiErrorKind, Error, RequestSent};
+
+tokio::task_local! {
+    /// Set while the credential step of a request runs: the requests it sends are
+    /// [`Step::Token`].
+    static AUTHORIZING: ();
+}
 
 /// Why one attempt produced no answer.
 struct AttemptFailure {
@@ -57,11 +63,15 @@ impl Transport {
         auth: &dyn Authenticator,
     ) -> Result<Response, Error> {
         let started = Instant::now();
+        let step = step_of(request);
         let mut attempt: u32 = 0;
         let mut replayed_unauthorized = false;
         loop {
             attempt += 1;
-            let ticket = auth.authorize(request).await?;
+            let ticket = self.authorize(request, auth, step).await?;
+            if deadline::time_left().is_some_and(|left| left.is_zero()) {
+                return Err(self.deadline_passed(request, step));
+            }
             let span = tracing::debug_span!(
                 "backup_request",
                 vendor = self.inner.vendor,
@@ -73,9 +83,9 @@ impl Transport {
             // Nothing listens (no subscriber, or one below DEBUG): skip the wrapper
             // that would enter and leave the span at every poll.
             let outcome = if span.is_disabled() {
-                self.attempt(request).await
+                self.attempt(request, step).await
             } else {
-                self.attempt(request).instrument(span.clone()).await
+                self.attempt(request, step).instrument(span.clone()).await
             };
             match outcome {
                 Ok(response) => {
@@ -109,18 +119,14 @@ impl Transport {
                     let retryable =
                         failure.sent == RequestSent::No || request.idempotency == Idempotency::Safe;
                     let delay = retryable
-                        .then(|| {
-                            self.inner
-                                .retry
-                                .next_delay(attempt, started.elapsed(), None)
-                        })
+                        .then(|| self.next_delay(attempt, started.elapsed(), None))
                         .flatten();
                     if let Some(delay) = delay {
                         tracing::debug!(parent: &span, ?delay, error = %failure.message, "retrying after transport error");
                         tokio::time::sleep(delay).await;
                         continue;
                     }
-                    return Err(self.transport_error(request, failure));
+                    return Err(self.transport_error(request, step, failure));
                 }
             }
         }
@@ -155,11 +161,7 @@ impl Transport {
                 Ok(value) => return Ok(value),
                 Err(error @ Error::Decode { .. }) if request.idempotency == Idempotency::Safe => {
                     let started = *started.get_or_insert_with(Instant::now);
-                    match self
-                        .inner
-                        .retry
-                        .next_delay(attempt, started.elapsed(), None)
-                    {
+                    match self.next_delay(attempt, started.elapsed(), None) {
                         Some(delay) => {
                             tracing::debug!(?delay, error = %error, "answer not decodable; sending again");
                             tokio::time::sleep(delay).await;
@@ -172,9 +174,149 @@ impl Transport {
         }
     }
 
+    /// The policy's delay before the next attempt, unless it would end past the
+    /// deadline in force.
+    fn next_delay(
+        &self,
+        attempt: u32,
+        elapsed: Duration,
+        hint: Option<Duration>,
+    ) -> Option<Duration> {
+        let delay = self.inner.retry.next_delay(attempt, elapsed, hint)?;
+        match deadline::time_left() {
+            Some(left) if delay >= left => None,
+            _ => Some(delay),
+        }
+    }
+
+    /// The credential step of `request`: bounded by the connect and request timeouts
+    /// and the deadline in force; its failure is never taken for the request's own.
+    async fn authorize(
+        &self,
+        request: &mut Request,
+        auth: &dyn Authenticator,
+        step: Step,
+    ) -> Result<AuthTicket, Error> {
+        let own = self.inner.connect_timeout + self.inner.request_timeout;
+        let limit = deadline::time_left().map_or(own, |left| left.min(own));
+        let authorizing = AUTHORIZING.scope((), auth.authorize(request));
+        match tokio::time::timeout(limit, authorizing).await {
+            Ok(Ok(ticket)) => Ok(ticket),
+            Ok(Err(error)) => Err(self.before_sending(request, step, error)),
+            Err(_) => Err(Error::Transport {
+                vendor: self.inner.vendor,
+                message: format!(
+                    "the credential (token or login) step before the {step} request to {} \
+                     gave no answer within {}; {}",
+                    request.host_port(),
+                    seconds(limit),
+                    not_sent(request, step)
+                ),
+                sent: RequestSent::No,
+                source: None,
+            }),
+        }
+    }
+
+    /// An error of the credential step, as the error of the request it was for: that
+    /// request was not sent. Before a trigger it says that no backup was requested,
+    /// and is never an unknown outcome (nor an error that a vendor could take for one).
+    fn before_sending(&self, request: &Request, step: Step, error: Error) -> Error {
+        let not_sent = not_sent(request, step);
+        match error {
+            Error::Transport {
+                vendor,
+                message,
+                source,
+                ..
+            } => Error::Transport {
+                vendor,
+                message: format!("{message}; {not_sent}"),
+                sent: RequestSent::No,
+                source,
+            },
+            // Before a read, a transient refusal of the token service stays what it
+            // is, so that a waiter tries again; before a trigger, it must not look like
+            // the trigger's own answer.
+            Error::Api(api) if step == Step::Trigger && api.kind.is_transient() => {
+                Error::Transport {
+                    vendor: api.vendor,
+                    message: format!("the credential step failed: {api}; {not_sent}"),
+                    sent: RequestSent::No,
+                    source: None,
+                }
+            }
+            Error::Api(api) if step == Step::Trigger => Error::Auth {
+                vendor: api.vendor,
+                status: Some(api.status),
+                message: format!("the credential step was refused: {api}; {not_sent}"),
+                request_id: api.request_id.clone(),
+            },
+            Error::Decode {
+                vendor,
+                status,
+                message,
+                body_excerpt,
+                request_id,
+            } if step == Step::Trigger => Error::Auth {
+                vendor,
+                status: Some(status),
+                message: format!(
+                    "the credential step's answer could not be decoded ({message}): \
+                     {body_excerpt:?}; {not_sent}"
+                ),
+                request_id,
+            },
+            Error::OutcomeUnknown {
+                vendor,
+                action,
+                reason,
+                request_id,
+                ..
+            } => Error::Auth {
+                vendor,
+                status: None,
+                message: format!("the credential step ({action}) failed: {reason}; {not_sent}"),
+                request_id,
+            },
+            Error::Config { vendor, message } if step == Step::Trigger => Error::Config {
+                vendor,
+                message: format!("{message}; {not_sent}"),
+            },
+            Error::Auth {
+                vendor,
+                status,
+                message,
+                request_id,
+            } if step == Step::Trigger => Error::Auth {
+                vendor,
+                status,
+                message: format!("{message}; {not_sent}"),
+                request_id,
+            },
+            other => other,
+        }
+    }
+
+    /// The deadline passed before `request` could be sent: it was not.
+    fn deadline_passed(&self, request: &Request, step: Step) -> Error {
+        Error::Transport {
+            vendor: self.inner.vendor,
+            message: format!(
+                "the deadline passed before the {step} request to {} ({}) could be sent; {}",
+                request.host_port(),
+                request.action,
+                not_sent(request, step)
+            ),
+            sent: RequestSent::No,
+            source: None,
+        }
+    }
+
     /// One attempt: send and read the body within the cap.
-    async fn attempt(&self, request: &Request) -> Result<Response, AttemptFailure> {
+    async fn attempt(&self, request: &Request, step: Step) -> Result<Response, AttemptFailure> {
         let vendor = self.inner.vendor;
+        let _in_flight = activity::enter(vendor, step, || request.host_port());
         let trigger_action =
             (request.idempotency == Idempotency::Trigger).then(|| request.action.clone());
         let mut secrets = request.secrets.clone();
@@ -191,8 +333,13 @@ impl Transport {
             .request(request.method.clone(), request.url.clone())
             .headers(request.headers.clone());
         // The client's own timeout is the transport's default: only a request with a
-        // timeout of its own sets one.
-        if let Some(timeout) = request.timeout {
+        // timeout of its own, or under a deadline nearer than its timeout, sets one.
+        let own = request.timeout.unwrap_or(self.inner.request_timeout);
+        let (timeout, cut_by_deadline) = match deadline::time_left() {
+            Some(left) if left < own => (left, true),
+            _ => (own, false),
+        };
+        if request.timeout.is_some() || cut_by_deadline {
             builder = builder.timeout(timeout);
         }
         // A bodiless POST/PUT/PATCH still says `Content-Length: 0`: ARM (and other
@@ -204,7 +351,10 @@ impl Transport {
         } else {
             builder = builder.body(request.body.clone());
         }
-        let mut answer = builder.send().await.map_err(classify_send_error)?;
+        let mut answer = builder
+            .send()
+            .await
+            .map_err(|e| classify_send_error(e, timeout, cut_by_deadline))?;
         let status = answer.status();
         let headers = std::mem::take(answer.headers_mut());
         let request_id = self
@@ -254,12 +404,21 @@ impl Transport {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    return Err(AttemptFailure {
-                        sent: RequestSent::Maybe,
-                        message: format!(
+                    let message = if e.is_timeout() {
+                        format!(
+                            "the answer ({}) was still coming when {}",
+                            status.as_u16(),
+                            timeout_words(timeout, cut_by_deadline)
+                        )
+                    } else {
+                        format!(
                             "the answer ({}) broke off while being read",
                             status.as_u16()
-                        ),
+                        )
+                    };
+                    return Err(AttemptFailure {
+                        sent: RequestSent::Maybe,
+                        message,
                         source: Some(Box::new(e.without_url())),
                         answered: None,
                     });
@@ -300,12 +459,7 @@ impl Transport {
                 )
             }
         };
-        if retryable
-            && let Some(delay) = self
-                .inner
-                .retry
-                .next_delay(attempt, elapsed, api.retry_after)
-        {
+        if retryable && let Some(delay) = self.next_delay(attempt, elapsed, api.retry_after) {
             return Verdict::Retry(Some(delay));
         }
         if request.idempotency == Idempotency::Trigger
@@ -345,12 +499,17 @@ impl Transport {
         }
     }
 
-    fn transport_error(&self, request: &Request, failure: AttemptFailure) -> Error {
+    fn transport_error(&self, request: &Request, step: Step, failure: AttemptFailure) -> Error {
         let vendor = self.inner.vendor;
+        let host = request.host_port();
         if failure.sent != RequestSent::No && request.idempotency == Idempotency::Trigger {
             let reason = match &failure.source {
-                Some(source) => format!("{}: {}", failure.message, source_chain(source.as_ref())),
-                None => failure.message,
+                Some(source) => format!(
+                    "{step} request to {host}: {}: {}",
+                    failure.message,
+                    source_chain(source.as_ref())
+                ),
+                None => format!("{step} request to {host}: {}", failure.message),
             };
             return Error::OutcomeUnknown {
                 vendor,
@@ -360,9 +519,16 @@ impl Transport {
                 request_id: None,
             };
         }
+        let mut message = format!(
+            "{step} request to {host} ({}) failed: {}",
+            request.action, failure.message
+        );
+        if failure.sent == RequestSent::No && step == Step::Trigger {
+            message.push_str("; no backup was requested");
+        }
         Error::Transport {
             vendor,
-            message: format!("{} failed: {}", request.action, failure.message),
+            message,
             sent: failure.sent,
             source: failure.source,
         }
@@ -381,21 +547,161 @@ fn unauthorized(api: &ApiError, hint: &str) -> Error {
     }
 }
 
-fn classify_send_error(error: reqwest::Error) -> AttemptFailure {
-    let (sent, message) = if error.is_connect() {
-        (RequestSent::No, "could not connect".to_owned())
+/// What a request is for, when it does not say: see [`Step`].
+fn step_of(request: &Request) -> Step {
+    if let Some(step) = request.step {
+        return step;
+    }
+    if AUTHORIZING.try_with(|()| ()).is_ok() {
+        return Step::Token;
+    }
+    match request.idempotency {
+        Idempotency::Trigger => Step::Trigger,
+        Idempotency::Safe if matches!(request.method, Method::GET | Method::HEAD) => Step::Poll,
+        Idempotency::Unsafe => Step::Cancel,
+        Idempotency::Safe => Step::Other,
+    }
+}
+
+/// What a failure before sending means for the request: for a trigger, that no backup
+/// was requested.
+fn not_sent(request: &Request, step: Step) -> String {
+    if step == Step::Trigger {
+        "no backup was requested".to_owned()
+    } else {
+        format!("the {step} request ({}) was not sent", request.action)
+    }
+}
+
+/// `2s`, `1.5s`, `250ms`.
+fn seconds(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}
+
+fn timeout_words(timeout: Duration, cut_by_deadline: bool) -> String {
+    if cut_by_deadline {
+        format!("the deadline came ({} after sending)", seconds(timeout))
+    } else {
+        format!("the {} request timeout passed", seconds(timeout))
+    }
+}
+
+/// A TLS failure found among an error's sources.
+enum TlsProblem {
+    /// The server answered the TLS hello with something that is not TLS.
+    PlainHttp,
+    /// The handshake failed (certificate, alert, protocol).
+    Handshake(String),
+}
+
+/// Looks for a rustls error among `error`'s sources (reqwest wraps it in an
+/// `io::Error`, whose own `source` skips it).
+fn tls_problem(error: &(dyn std::error::Error + 'static)) -> Option<TlsProblem> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
+            e.downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(tls) = tls {
+            return Some(match tls {
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+                    TlsProblem::PlainHttp
+                }
+                other => TlsProblem::Handshake(other.to_string()),
+            });
+        }
+        // Some layers box their cause (`Box<dyn Error>` hides its type from a
+        // downcast): read rustls' own words then.
+        let text = e.to_string();
+        if text.contains("InvalidContentType") {
+            return Some(TlsProblem::PlainHttp);
+        }
+        if [
+            "received fatal alert",
+            "invalid peer certificate",
+            "peer is incompatible",
+            "peer misbehaved",
+            "handshake",
+        ]
+        .iter()
+        .any(|words| text.contains(words))
+        {
+            return Some(TlsProblem::Handshake(text));
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// The innermost cause of `error`, in words (`connection refused`).
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut current = error.source();
+    let mut last = None;
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    return Some("connection refused".to_owned());
+                }
+                std::io::ErrorKind::ConnectionReset => return Some("connection reset".to_owned()),
+                _ => {}
+            }
+        }
+        last = Some(e.to_string());
+        current = e.source();
+    }
+    last
+}
+
+fn classify_send_error(
+    error: reqwest::Error,
+    timeout: Duration,
+    cut_by_deadline: bool,
+) -> AttemptFailure {
+    let (sent, message) = if let Some(problem) = tls_problem(&error) {
+        match problem {
+            TlsProblem::PlainHttp => (
+                RequestSent::No,
+                "TLS handshake failed: the server speaks plain HTTP (use an http:// URL, \
+                 or the server's TLS port)"
+                    .to_owned(),
+            ),
+            TlsProblem::Handshake(detail) => {
+                (RequestSent::No, format!("TLS handshake failed: {detail}"))
+            }
+        }
+    } else if error.is_connect() {
+        let why = if error.is_timeout() {
+            Some("no connection within the connect timeout".to_owned())
+        } else {
+            root_cause(&error)
+        };
+        let message = match why {
+            Some(why) => format!("could not connect ({why})"),
+            None => "could not connect".to_owned(),
+        };
+        (RequestSent::No, message)
     } else if error.is_timeout() {
         (
             RequestSent::Maybe,
-            "no answer within the timeout".to_owned(),
+            format!("no answer: {}", timeout_words(timeout, cut_by_deadline)),
         )
     } else if error.is_builder() {
         (RequestSent::No, "the request could not be built".to_owned())
     } else {
-        (
-            RequestSent::Maybe,
-            "the connection failed before an answer came".to_owned(),
-        )
+        let message = match root_cause(&error) {
+            Some(why) => format!("the connection failed before an answer came ({why})"),
+            None => "the connection failed before an answer came".to_owned(),
+        };
+        (RequestSent::Maybe, message)
     };
     AttemptFailure {
         sent,

@@ -1,5 +1,7 @@
 //! The integration tests of this crate, in one binary (one module per area).
 
+mod deadlines;
+mod emulator_control;
 mod emulator_lifecycle;
 mod emulator_server;
 mod emulator_tokens;
