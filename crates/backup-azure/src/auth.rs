@@ -176,8 +176,13 @@ impl Credential {
                 azure_identity::WorkloadIdentityCredential::new(Some(options))
                     .map_err(|e| config_error("WorkloadIdentityCredential", &e))?
             }
-            Self::DeveloperTools => azure_identity::DeveloperToolsCredential::new(None)
-                .map_err(|e| config_error("DeveloperToolsCredential", &e))?,
+            Self::DeveloperTools => {
+                let credential = azure_identity::DeveloperToolsCredential::new(None)
+                    .map_err(|e| config_error("DeveloperToolsCredential", &e))?;
+                let mut provider = ArmTokenProvider::new(credential, scope);
+                provider.last_resort = true;
+                return Ok(Arc::new(provider));
+            }
         };
         Ok(Arc::new(ArmTokenProvider::new(credential, scope)))
     }
@@ -231,6 +236,9 @@ impl fmt::Debug for Credential {
 pub struct ArmTokenProvider {
     credential: Arc<dyn TokenCredential>,
     scope: String,
+    /// The developer tools, tried because no credential variable is set: their
+    /// failure is a configuration error naming the variables to set.
+    last_resort: bool,
 }
 
 impl ArmTokenProvider {
@@ -239,6 +247,7 @@ impl ArmTokenProvider {
         Self {
             credential,
             scope: scope.into(),
+            last_resort: false,
         }
     }
 
@@ -266,6 +275,18 @@ impl TokenProvider for ArmTokenProvider {
             .get_token(&[self.scope.as_str()], None)
             .await
             .map_err(|e| {
+                if self.last_resort {
+                    return Error::config(
+                        VENDOR,
+                        format!(
+                            "no credential: none of {ENV_ACCESS_TOKEN}, {ENV_TENANT_ID} + \
+                             {ENV_CLIENT_ID} + {ENV_CLIENT_SECRET} or \
+                             {ENV_FEDERATED_TOKEN_FILE} is set, and the developer tools \
+                             (Azure CLI) gave no token for {}: {e}; set them, or run `az login`",
+                            self.scope
+                        ),
+                    );
+                }
                 Error::auth(
                     VENDOR,
                     format!(

@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use backup_core::auth::{TokenAuth, TokenCache};
-use backup_core::contract::{BackupClient, EnvVar};
+use backup_core::contract::{BackupClient, EnvVar, Recovered};
 use backup_core::{Operation, OperationRef, Result, Transport};
 use url::Url;
 
@@ -141,6 +141,36 @@ impl BackupClient for Client {
     /// from the endpoint).
     async fn trigger(&self, request: &TriggerRequest) -> Result<Vec<Operation>> {
         Ok(vec![calls::trigger(self, request).await?])
+    }
+
+    /// Triggers again. While the backup the lost trigger started still runs, Azure
+    /// refuses a second one of the item (`UserErrorBackupOperationInProgress`): nothing
+    /// new starts, and the answer says where to find the running job. An item with no
+    /// backup running is backed up now (the lost trigger never reached Azure, or its
+    /// backup has already ended).
+    ///
+    /// # Errors
+    /// As [`BackupClient::trigger`], except that a backup in progress is
+    /// [`Recovered::Unknown`].
+    async fn recover_trigger(&self, request: &TriggerRequest) -> Result<Recovered> {
+        match calls::trigger(self, request).await {
+            Ok(operation) => Ok(Recovered::Operations(vec![operation])),
+            Err(error) => {
+                let in_progress = error
+                    .api()
+                    .and_then(|api| api.code.as_deref())
+                    .filter(|code| crate::error::is_in_progress_code(code));
+                match in_progress {
+                    Some(code) => Ok(Recovered::Unknown(format!(
+                        "Azure refuses a second backup of item {} in vault {}: a backup is in \
+                         progress ({code}), most likely the one the lost trigger started; its \
+                         job is in the vault's Backup jobs",
+                        request.item.item, request.item.vault
+                    ))),
+                    None => Err(error),
+                }
+            }
+        }
     }
 
     /// Reads the backup again from its reference alone: the async operation, then

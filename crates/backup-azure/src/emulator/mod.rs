@@ -79,8 +79,12 @@ mod validate;
 use std::io;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use axum::Router;
-use backup_core::emulator::{EmulatorConfig, EmulatorServer, EmulatorShared, VendorEmulator};
+use backup_core::emulator::{
+    EmulatorConfig, EmulatorServer, EmulatorShared, LoadOptions, ServeOptions, VendorEmulator,
+};
 pub use backup_core::emulator::{Fault, Faults, LifecycleSpec, Outcome, RouteClass};
 use url::Url;
 
@@ -93,7 +97,7 @@ pub use options::{
     demo_workload,
 };
 
-use crate::model::TriggerRequest;
+use crate::model::{ProtectedItem, TriggerRequest};
 use crate::{Client, ClientBuilder, Config, ObjectType, TriggerParams};
 use state::State;
 
@@ -117,7 +121,22 @@ impl Emulator {
             .with_state(state.clone());
         let config = EmulatorConfig::new(router)
             .classify(routes::classify)
-            .error_body(answers::fault_body);
+            .error_body(answers::fault_body)
+            .shared(state.shared.clone());
+        // The control API's reset forgets async operations and jobs, and sets the async
+        // operations' lifecycle back to this one (tokens stay valid).
+        let data = Arc::downgrade(&state.data);
+        let operation_spec = options.operation_lifecycle.clone();
+        state.shared.on_reset(move || {
+            if let Some(data) = data.upgrade() {
+                let mut data = data
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                data.operations.clear();
+                data.jobs.clear();
+                data.operation_spec = operation_spec.clone();
+            }
+        });
         let server = EmulatorServer::start(config).await?;
         // Set once, before any request can arrive; a second set cannot happen.
         let _ = state.base.set(server.url());
@@ -142,6 +161,19 @@ impl Emulator {
     }
 }
 
+/// Load target `i` of [`VendorEmulator::start_for_load`]: a VM item of its own in the
+/// demo vault (ARM refuses a second backup of an item whose backup still runs).
+fn load_item(i: usize) -> ProtectedItem {
+    ProtectedItem::new(
+        DEMO_SUBSCRIPTION,
+        DEMO_RESOURCE_GROUP,
+        DEMO_VAULT,
+        DEMO_FABRIC,
+        format!("IaasVMContainer;iaasvmcontainerv2;benchrg;benchvm{i:05}"),
+        format!("VM;iaasvmcontainerv2;benchrg;benchvm{i:05}"),
+    )
+}
+
 /// The retry policy of [`VendorEmulator::client_builder`]: millisecond backoffs.
 fn fast_retry() -> backup_core::RetryPolicy {
     backup_core::RetryPolicy {
@@ -160,10 +192,54 @@ impl VendorEmulator for Emulator {
     /// The client follows a trigger through the 202's `Azure-AsyncOperation` (or
     /// `Location`) header: its body is not read.
     const TRIGGER_BODY_UNUSED: bool = true;
+    /// `Retry-After` counts whole seconds.
+    const POLL_HINT_UNIT: Option<Duration> = Some(Duration::from_secs(1));
 
     /// Starts an emulator with [`EmulatorOptions::default`] on `127.0.0.1` (a free port).
     async fn start() -> io::Result<Self> {
         Self::start_with(EmulatorOptions::default()).await
+    }
+
+    /// The demo items plus `targets` VM items; jobs unfold as `lifecycle` says. ARM
+    /// sends `Retry-After` on the async operation only, so with a poll hint the
+    /// operation runs as long as the job (the hint then comes with every poll until
+    /// the end); without one it is done at once and the job is followed from the first
+    /// poll.
+    async fn start_for_load(load: LoadOptions) -> io::Result<Self> {
+        let operation = match load.poll_hint {
+            Some(_) => load.lifecycle.clone(),
+            None => LifecycleSpec::default().after(Duration::ZERO),
+        };
+        let mut options = EmulatorOptions::new()
+            .lifecycle(load.lifecycle)
+            .operation_lifecycle(operation)
+            .retry_after(load.poll_hint.unwrap_or(Duration::ZERO));
+        for i in 0..load.targets {
+            options = options.protected_item(&load_item(i), ItemKind::IaasVm);
+        }
+        Self::start_with(options).await
+    }
+
+    /// The demo items; jobs unfold as `lifecycle` says, async operations end at once (as
+    /// ARM's, done when the job is created: a client that stops at the operation, as the
+    /// Azure SDK's poller does, never leaves one running), tokens valid for a day.
+    async fn serve(options: ServeOptions) -> io::Result<Self> {
+        let azure = EmulatorOptions::new()
+            .lifecycle(options.lifecycle.clone())
+            .operation_lifecycle(LifecycleSpec::default().after(Duration::ZERO))
+            .token_ttl(Duration::from_secs(24 * 3600));
+        let emulator = options.scope(Self::start_with(azure)).await?;
+        options.check_bound(emulator.server.addr())?;
+        emulator
+            .state
+            .shared
+            .set_default_lifecycle(options.lifecycle);
+        Ok(emulator)
+    }
+
+    /// An Azure VM backup of load item `i`.
+    fn load_request(&self, i: usize) -> TriggerRequest {
+        TriggerRequest::azure_vm(load_item(i))
     }
 
     fn server(&self) -> &EmulatorServer {

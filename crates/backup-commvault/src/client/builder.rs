@@ -284,12 +284,15 @@ impl BackupClientBuilder for ClientBuilder {
             .filter(|e| !e.trim().is_empty())
             .or_else(|| lookup(ENV_API_URL).filter(|v| !v.trim().is_empty()))
             .ok_or_else(|| {
-                Error::config(
-                    VENDOR,
-                    format!(
-                        "{ENV_API_URL} is not set (e.g. https://commserve.example.com/commandcenter/api/)"
-                    ),
-                )
+                let mut message = format!(
+                    "{ENV_API_URL} is not set (e.g. https://commserve.example.com/commandcenter/api/)"
+                );
+                // Name the credential variables too when they are missing as well.
+                if let Err(Error::Config { message: more, .. }) = Self::credential_from(lookup) {
+                    message.push_str("; no credential: ");
+                    message.push_str(&more);
+                }
+                Error::config(VENDOR, message)
             })?;
         let mut builder = Self::new()
             .endpoint(&endpoint)

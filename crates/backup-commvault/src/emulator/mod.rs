@@ -54,7 +54,9 @@ use std::fmt;
 use std::time::Duration;
 
 use backup_core::RetryPolicy;
-use backup_core::emulator::{EmulatorConfig, EmulatorServer, EmulatorShared, VendorEmulator};
+use backup_core::emulator::{
+    EmulatorConfig, EmulatorServer, EmulatorShared, LoadOptions, VendorEmulator,
+};
 pub use backup_core::emulator::{Fault, Faults, LifecycleSpec, Outcome, RequestLog, RouteClass};
 use http::{Method, StatusCode};
 use url::Url;
@@ -280,7 +282,9 @@ impl Emulator {
         let state = state::State::new(options);
         let config = EmulatorConfig::new(handlers::router(state.clone()))
             .classify(classify)
-            .error_body(error_body);
+            .error_body(error_body)
+            .shared(state.shared.clone());
+        state.register_reset();
         let server = EmulatorServer::start(config).await?;
         Ok(Self { server, state })
     }
@@ -333,6 +337,13 @@ impl VendorEmulator for Emulator {
         Self::start_with(EmulatorOptions::default()).await
     }
 
+    /// The demo subclient (a CommServe runs many jobs of one subclient at once, so
+    /// [`VendorEmulator::load_request`] is the demo request), jobs unfolding as
+    /// `lifecycle` says. Commvault sends no poll hint.
+    async fn start_for_load(load: LoadOptions) -> std::io::Result<Self> {
+        Self::start_with(EmulatorOptions::default().lifecycle(load.lifecycle)).await
+    }
+
     fn server(&self) -> &EmulatorServer {
         &self.server
     }
@@ -375,6 +386,11 @@ impl VendorEmulator for Emulator {
             (crate::ENV_USERNAME, DEMO_USERNAME.to_owned()),
             (crate::ENV_PASSWORD, DEMO_PASSWORD.to_owned()),
         ]
+    }
+
+    /// The API base at the emulator as `COMMVAULT_API_URL`.
+    fn settings_environment(&self) -> Vec<(&'static str, String)> {
+        vec![(crate::ENV_API_URL, self.url().to_string())]
     }
 
     /// The API base at the emulator (`…/commandcenter/api/`).

@@ -153,6 +153,27 @@ impl State {
         lock(&self.inner).sessions.len()
     }
 
+    /// Registers what the control API's reset forgets: every job (sessions stay valid,
+    /// task and job ids keep rising so an old id never names a new job) and the counts
+    /// of schedules, logins, renewals and logouts.
+    pub(crate) fn register_reset(&self) {
+        let inner = Arc::downgrade(&self.inner);
+        let counts = [
+            self.scheduled.clone(),
+            self.logins.clone(),
+            self.renewals.clone(),
+            self.logouts.clone(),
+        ];
+        self.shared.on_reset(move || {
+            if let Some(inner) = inner.upgrade() {
+                lock(&inner).jobs.clear();
+            }
+            for count in &counts {
+                count.reset();
+            }
+        });
+    }
+
     /// A new task id.
     pub(crate) fn next_task(&self) -> u64 {
         let mut inner = lock(&self.inner);

@@ -146,14 +146,38 @@ impl BackupClientBuilder for ClientBuilder {
     fn from_config(config: &Config, lookup: Lookup<'_>) -> Result<Self> {
         let set = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let require = |name: &str| {
-            get(name).ok_or_else(|| Error::config(VENDOR, format!("{name} is not set")))
-        };
-        let access_key = require(ENV_AK)?;
-        let secret_key = require(ENV_SK)?;
-        let project_id = match set(&config.project_id) {
-            Some(project_id) => project_id,
-            None => require(ENV_PROJECT_ID)?,
+        let project_id = set(&config.project_id).or_else(|| get(ENV_PROJECT_ID));
+        let (access_key, secret_key, project_id) = match (get(ENV_AK), get(ENV_SK), project_id) {
+            (Some(ak), Some(sk), Some(project_id)) => (ak, sk, project_id),
+            (ak, sk, project_id) => {
+                // Every variable still to set, in one message.
+                let mut missing: Vec<&str> = Vec::new();
+                if ak.is_none() {
+                    missing.push(ENV_AK);
+                }
+                if sk.is_none() {
+                    missing.push(ENV_SK);
+                }
+                let mut message = if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "no credential: set {} (the access key pair; with \
+                             {ENV_SECURITY_TOKEN} for temporary credentials)",
+                        missing.join(" and ")
+                    )
+                };
+                if project_id.is_none() {
+                    if !message.is_empty() {
+                        message.push_str("; ");
+                    }
+                    message.push_str(&format!(
+                        "{ENV_PROJECT_ID} is not set (or give the project: \
+                             --project-id, `project_id` in a plan)"
+                    ));
+                }
+                return Err(Error::config(VENDOR, message));
+            }
         };
         let mut credential = AkSk::new(access_key.trim(), secret_key);
         if let Some(token) = get(ENV_SECURITY_TOKEN) {

@@ -194,6 +194,21 @@ impl BackupClient for Client {
     // No `cancel`: CSBS has no cancel for a running backup (the default answers
     // `Error::Unsupported`).
 
+    /// The reference's project, unless `config` names one: a reference resumes without
+    /// `HUAWEICLOUD_SDK_PROJECT_ID`.
+    fn config_for_reference(config: &Config, reference: &OperationRef) -> Config {
+        let mut config = config.clone();
+        if config
+            .project_id
+            .as_deref()
+            .is_none_or(|p| p.trim().is_empty())
+            && let Ok((project_id, _)) = operation::decode_reference(reference)
+        {
+            config.project_id = Some(project_id.to_owned());
+        }
+        config
+    }
+
     /// `{project_id}/{checkpoint_id}`: two ids without `/`, at most
     /// [`operation::MAX_REFERENCE_ID_LEN`] bytes in all.
     fn check_reference_id(id: &str) -> Result<()> {

@@ -73,8 +73,8 @@ use axum::Router;
 use axum::routing::{get, post};
 use backup_core::RetryPolicy;
 use backup_core::emulator::{
-    EmulatorConfig, EmulatorServer, EmulatorShared, Fault, LifecycleSpec, RouteClass, TokenIssuer,
-    VendorEmulator,
+    EmulatorConfig, EmulatorServer, EmulatorShared, Fault, LifecycleSpec, LoadOptions, RouteClass,
+    TokenIssuer, VendorEmulator,
 };
 use http::Method;
 use url::Url;
@@ -275,7 +275,16 @@ impl Emulator {
             .with_state(Arc::clone(&state));
         let config = EmulatorConfig::new(router)
             .classify(classify)
-            .error_body(fault_body);
+            .error_body(fault_body)
+            .shared(state.shared.clone());
+        // The control API's reset forgets checkpoints, their items and the failures set
+        // with `fail_resource` (tokens stay valid).
+        let weak = Arc::downgrade(&state);
+        state.shared.on_reset(move || {
+            if let Some(state) = weak.upgrade() {
+                *state.store() = Store::default();
+            }
+        });
         let server = EmulatorServer::start(config).await?;
         Ok(Self { server, state })
     }
@@ -329,6 +338,16 @@ impl Emulator {
     }
 }
 
+/// The policy of load target `i` of [`VendorEmulator::start_for_load`].
+fn load_plan(i: usize) -> String {
+    format!("00000000-0000-4000-8000-{i:012}")
+}
+
+/// The one server of [`load_plan`]`(i)`.
+fn load_resource(i: usize) -> String {
+    format!("10000000-0000-4000-8000-{i:012}")
+}
+
 impl VendorEmulator for Emulator {
     type Client = Client;
 
@@ -337,6 +356,25 @@ impl VendorEmulator for Emulator {
     /// Starts an emulator with [`EmulatorOptions::default`].
     async fn start() -> std::io::Result<Self> {
         Self::start_with(EmulatorOptions::default()).await
+    }
+
+    /// The demo policies plus `targets` policies of one server each
+    /// ([`EmulatorOptions::extra_plans`]: CSBS refuses a second backup of a policy still
+    /// running); backups unfold as `lifecycle` says. CSBS sends no poll hint.
+    async fn start_for_load(load: LoadOptions) -> std::io::Result<Self> {
+        Self::start_with(EmulatorOptions {
+            lifecycle: load.lifecycle,
+            extra_plans: (0..load.targets)
+                .map(|i| (load_plan(i), vec![load_resource(i)]))
+                .collect(),
+            ..EmulatorOptions::default()
+        })
+        .await
+    }
+
+    /// A checkpoint of load policy `i`.
+    fn load_request(&self, i: usize) -> TriggerRequest {
+        TriggerRequest::new(load_plan(i))
     }
 
     fn server(&self) -> &EmulatorServer {
@@ -368,21 +406,27 @@ impl VendorEmulator for Emulator {
         self.client_builder_password()
     }
 
-    /// The demo access key, secret key and project.
+    /// The demo access key and secret key.
     fn environment(&self) -> Vec<(&'static str, String)> {
         vec![
             (crate::ENV_AK, DEMO_ACCESS_KEY.to_owned()),
             (crate::ENV_SK, DEMO_SECRET_KEY.to_owned()),
-            (crate::ENV_PROJECT_ID, DEMO_PROJECT_ID.to_owned()),
         ]
     }
 
-    /// The CSBS and IAM endpoints at the emulator.
+    /// The demo project as `HUAWEICLOUD_SDK_PROJECT_ID`.
+    fn settings_environment(&self) -> Vec<(&'static str, String)> {
+        vec![(crate::ENV_PROJECT_ID, DEMO_PROJECT_ID.to_owned())]
+    }
+
+    /// The CSBS and IAM endpoints at the emulator, and the demo project (a setting,
+    /// not a secret: every reference carries it).
     fn config(&self) -> Config {
         let url = self.url().to_string();
         Config {
             endpoint: Some(url.clone()),
             iam_endpoint: Some(url),
+            project_id: Some(DEMO_PROJECT_ID.to_owned()),
             ..Config::default()
         }
     }

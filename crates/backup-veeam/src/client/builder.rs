@@ -154,13 +154,18 @@ impl BackupClientBuilder for ClientBuilder {
     /// cannot be read (naming it); [`Error::InvalidInput`] for a bad API version.
     fn from_config(config: &Config, lookup: Lookup<'_>) -> Result<Self> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let endpoint = config
-            .endpoint
-            .clone()
-            .or_else(|| get(ENV_URL))
-            .ok_or_else(|| {
-                Error::config(VENDOR, format!("{ENV_URL} is not set (the appliance URL)"))
-            })?;
+        let endpoint = config.endpoint.clone().or_else(|| get(ENV_URL));
+        let no_credential = get(ENV_ACCESS_TOKEN).is_none() && get(ENV_PASSWORD).is_none();
+        let endpoint = endpoint.ok_or_else(|| {
+            let mut message = format!("{ENV_URL} is not set (the appliance URL)");
+            if no_credential {
+                // Name the credential variables too when they are missing as well.
+                message.push_str(&format!(
+                    "; no credentials: set {ENV_USERNAME} and {ENV_PASSWORD}, or {ENV_ACCESS_TOKEN}"
+                ));
+            }
+            Error::config(VENDOR, message)
+        })?;
         let credential = match (get(ENV_ACCESS_TOKEN), get(ENV_USERNAME), get(ENV_PASSWORD)) {
             (_, Some(username), Some(password)) => Credential::password(username, password),
             (Some(token), _, _) => Credential::access_token(token),

@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use backup_core::auth::TokenAuth;
-use backup_core::contract::{BackupClient, EnvVar};
+use backup_core::contract::{BackupClient, EnvVar, Recovered};
 use backup_core::transport::ErrorDecoder;
 use backup_core::{Error, Operation, OperationRef, Request, Result, Transport, WaitOptions, path};
 use http::{Method, StatusCode};
@@ -326,6 +326,19 @@ impl BackupClient for Client {
     /// As [`Client::start_policy`].
     async fn trigger(&self, request: &TriggerRequest) -> Result<Vec<Operation>> {
         Ok(self.start_policy(request).await?.operations())
+    }
+
+    /// Starts the policy again. While the session the lost start began still runs, the
+    /// appliance answers `409` naming it (`sessionId`) and nothing new starts: the
+    /// operation follows that session. A policy not running starts now (the lost start
+    /// never reached the appliance, or its session has already ended).
+    ///
+    /// # Errors
+    /// As [`Client::start_policy`].
+    async fn recover_trigger(&self, request: &TriggerRequest) -> Result<Recovered> {
+        Ok(Recovered::Operations(
+            self.start_policy(request).await?.operations(),
+        ))
     }
 
     /// Reads an operation again from its reference alone (see [`crate::operation`] for

@@ -63,7 +63,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backup_core::RetryPolicy;
-use backup_core::emulator::{EmulatorConfig, EmulatorServer, EmulatorShared, TokenIssuer};
+use backup_core::emulator::{
+    EmulatorConfig, EmulatorServer, EmulatorShared, LoadOptions, TokenIssuer,
+};
 pub use backup_core::emulator::{
     Fault, Faults, LifecycleSpec, Outcome, RequestLog, RouteClass, VendorEmulator,
 };
@@ -219,7 +221,22 @@ impl Emulator {
         };
         let config = EmulatorConfig::new(routes::router(state.clone()))
             .classify(routes::classify)
-            .error_body(problem::fault_body);
+            .error_body(problem::fault_body)
+            .shared(state.shared.clone());
+        // The control API's reset forgets every session and every policy's starts
+        // (tokens stay valid; session ids keep rising).
+        let data = Arc::downgrade(&state.data);
+        state.shared.on_reset(move || {
+            if let Some(data) = data.upgrade() {
+                let mut data = data
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                data.sessions.clear();
+                for policy in data.policies.values_mut() {
+                    policy.started.clear();
+                }
+            }
+        });
         let server = EmulatorServer::start(config).await?;
         Ok(Self {
             server,
@@ -270,6 +287,11 @@ impl Emulator {
     }
 }
 
+/// The policy of load target `i` of [`VendorEmulator::start_for_load`].
+fn load_policy(i: usize) -> String {
+    format!("00000000-0000-4000-8000-{i:012}")
+}
+
 impl VendorEmulator for Emulator {
     type Client = Client;
 
@@ -279,6 +301,27 @@ impl VendorEmulator for Emulator {
     /// Starts an emulator with [`EmulatorOptions::default`] on a free local port.
     async fn start() -> std::io::Result<Self> {
         Self::start_with(EmulatorOptions::default()).await
+    }
+
+    /// The demo policies plus `targets` policies that start one `PolicyBackup` session
+    /// each (a policy whose sessions still run answers `409`); sessions unfold as
+    /// `lifecycle` says. Veeam sends no poll hint.
+    async fn start_for_load(load: LoadOptions) -> std::io::Result<Self> {
+        let emulator =
+            Self::start_with(EmulatorOptions::default().lifecycle(load.lifecycle)).await?;
+        for i in 0..load.targets {
+            emulator.add_policy(
+                &load_policy(i),
+                &format!("Load policy {i}"),
+                &[SessionTypeChoice::Backup],
+            );
+        }
+        Ok(emulator)
+    }
+
+    /// A start of load policy `i` (one session).
+    fn load_request(&self, i: usize) -> TriggerRequest {
+        TriggerRequest::new(load_policy(i))
     }
 
     fn server(&self) -> &EmulatorServer {
@@ -319,6 +362,17 @@ impl VendorEmulator for Emulator {
         vec![
             (crate::ENV_USERNAME, EMULATOR_USERNAME.to_owned()),
             (crate::ENV_PASSWORD, EMULATOR_PASSWORD.to_owned()),
+        ]
+    }
+
+    /// The appliance as `VEEAM_URL` and the API version as `VEEAM_API_VERSION`.
+    fn settings_environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (crate::ENV_URL, self.url().to_string()),
+            (
+                crate::ENV_API_VERSION,
+                self.client_version.as_str().to_owned(),
+            ),
         ]
     }
 

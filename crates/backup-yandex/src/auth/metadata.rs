@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::iam::{as_auth_error, decode, refresh_deadline};
+use super::{ENV_IAM_TOKEN, ENV_METADATA_ADDR, ENV_OAUTH_TOKEN, ENV_SERVICE_ACCOUNT_KEY_FILE};
 use crate::model::MetadataTokenResponse;
 use crate::{Error, Result, VENDOR};
 
@@ -57,6 +58,36 @@ impl MetadataTokenProvider {
     }
 }
 
+impl MetadataTokenProvider {
+    /// The metadata service is the last resort when no credential variable is set: a
+    /// service that cannot be reached (off a Yandex Cloud VM) is a configuration error
+    /// naming the variables to set, not a transport failure.
+    fn unreachable(&self, error: Error) -> Error {
+        match error {
+            Error::Transport { message, .. } => Error::config(
+                VENDOR,
+                format!(
+                    "no credential: none of {ENV_IAM_TOKEN}, {ENV_OAUTH_TOKEN} or \
+                     {ENV_SERVICE_ACCOUNT_KEY_FILE} is set, and the VM metadata service at \
+                     {} could not be reached ({message}); set one of them (or \
+                     {ENV_METADATA_ADDR} on a Yandex Cloud VM)",
+                    host_port(&self.url)
+                ),
+            ),
+            other => other,
+        }
+    }
+}
+
+/// `host:port` of `url`.
+fn host_port(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
 impl fmt::Debug for MetadataTokenProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MetadataTokenProvider")
@@ -76,6 +107,7 @@ impl TokenProvider for MetadataTokenProvider {
             .transport
             .send(request, &NoAuth)
             .await
+            .map_err(|e| self.unreachable(e))
             .map_err(|e| as_auth_error(e, "metadata token request"))?;
         let answer: MetadataTokenResponse = decode(&response)?;
         let expires_at = answer.expires_in.and_then(|secs| {

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use backup_core::Transport;
 use backup_core::auth::{TokenAuth, TokenCache};
-use backup_core::contract::{BackupClient, EnvVar};
+use backup_core::contract::{BackupClient, EnvVar, Recovered};
 use backup_core::path::{join_segments, validate_id};
-use backup_core::transport::{Idempotency, Request, Response};
+use backup_core::transport::{Idempotency, Request, Response, Step};
 use http::HeaderValue;
 use url::Url;
 
@@ -103,15 +103,18 @@ impl Client {
             .map_err(|_| Error::invalid_input(VENDOR, "idempotency_key", "must be a UUID"))?;
         let http_request = Request::post(VENDOR, url)
             .idempotency(Idempotency::Safe)
+            .step(Step::Trigger)
             .action(action.clone())
             .header(
                 http::HeaderName::from_static(IDEMPOTENCY_KEY_HEADER),
                 key_value,
             )
             .json(&request.body())?;
-        self.send_decoding(http_request)
-            .await
-            .map_err(|error| outcome_unknown(error, &action))
+        // Only the execute request itself may leave the outcome unknown: a failure of
+        // the token step before it requested no backup (backup-core's rule).
+        self.send_decoding(http_request).await.map_err(|error| {
+            error.into_trigger_outcome(&action, "repeating with the same Idempotency-Key is safe")
+        })
     }
 
     /// Sends a request that is safe to repeat and decodes the operation it answers; an
@@ -160,6 +163,27 @@ impl BackupClient for Client {
         request.idempotency_key.clone_from(&params.idempotency_key);
         request.validate()?;
         Ok(request)
+    }
+
+    /// The `Idempotency-Key`: `key`, else a fresh UUID v4, set on the request.
+    fn idempotency_key(request: &mut TriggerRequest, key: Option<&str>) -> Option<String> {
+        let key = key.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        request.idempotency_key = Some(key.clone());
+        Some(key)
+    }
+
+    /// Sends the same `Policy.Execute` again with the request's `Idempotency-Key`: Yandex
+    /// answers a repeat with the operation the first one started (and starts the
+    /// backup only if the first never arrived).
+    async fn recover_trigger(&self, request: &TriggerRequest) -> Result<Recovered> {
+        if request.idempotency_key.is_none() {
+            return Ok(Recovered::Unknown(
+                "the trigger was sent without a recorded Idempotency-Key: check the \
+                 instance's backups in Cloud Backup"
+                    .to_owned(),
+            ));
+        }
+        self.trigger(request).await.map(Recovered::Operations)
     }
 
     /// Starts a backup: `POST {backup}/backup/v1/policies/{policyId}:execute` with
@@ -248,28 +272,4 @@ pub const MAX_OPERATION_ID_LEN: usize = 256;
 fn decode_operation(response: &Response) -> Result<(model::Operation, Option<Duration>)> {
     let operation: model::Operation = response.json()?;
     Ok((operation, poll_interval(&response.headers)))
-}
-
-/// After the execute request may have arrived and every repeat failed, the backup may
-/// have started: say so, with the key that makes a repeat safe.
-fn outcome_unknown(error: Error, action: &str) -> Error {
-    let unknown = match &error {
-        Error::Transport { sent, .. } => *sent != backup_core::RequestSent::No,
-        Error::Decode { .. } => true,
-        Error::Api(api) => matches!(
-            api.kind,
-            backup_core::ApiErrorKind::Server | backup_core::ApiErrorKind::RequestTimeout
-        ),
-        _ => false,
-    };
-    if !unknown {
-        return error;
-    }
-    Error::OutcomeUnknown {
-        vendor: VENDOR,
-        action: action.to_owned(),
-        reason: format!("{error}; repeating with the same Idempotency-Key is safe"),
-        status: error.status(),
-        request_id: error.request_id().map(str::to_owned),
-    }
 }

@@ -55,7 +55,7 @@ use axum::http::Method;
 use axum::routing::{get, post};
 use backup_core::RetryPolicy;
 use backup_core::emulator::{
-    EmulatorConfig, EmulatorServer, EmulatorShared, Fault, LifecycleSpec, RouteClass,
+    EmulatorConfig, EmulatorServer, EmulatorShared, Fault, LifecycleSpec, LoadOptions, RouteClass,
     VendorEmulator,
 };
 use url::Url;
@@ -268,7 +268,16 @@ impl Emulator {
             .with_state(state.clone());
         let config = EmulatorConfig::new(router)
             .classify(classify)
-            .error_body(answer::fault_body);
+            .error_body(answer::fault_body)
+            .shared(state.0.shared.clone());
+        // The control API's reset forgets operations and idempotency keys (tokens stay).
+        let weak = std::sync::Arc::downgrade(&state.0);
+        state.0.shared.on_reset(move || {
+            if let Some(inner) = weak.upgrade() {
+                state::lock(&inner.ops).clear();
+                state::lock(&inner.idempotency).clear();
+            }
+        });
         let server = EmulatorServer::start(config).await?;
         Ok(Self { server, state })
     }
@@ -285,9 +294,21 @@ impl VendorEmulator for Emulator {
 
     const TRIGGER_SUCCESS_STATUS: u16 = 200;
     const IDEMPOTENT_TRIGGER: bool = true;
+    /// `x-operation-poll-interval` is in seconds with a fraction (sent to the
+    /// millisecond here).
+    const POLL_HINT_UNIT: Option<Duration> = Some(Duration::from_millis(1));
 
     async fn start() -> std::io::Result<Self> {
         Self::start_with(EmulatorOptions::default()).await
+    }
+
+    /// The demo policy (executed on the same instance many times at once: each
+    /// execution has its own idempotency key), operations unfolding as `lifecycle`
+    /// says, `x-operation-poll-interval` with every operation while a hint is set.
+    async fn start_for_load(load: LoadOptions) -> std::io::Result<Self> {
+        let mut options = EmulatorOptions::default().lifecycle(load.lifecycle);
+        options.poll_interval = load.poll_hint;
+        Self::start_with(options).await
     }
 
     fn server(&self) -> &EmulatorServer {
@@ -326,6 +347,11 @@ impl VendorEmulator for Emulator {
     /// The demo OAuth token as `YC_TOKEN` (exchanged at the emulator's IAM API).
     fn environment(&self) -> Vec<(&'static str, String)> {
         vec![(crate::ENV_OAUTH_TOKEN, DEMO_OAUTH_TOKEN.to_owned())]
+    }
+
+    /// An IAM token as `YC_IAM_TOKEN` (valid [`EmulatorOptions::token_ttl`]).
+    fn other_credentials(&self) -> Vec<(&'static str, String)> {
+        vec![(crate::ENV_IAM_TOKEN, self.issue_iam_token())]
     }
 
     /// The backup, operation and IAM endpoints at the emulator.
