@@ -48,6 +48,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         println!("{}", tally.summary());
     }
     tested?;
+    ci.step("clients", || real_clients(&mut tally))?;
     ci.step("doc", || {
         Cmd::cargo()
             .args(["doc", "--workspace", "--no-deps", "--all-features"])
@@ -105,6 +106,25 @@ impl Ci {
         for (name, took) in &self.times {
             println!("    {name:<10} {:>7.1}s", took.as_secs_f64());
         }
+    }
+}
+
+/// The real-client suite: builds `backupctl`, then runs `tests/clients/run.sh` (pytest in
+/// its venv, then every `tests/clients/*/curl.sh`), counting its results in `tally`. The
+/// script fails when python3 or the venv cannot be made: nothing is skipped.
+fn real_clients(tally: &mut TestTally) -> Result<(), Failure> {
+    Cmd::cargo().args(["build", "-p", "backup-cli"]).run()?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), std::path::PathBuf::from);
+    let backupctl = target.join("debug").join("backupctl");
+    let passed = Cmd::new("bash")
+        .args(["tests/clients/run.sh"])
+        .env("BACKUPCTL", &backupctl.to_string_lossy())
+        .run_teeing(|line| tally.add_summary_line(line))?;
+    if passed {
+        Ok(())
+    } else {
+        Err(Failure::new("tests/clients/run.sh failed".to_owned()))
     }
 }
 
@@ -266,6 +286,32 @@ impl TestTally {
         }
     }
 
+    /// Adds the counts of a closing line of the real-client suite: pytest's
+    /// `==== 3 passed, 1 failed, 2 skipped in 1.20s ====` or `curl: 1 passed, 0 failed`.
+    pub fn add_summary_line(&mut self, line: &str) {
+        let line = line.trim();
+        let closing = (line.starts_with("==") && line.ends_with("==") && line.contains(" in "))
+            || line.starts_with("curl: ");
+        if !closing {
+            return;
+        }
+        let words: Vec<&str> = line
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|w| !w.is_empty())
+            .collect();
+        for pair in words.windows(2) {
+            let Ok(n) = pair[0].parse::<u64>() else {
+                continue;
+            };
+            match pair[1] {
+                "passed" => self.passed += n,
+                "failed" | "error" | "errors" => self.failed += n,
+                "skipped" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
+
     /// `tests: N passed, N failed, N skipped`, one line.
     pub fn summary(&self) -> String {
         format!(
@@ -337,5 +383,26 @@ x = "1"
             }
         );
         assert_eq!(tally.summary(), "tests: 15 passed, 1 failed, 2 skipped");
+    }
+
+    #[test]
+    fn tallies_the_real_client_suite() {
+        let mut tally = TestTally::default();
+        tally.add_summary_line(
+            "============ 3 passed, 1 failed, 2 skipped, 1 error in 13.14s ============\n",
+        );
+        tally.add_summary_line("curl: 4 passed, 1 failed");
+        tally.add_summary_line("harness/test_emulate.py ... 3 passed");
+        tally.add_summary_line(
+            "=========================== short test summary info ============================",
+        );
+        assert_eq!(
+            tally,
+            TestTally {
+                passed: 7,
+                failed: 3,
+                ignored: 2
+            }
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project automation of backup-rs.
 //!
-//! - `cargo xtask ci` is what `.ci/run` calls: formatting, clippy, the tests, the docs,
-//!   cargo-deny and the per-vendor feature builds of `backup-all`, in that order.
+//! - `cargo xtask ci` is what `.ci/run` calls: formatting, clippy, the tests, the
+//!   real-client suite (tests/clients), the docs, cargo-deny and the per-vendor feature
+//!   builds of `backup-all`, in that order.
 //! - `cargo xtask snapshots [--check]` regenerates or checks the insta snapshots without
 //!   needing `cargo-insta`.
 //! - `cargo xtask bench [--quick]` runs the benchmarks (docs/performance.md).
@@ -50,18 +51,22 @@ SUBCOMMANDS:
                           2. tidy       cargo xtask tidy (below)
                           3. clippy     cargo clippy --workspace --all-targets --all-features -- -D warnings
                           4. test       cargo test --workspace --all-features --no-fail-fast
-                          5. doc        RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps --all-features
-                          6. deny       cargo deny check bans licenses sources
+                          5. clients    cargo build -p backup-cli, then tests/clients/run.sh: the
+                                        vendors' own clients (pytest, in the venv target/clients-venv
+                                        made from tests/clients/requirements.txt) and curl against
+                                        `backupctl emulate`; fails when python3 or the venv is missing
+                          6. doc        RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps --all-features
+                          7. deny       cargo deny check bans licenses sources
                                         (installs cargo-deny with `cargo install --locked` if missing;
                                         advisories need a network database: run
                                         `cargo deny check advisories` yourself)
-                          7. features   for each vendor crate (crates/*/Cargo.toml with
+                          8. features   for each vendor crate (crates/*/Cargo.toml with
                                         [package.metadata.backup-rs] vendor = \"<v>\"),
                                         `cargo check -p backup-all --no-default-features --features <v>`;
                                         its `cargo tree` must hold nothing but backup-all's and the
                                         vendor crate's own dependencies (no vendor brings another's
                                         crates: azure_identity, quick-xml ...).
-                          8. bench      cargo xtask bench --quick --debug (a smoke test on the test build;
+                          9. bench      cargo xtask bench --quick --debug (a smoke test on the test build;
                                         CI does not judge timings)
 
     tidy                The repository's rules about vendors, as checks: every vendor crate

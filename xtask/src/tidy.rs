@@ -47,6 +47,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         registry: read("crates/backup-all/src/registry.rs"),
         fuzz_manifest: read("fuzz/Cargo.toml"),
         readme: read("README.md"),
+        cli_readme: read("crates/backup-cli/README.md"),
         suite: read("crates/backup-core/src/testing/mod.rs"),
     };
     let mut problems = Vec::new();
@@ -90,6 +91,7 @@ struct Files {
     registry: String,
     fuzz_manifest: String,
     readme: String,
+    cli_readme: String,
     suite: String,
 }
 
@@ -175,6 +177,12 @@ fn wiring(v: &VendorCrate, files: &Files, root: &Path) -> Vec<String> {
         (
             files.readme.contains(package.as_str()),
             format!("README.md does not name {package}"),
+        ),
+        (
+            files.cli_readme.contains(&format!("| `{name}` |")),
+            format!(
+                "crates/backup-cli/README.md: no row `| `{name}` | ...` in the vendor table (flags and variables)"
+            ),
         ),
         (
             crate::ci::declared_features(&manifest).contains("emulator"),

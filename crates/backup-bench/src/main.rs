@@ -6,8 +6,11 @@
 //!
 //! 1. overhead: trigger calls through the SDK against the same requests through a bare
 //!    `reqwest::Client`, both against a canned-response server in a child process;
-//! 2. fan-out: thousands of backups triggered and waited for on the five emulators;
+//! 2. fan-out: thousands of backups triggered and waited for on every vendor's emulator;
 //! 3. polls: the polls made for a backup that ends at a known time with a known hint.
+//!
+//! The vendors are those of backup-all's registry (`Vendor::enabled()`); everything
+//! vendor-specific comes from their `VendorEmulator` and `BackupClient`.
 //!
 //! It prints one table per scenario and writes every figure as JSON to `--out`
 //! (default `target/bench/scenarios.json`). `cargo xtask bench` runs it in release
@@ -60,7 +63,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         out: PathBuf::from("target/bench/scenarios.json"),
         footprint: None,
         scenarios: vec![1, 2, 3],
-        vendors: vendors::VENDORS.to_vec(),
+        vendors: vendors::all(),
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -79,10 +82,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .ok_or("--vendors needs a list, e.g. yandex,veeam")?;
                 let mut chosen = Vec::new();
                 for name in list.split(',') {
-                    let vendor = vendors::VENDORS
-                        .into_iter()
-                        .find(|v| v.name() == name.trim())
-                        .ok_or_else(|| format!("--vendors: no vendor {name:?}"))?;
+                    let vendor: vendors::Vendor =
+                        name.trim().parse().map_err(|e| format!("--vendors: {e}"))?;
+                    if !vendor.is_enabled() {
+                        return Err(format!("--vendors: {vendor} is not in this build"));
+                    }
                     chosen.push(vendor);
                 }
                 options.vendors = chosen;
@@ -238,5 +242,16 @@ mod tests {
         assert!(parse(&args(&["--out"])).is_err());
         assert!(parse(&args(&["--fast"])).is_err());
         assert_eq!(parse(&[]).unwrap().scenarios, [1, 2, 3]);
+    }
+
+    #[test]
+    fn vendors_come_from_the_registry() {
+        let every = parse(&[]).unwrap().vendors;
+        assert_eq!(every, vendors::Vendor::enabled().collect::<Vec<_>>());
+        assert!(every.len() >= 2, "{every:?}");
+        let names = format!("{}, {}", every[1], every[0]);
+        let options = parse(&args(&["--vendors", &names])).unwrap();
+        assert_eq!(options.vendors, [every[1], every[0]]);
+        assert!(parse(&args(&["--vendors", "nobody"])).is_err());
     }
 }

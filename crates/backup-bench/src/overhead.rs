@@ -1,11 +1,17 @@
 //! Scenario 1: what the SDK costs per trigger call against the same requests sent
 //! through a bare `reqwest::Client`, both against the canned server.
+//!
+//! Vendor-neutral: the SDK's requests and the emulator's answers are recorded in one
+//! real flow (a recording proxy, [`Recorder`]); the canned server serves those answers
+//! and the bare client replays those requests byte for byte.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use backup_core::emulator::LifecycleSpec;
+use backup_all::EmulatorVisitor;
+use backup_core::contract::{BackupClient, BackupClientBuilder};
+use backup_core::emulator::{LifecycleSpec, LoadOptions, VendorEmulator};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
@@ -16,7 +22,7 @@ use crate::canned::{
 };
 use crate::procfs::{Cpu, pin_current_thread, process_cpu};
 use crate::stats::median;
-use crate::vendors::{EmuSetup, Emulator, Sdk, VENDORS, Vendor};
+use crate::vendors::{BoxFuture, Vendor};
 
 /// How big a run is.
 #[derive(Debug, Clone, Copy)]
@@ -29,13 +35,21 @@ pub struct Config {
     pub rounds: usize,
 }
 
-/// The target ratio SDK / raw for `vendor` (the issue's).
+/// The target ratio SDK / raw of issue 9, for every vendor not in [`LOOSER_TARGETS`].
+pub const TARGET: f64 = 1.05;
+
+/// The vendors issue 9 gave a looser target, for the work their calls need beyond a
+/// replay: an AK/SK signature over each request, an XML body written and read. The one
+/// place a target differs by vendor; a vendor not named here gets [`TARGET`].
+pub const LOOSER_TARGETS: [(&str, f64); 2] = [("huawei-csbs", 1.10), ("commvault", 1.10)];
+
+/// The target ratio SDK / raw for the vendor named `vendor`.
 #[must_use]
-pub fn target(vendor: Vendor) -> f64 {
-    match vendor {
-        Vendor::Huawei | Vendor::Commvault => 1.10,
-        Vendor::Azure | Vendor::Yandex | Vendor::Veeam => 1.05,
-    }
+pub fn target(vendor: &str) -> f64 {
+    LOOSER_TARGETS
+        .iter()
+        .find(|(name, _)| *name == vendor)
+        .map_or(TARGET, |&(_, target)| target)
 }
 
 /// One request of a trigger call, prepared for the bare client.
@@ -48,16 +62,21 @@ struct RawStep {
     status: StatusCode,
 }
 
-/// Who sends the calls.
-enum Side {
-    Sdk(Box<Sdk>),
+/// Who sends the calls: the SDK client with its request, or the bare client replaying
+/// what the SDK sent.
+enum Side<C: BackupClient> {
+    Sdk(C, C::Request),
     Raw(reqwest::Client, Vec<RawStep>),
 }
 
-impl Side {
+impl<C: BackupClient> Side<C> {
     async fn call(&self) -> Result<(), String> {
         match self {
-            Side::Sdk(sdk) => sdk.trigger(None).await.map(drop).map_err(|e| e.to_string()),
+            Side::Sdk(client, request) => client
+                .trigger(request)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
             Side::Raw(client, steps) => {
                 for step in steps {
                     let answer = client
@@ -128,7 +147,11 @@ impl Spent {
 }
 
 /// `calls` calls of one side, `concurrency` in flight.
-async fn run_calls(side: &Arc<Side>, calls: usize, concurrency: usize) -> Result<Spent, String> {
+async fn run_calls<C: BackupClient>(
+    side: &Arc<Side<C>>,
+    calls: usize,
+    concurrency: usize,
+) -> Result<Spent, String> {
     let next = Arc::new(AtomicUsize::new(0));
     let cpu_before = process_cpu();
     let started = Instant::now();
@@ -171,33 +194,41 @@ async fn run_calls(side: &Arc<Side>, calls: usize, concurrency: usize) -> Result
 /// How many slices a round is cut into: the sides alternate slice by slice.
 const SLICES: usize = 10;
 
-/// Learns the exact requests of one trigger call of `vendor`: returns every exchange
-/// (token flows included, for the canned server) and the index where the steady-state
-/// trigger call (the second one, with a cached token) starts.
-async fn learn(vendor: Vendor, emulator: &Emulator) -> Result<(Vec<Exchange>, usize), String> {
+/// An SDK client of `emulator` with every endpoint at `base` (a recording proxy or the
+/// canned server), as `VendorEmulator::client_builder_at` configures it.
+fn client_at<E: VendorEmulator>(emulator: &E, base: &str) -> Result<E::Client, String> {
+    let vendor = <E::Client as BackupClient>::VENDOR;
+    let base = url::Url::parse(base).map_err(|e| format!("{vendor}: {base}: {e}"))?;
+    emulator
+        .client_builder_at(&base)
+        .build()
+        .map_err(|e| format!("{vendor}: client: {e}"))
+}
+
+/// Learns the exact requests of one trigger call of the demo request on `emulator`:
+/// returns every exchange (token flows included, for the canned server) and the index
+/// where the steady-state trigger call (the second one, with a cached token) starts.
+async fn learn<E: VendorEmulator>(emulator: &E) -> Result<(Vec<Exchange>, usize), String> {
+    let vendor = <E::Client as BackupClient>::VENDOR;
     let recorder = Recorder::start(emulator.url())
         .await
         .map_err(|e| format!("recorder: {e}"))?;
-    let sdk = emulator
-        .client(Some(&recorder.url()), false)
-        .map_err(|e| format!("{}: client: {e}", vendor.name()))?;
-    sdk.trigger(None)
+    let sdk = client_at(emulator, &recorder.url())?;
+    let request = emulator.demo_request();
+    sdk.trigger(&request)
         .await
-        .map_err(|e| format!("{}: first trigger: {e}", vendor.name()))?;
+        .map_err(|e| format!("{vendor}: first trigger: {e}"))?;
     let steady = recorder.len();
-    sdk.trigger(None)
+    sdk.trigger(&request)
         .await
-        .map_err(|e| format!("{}: second trigger: {e}", vendor.name()))?;
+        .map_err(|e| format!("{vendor}: second trigger: {e}"))?;
     let mut exchanges = recorder.exchanges();
     let recorder_authority = recorder.authority();
     for exchange in &mut exchanges {
         rename_authority(exchange, &recorder_authority, OWN_AUTHORITY);
     }
     if exchanges.len() <= steady {
-        return Err(format!(
-            "{}: the second trigger sent nothing",
-            vendor.name()
-        ));
+        return Err(format!("{vendor}: the second trigger sent nothing"));
     }
     Ok((exchanges, steady))
 }
@@ -262,9 +293,9 @@ struct Measured {
 /// (A B, B A, A B ...), so that both sides of a round share the same stretch of time:
 /// a virtual machine's speed drifts by 10-20 % over seconds, which whole-round
 /// alternation left in the ratios.
-async fn measure(
-    sdk: Arc<Side>,
-    raw: Arc<Side>,
+async fn measure<C: BackupClient>(
+    sdk: Arc<Side<C>>,
+    raw: Arc<Side<C>>,
     config: Config,
     base: String,
 ) -> Result<Measured, String> {
@@ -337,27 +368,22 @@ async fn on_pinned_thread(
         .map_err(|_| "the client thread ended without a result".to_owned())?
 }
 
-/// Measures one vendor.
+/// Measures `E`'s vendor: its emulator's answers are recorded once, then served canned.
 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
-async fn vendor_run(vendor: Vendor, config: Config) -> Result<Value, String> {
-    let setup = EmuSetup {
-        lifecycle: LifecycleSpec::default().after(Duration::ZERO),
-        targets: 0,
-        poll_hint: None,
-        azure_operation: None,
-    };
-    let emulator = Emulator::start(vendor, &setup)
+async fn vendor_run<E: VendorEmulator>(config: Config) -> Result<Value, String> {
+    let vendor = <E::Client as BackupClient>::VENDOR;
+    // Backups done at once: the trigger is all that is measured.
+    let load = LoadOptions::new(LifecycleSpec::default().after(Duration::ZERO));
+    let emulator = E::start_for_load(load)
         .await
-        .map_err(|e| format!("{}: emulator: {e}", vendor.name()))?;
-    let (exchanges, steady) = learn(vendor, &emulator).await?;
+        .map_err(|e| format!("{vendor}: emulator: {e}"))?;
+    let (exchanges, steady) = learn(&emulator).await?;
     let server = CannedServer::start(&exchanges)?;
     let base = server.url();
-    let sdk = emulator
-        .client(Some(&base), false)
-        .map_err(|e| format!("{}: client: {e}", vendor.name()))?;
+    let sdk = client_at(&emulator, &base)?;
     let steps = raw_steps(&exchanges[steady..], &base)?;
-    let sdk = Arc::new(Side::Sdk(Box::new(sdk)));
-    let raw = Arc::new(Side::Raw(raw_client()?, steps));
+    let sdk = Arc::new(Side::Sdk(sdk, emulator.demo_request()));
+    let raw = Arc::new(Side::<E::Client>::Raw(raw_client()?, steps));
     let measured = on_pinned_thread(measure(sdk, raw, config, base.clone())).await?;
     let Measured {
         sdk: sdk_samples,
@@ -390,7 +416,7 @@ async fn vendor_run(vendor: Vendor, config: Config) -> Result<Value, String> {
         .collect();
     let target = target(vendor);
     Ok(json!({
-        "vendor": vendor.name(),
+        "vendor": vendor,
         "requests_per_call": requests.len(),
         "server_requests_per_call_sdk": sdk_served as f64 / calls,
         "server_requests_per_call_raw": raw_served as f64 / calls,
@@ -410,10 +436,21 @@ async fn vendor_run(vendor: Vendor, config: Config) -> Result<Value, String> {
 /// # Errors
 /// When a vendor cannot be measured (its message says why).
 pub async fn run(config: Config, only: &[Vendor]) -> Result<Value, String> {
+    struct Measure(Config);
+    impl EmulatorVisitor for Measure {
+        type Output = BoxFuture<'static, Result<Value, String>>;
+
+        fn visit<E: VendorEmulator>(self) -> Self::Output {
+            Box::pin(vendor_run::<E>(self.0))
+        }
+    }
     let mut vendors = Vec::new();
-    for vendor in VENDORS.into_iter().filter(|v| only.contains(v)) {
-        eprintln!("overhead: {} ...", vendor.name());
-        vendors.push(vendor_run(vendor, config).await?);
+    for vendor in Vendor::enabled().filter(|v| only.contains(v)) {
+        eprintln!("overhead: {vendor} ...");
+        let measured = vendor
+            .visit_emulator(Measure(config))
+            .map_err(|e| e.to_string())?;
+        vendors.push(measured.await?);
     }
     Ok(json!({
         "calls_per_round": config.calls,
@@ -463,4 +500,19 @@ pub fn table(report: &Value) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn looser_targets_name_vendors_of_the_registry() {
+        for (name, looser) in LOOSER_TARGETS {
+            assert!(name.parse::<Vendor>().is_ok(), "{name} is no vendor");
+            assert!(looser > TARGET);
+            assert!((target(name) - looser).abs() < f64::EPSILON);
+        }
+        assert!((target("a-vendor-to-come") - TARGET).abs() < f64::EPSILON);
+    }
 }

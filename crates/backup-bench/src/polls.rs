@@ -3,37 +3,29 @@
 
 use std::time::{Duration, Instant};
 
+use backup_all::EmulatorVisitor;
 use backup_core::WaitOptions;
-use backup_core::emulator::LifecycleSpec;
+use backup_core::contract::BackupClient;
+use backup_core::emulator::{LifecycleSpec, LoadOptions, RouteClass, VendorEmulator};
 use serde_json::{Value, json};
 
-use crate::vendors::{EmuSetup, Emulator, Vendor};
+use crate::vendors::{BoxFuture, Vendor, wait_counting};
 
-/// One case: a vendor, its hint and how long the backup runs.
-#[derive(Debug, Clone, Copy)]
-pub struct Case {
-    /// The vendor.
-    pub vendor: Vendor,
-    /// What the emulator sends: Azure `Retry-After` (whole seconds), Yandex
-    /// `x-operation-poll-interval`.
-    pub hint: Duration,
-    /// How long after its acceptance the backup ends.
-    pub duration: Duration,
+/// How long after its acceptance the backup of every case ends: between two polls
+/// for every hint of [`hint_for`] up to a second (2.2 hints of 1 s, 4.4 of 500 ms).
+pub const DURATION: Duration = Duration::from_millis(2200);
+
+/// The shortest poll hint a vendor whose hints come in steps of `unit` can send that
+/// is at least 500 ms (the shortest interval `WaitOptions::default()` takes): 1 s for
+/// whole seconds (Azure's `Retry-After`), 500 ms for finer steps (Yandex's
+/// `x-operation-poll-interval`).
+#[must_use]
+pub fn hint_for(unit: Duration) -> Duration {
+    let floor = Duration::from_millis(500);
+    let unit = unit.max(Duration::from_millis(1));
+    let steps = floor.as_nanos().div_ceil(unit.as_nanos());
+    unit * u32::try_from(steps).unwrap_or(u32::MAX)
 }
-
-/// The cases run: the two vendors whose APIs send a poll hint.
-pub const CASES: [Case; 2] = [
-    Case {
-        vendor: Vendor::Azure,
-        hint: Duration::from_secs(1),
-        duration: Duration::from_millis(2500),
-    },
-    Case {
-        vendor: Vendor::Yandex,
-        hint: Duration::from_millis(500),
-        duration: Duration::from_millis(2200),
-    },
-];
 
 /// The fewest polls that see the end: polling exactly every `hint` from the
 /// acceptance, poll `k` happens at `k * hint` and sees the end once `k * hint >= duration`.
@@ -44,67 +36,85 @@ pub fn minimum_polls(hint: Duration, duration: Duration) -> u64 {
     u64::try_from(polls).unwrap_or(u64::MAX)
 }
 
-async fn run_case(case: Case) -> Result<Value, String> {
-    let name = case.vendor.name();
-    let setup = EmuSetup {
-        lifecycle: LifecycleSpec::default().after(case.duration),
-        targets: 0,
-        poll_hint: Some(case.hint),
-        // Azure sends Retry-After on its async operation, not on the job: the
-        // operation runs as long as the backup, so the hint holds throughout.
-        azure_operation: Some(LifecycleSpec::default().after(case.duration)),
-    };
-    let emulator = Emulator::start(case.vendor, &setup)
+/// One case: `E`'s emulator sends `hint` while the backup runs, and the backup ends
+/// [`DURATION`] after its acceptance.
+async fn run_case<E: VendorEmulator>(hint: Duration) -> Result<Value, String> {
+    let name = <E::Client as BackupClient>::VENDOR;
+    let duration = DURATION;
+    // The hint comes with every answer about the running backup (for Azure, whose
+    // `Retry-After` comes with its async operation only, the emulator keeps the
+    // operation running as long as the backup).
+    let load = LoadOptions::new(LifecycleSpec::default().after(duration)).poll_hint(hint);
+    let emulator = E::start_for_load(load)
         .await
         .map_err(|e| format!("{name}: emulator: {e}"))?;
-    let sdk = emulator
-        .client(None, false)
+    let client = emulator
+        .client()
         .map_err(|e| format!("{name}: client: {e}"))?;
     let started = Instant::now();
-    let operations = sdk
-        .trigger(None)
+    let operations = client
+        .trigger(&emulator.demo_request())
         .await
         .map_err(|e| format!("{name}: trigger: {e}"))?;
-    let polls_before = emulator.poll_requests();
+    let log = emulator.requests();
+    let polls_before = log.count(RouteClass::Poll);
     let mut polls = 0_u64;
     for operation in operations {
         // The defaults a user gets (the vendor's hint wins, within 0.5 s ..= 60 s),
         // with a deadline of a minute instead of six hours.
         let options = WaitOptions::default().deadline(Some(Duration::from_secs(60)));
-        let (_, made) = sdk
-            .wait(operation, options)
+        let (_, made) = wait_counting(&client, operation, options)
             .await
             .map_err(|e| format!("{name}: wait: {e}"))?;
         polls += u64::from(made);
     }
     let took = started.elapsed();
-    let poll_requests = emulator.poll_requests().saturating_sub(polls_before);
+    let poll_requests = log
+        .count(backup_core::emulator::RouteClass::Poll)
+        .saturating_sub(polls_before);
     emulator.shutdown().await;
-    let minimum = minimum_polls(case.hint, case.duration);
+    let minimum = minimum_polls(hint, duration);
     Ok(json!({
         "vendor": name,
-        "hint_ms": case.hint.as_secs_f64() * 1e3,
-        "backup_duration_ms": case.duration.as_secs_f64() * 1e3,
+        "hint_ms": hint.as_secs_f64() * 1e3,
+        "backup_duration_ms": duration.as_secs_f64() * 1e3,
         "minimum_polls": minimum,
         "polls": polls,
         "poll_requests": poll_requests,
         "waited_ms": took.as_secs_f64() * 1e3,
-        "noticed_after_end_ms": (took.as_secs_f64() - case.duration.as_secs_f64()) * 1e3,
+        "noticed_after_end_ms": (took.as_secs_f64() - duration.as_secs_f64()) * 1e3,
         "target_met": polls <= minimum + 1,
     }))
 }
 
-/// Runs scenario 3 (the cases at once).
+/// The case of a vendor whose API sends a poll hint (`VendorEmulator::POLL_HINT_UNIT`);
+/// `None` for the others.
+struct Case;
+
+impl EmulatorVisitor for Case {
+    type Output = Option<BoxFuture<'static, Result<Value, String>>>;
+
+    fn visit<E: VendorEmulator>(self) -> Self::Output {
+        let unit = E::POLL_HINT_UNIT?;
+        Some(Box::pin(run_case::<E>(hint_for(unit))))
+    }
+}
+
+/// Runs scenario 3: one case per vendor whose API sends a poll hint, all at once.
 ///
 /// # Errors
 /// When a case cannot run.
 pub async fn run() -> Result<Value, String> {
-    let runs = CASES.map(run_case);
-    let [azure, yandex] = runs;
-    let (azure, yandex) = tokio::join!(azure, yandex);
+    let cases: Vec<_> = Vendor::enabled()
+        .filter_map(|vendor| vendor.visit_emulator(Case).ok().flatten())
+        .collect();
+    let mut results = Vec::new();
+    for result in futures_util::future::join_all(cases).await {
+        results.push(result?);
+    }
     Ok(json!({
         "wait_options": "WaitOptions::default() with a 60 s deadline",
-        "cases": [azure?, yandex?],
+        "cases": results,
     }))
 }
 
@@ -139,6 +149,19 @@ pub fn table(report: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hints_are_the_shortest_the_vendor_can_say_from_half_a_second() {
+        let ms = Duration::from_millis;
+        assert_eq!(hint_for(Duration::from_secs(1)), ms(1000));
+        assert_eq!(hint_for(ms(1)), ms(500));
+        assert_eq!(hint_for(ms(300)), ms(600));
+        assert_eq!(hint_for(Duration::ZERO), ms(500));
+        // The backup ends between two polls for every hint up to a second.
+        for hint in [ms(500), ms(600), ms(1000)] {
+            assert_ne!(DURATION.as_millis() % hint.as_millis(), 0, "{hint:?}");
+        }
+    }
 
     #[test]
     fn minimum_is_the_first_poll_at_or_after_the_end() {
