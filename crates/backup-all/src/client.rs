@@ -2,9 +2,11 @@
 //! vendor's environment names are read from.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use backup_core::contract::process_env;
-use backup_core::{Error, Operation, Result};
+use backup_core::contract::{BackupClient, BackupClientBuilder, Lookup, process_env};
+use backup_core::transport::TransportOptions;
+use backup_core::{Error, Operation, OperationRef, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::{AnyClient, AnyConfig, AnyParams, AnyRequest, Vendor};
@@ -22,6 +24,49 @@ impl EnvNames {
     pub fn lookup(&self, name: &str) -> Option<String> {
         process_env(self.0.get(name).map_or(name, String::as_str))
     }
+}
+
+/// Transport settings applied to every client a plan or `backupctl` builds, whatever
+/// its vendor, through [`BackupClientBuilder::transport_options_mut`]. A setting left
+/// `None` keeps the vendor builder's default (connect 10 s, request 60 s).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransportSettings {
+    /// The time allowed to open a connection.
+    pub connect_timeout: Option<Duration>,
+    /// The time allowed for one request, from sending to the end of the answer (token
+    /// and login requests included).
+    pub request_timeout: Option<Duration>,
+}
+
+impl TransportSettings {
+    /// Writes the settings given into `options`.
+    pub fn apply(&self, options: &mut TransportOptions) {
+        if let Some(timeout) = self.connect_timeout {
+            options.connect_timeout = timeout;
+        }
+        if let Some(timeout) = self.request_timeout {
+            options.request_timeout = timeout;
+        }
+    }
+}
+
+/// A vendor client from `config` (completed with what `reference` carries, when
+/// resuming one), its credentials read through `lookup`, with `settings` applied.
+pub(crate) fn build_client<B: BackupClientBuilder>(
+    config: &<B::Client as BackupClient>::Config,
+    lookup: Lookup<'_>,
+    reference: Option<&OperationRef>,
+    settings: &TransportSettings,
+) -> Result<B::Client> {
+    let mut builder = match reference {
+        Some(reference) => {
+            let config = <B::Client as BackupClient>::config_for_reference(config, reference);
+            B::from_config(&config, lookup)?
+        }
+        None => B::from_config(config, lookup)?,
+    };
+    settings.apply(builder.transport_options_mut());
+    builder.build()
 }
 
 /// The contract says a successful trigger returns at least one operation; a caller
@@ -78,6 +123,20 @@ impl Target {
         config: &AnyConfig,
         env: &EnvNames,
     ) -> Result<Self> {
+        Self::from_env_with(name, params, config, env, &TransportSettings::default())
+    }
+
+    /// [`Target::from_env`] with transport `settings` (timeouts) applied to its client.
+    ///
+    /// # Errors
+    /// As [`Target::from_env`].
+    pub fn from_env_with(
+        name: impl Into<String>,
+        params: &AnyParams,
+        config: &AnyConfig,
+        env: &EnvNames,
+        settings: &TransportSettings,
+    ) -> Result<Self> {
         if params.vendor() != config.vendor() {
             return Err(Error::invalid_input(
                 params.vendor().as_str(),
@@ -90,7 +149,7 @@ impl Target {
             ));
         }
         let request = AnyRequest::from_params(params)?;
-        let client = AnyClient::from_config(config, &|name| env.lookup(name))?;
+        let client = AnyClient::build(config, &|name| env.lookup(name), None, settings)?;
         Ok(Self {
             name: name.into(),
             client,
@@ -114,6 +173,41 @@ impl Target {
 }
 
 impl AnyClient {
+    /// [`AnyClient::from_config`] with transport `settings` (timeouts) applied.
+    ///
+    /// # Errors
+    /// As [`AnyClient::from_config`].
+    pub fn from_config_with(
+        config: &AnyConfig,
+        lookup: Lookup<'_>,
+        settings: &TransportSettings,
+    ) -> Result<AnyClient> {
+        Self::build(config, lookup, None, settings)
+    }
+
+    /// A client to read, wait for or cancel `reference`: `config` completed with what
+    /// the reference carries (its vendor's `BackupClient::config_for_reference`: Huawei's
+    /// project), credentials read through `lookup`, `settings` applied.
+    ///
+    /// # Errors
+    /// As [`AnyClient::from_config`]; [`Error::InvalidInput`] when `reference` is of
+    /// another vendor than `config`.
+    pub fn for_reference(
+        reference: &OperationRef,
+        config: &AnyConfig,
+        lookup: Lookup<'_>,
+        settings: &TransportSettings,
+    ) -> Result<AnyClient> {
+        if reference.vendor != config.vendor().as_str() {
+            return Err(Error::invalid_input(
+                config.vendor().as_str(),
+                "reference",
+                format!("{reference} is not a {} reference", config.vendor()),
+            ));
+        }
+        Self::build(config, lookup, Some(reference), settings)
+    }
+
     /// Starts a backup from flat parameters ([`AnyRequest::from_params`]).
     ///
     /// # Errors

@@ -20,6 +20,9 @@ pub trait DynEmulator: Send + Sync {
     fn set_lifecycle(&self, spec: LifecycleSpec);
     /// Expires every token issued so far.
     fn expire_tokens(&self);
+    /// Forgets faults, the request log, the counts and the vendor's own state (the
+    /// control API's reset).
+    fn reset(&self);
 }
 
 impl<E: VendorEmulator> DynEmulator for E {
@@ -49,5 +52,9 @@ impl<E: VendorEmulator> DynEmulator for E {
 
     fn expire_tokens(&self) {
         VendorEmulator::expire_tokens(self);
+    }
+
+    fn reset(&self) {
+        VendorEmulator::reset(self);
     }
 }

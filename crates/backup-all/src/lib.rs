@@ -83,11 +83,14 @@ mod duration;
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
+#[cfg(feature = "journal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
+pub mod journal;
 pub mod plan;
 mod registry;
 pub mod run;
 
-pub use client::{EnvNames, Target};
+pub use client::{EnvNames, Target, TransportSettings};
 pub use decode::{FieldFault, decode_table, field_names};
 pub use duration::{ParseDurationError, parse_duration};
 pub use plan::{Plan, PlanError, PlanErrors, PlanSettings, PlanTarget};
@@ -101,4 +104,4 @@ pub use registry::vendors::*;
 pub use registry::{
     AnyClient, AnyConfig, AnyParams, AnyRequest, NotInBuild, UnknownVendor, Vendor, VendorVisitor,
 };
-pub use run::{RunOptions, RunReport, TargetOutcome, TargetReport};
+pub use run::{Interrupter, RunOptions, RunReport, TargetOutcome, TargetReport};

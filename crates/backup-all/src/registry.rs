@@ -13,7 +13,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use backup_core::contract::{BackupClient, EnvVar, Lookup};
+use backup_core::contract::{BackupClient, EnvVar, Lookup, Recovered};
 // Used by the arms of enabled vendors only.
 #[allow(unused_imports)]
 use backup_core::contract::BackupClientBuilder;
@@ -263,13 +263,25 @@ macro_rules! registry {
                 config: &AnyConfig,
                 #[allow(unused_variables)] lookup: Lookup<'_>,
             ) -> Result<AnyClient> {
+                Self::build(config, lookup, None, &crate::client::TransportSettings::default())
+            }
+
+            /// The client of `config`'s vendor, completed with what `reference` carries,
+            /// with transport `settings` applied (`crate::client::build_client`).
+            pub(crate) fn build(
+                config: &AnyConfig,
+                lookup: Lookup<'_>,
+                reference: Option<&OperationRef>,
+                settings: &crate::client::TransportSettings,
+            ) -> Result<AnyClient> {
                 match *config {
                     $(
                         #[cfg(feature = $name)]
                         AnyConfig::$variant(ref config) => {
-                            <$krate::ClientBuilder as BackupClientBuilder>::from_config(config, lookup)?
-                                .build()
-                                .map(AnyClient::$variant)
+                            crate::client::build_client::<$krate::ClientBuilder>(
+                                config, lookup, reference, settings,
+                            )
+                            .map(AnyClient::$variant)
                         }
                     )+
                 }
@@ -303,6 +315,41 @@ macro_rules! registry {
                     }
                 };
                 crate::client::never_empty(self.vendor(), operations)
+            }
+
+            /// Finds what a trigger of `request` started when its answer never arrived
+            /// (backup-core's `BackupClient::recover_trigger`).
+            ///
+            /// # Errors
+            /// The vendor client's error; [`Error::InvalidInput`] when the request is
+            /// for another vendor (nothing is sent).
+            pub async fn recover_trigger(&self, request: &AnyRequest) -> Result<Recovered> {
+                #[allow(unreachable_patterns)]
+                let recovered = match (self, request) {
+                    $(
+                        #[cfg(feature = $name)]
+                        (AnyClient::$variant(client), AnyRequest::$variant(request)) => {
+                            client.recover_trigger(request).await?
+                        }
+                    )+
+                    (client, request) => {
+                        return Err(Error::invalid_input(
+                            client.vendor().as_str(),
+                            "request",
+                            format!(
+                                "a {} request cannot be sent with a {} client",
+                                request.vendor(),
+                                client.vendor()
+                            ),
+                        ));
+                    }
+                };
+                match recovered {
+                    Recovered::Operations(operations) => {
+                        crate::client::never_empty(self.vendor(), operations).map(Recovered::Operations)
+                    }
+                    other => Ok(other),
+                }
             }
 
             /// Reads the operation `reference` names again.
@@ -393,6 +440,20 @@ macro_rules! registry {
                         #[cfg(feature = $name)]
                         AnyParams::$variant(ref params) => {
                             <$krate::Client as BackupClient>::request(params).map(AnyRequest::$variant)
+                        }
+                    )+
+                }
+            }
+
+            /// Sets the vendor's idempotency key on the request (`key`, else a fresh
+            /// one) and returns it; `None`, the request unchanged, where the vendor has
+            /// none (backup-core's `BackupClient::idempotency_key`).
+            pub fn idempotency_key(&mut self, key: Option<&str>) -> Option<String> {
+                match *self {
+                    $(
+                        #[cfg(feature = $name)]
+                        AnyRequest::$variant(ref mut request) => {
+                            <$krate::Client as BackupClient>::idempotency_key(request, key)
                         }
                     )+
                 }
@@ -555,6 +616,49 @@ macro_rules! registry {
                 }
             }
 
+            /// Starts `vendor`'s emulator as a local service for other programs, where
+            /// and as `options` say (backup-core's `VendorEmulator::serve`).
+            ///
+            /// # Errors
+            /// When the address cannot be bound, or the vendor is not in this build.
+            pub async fn serve(
+                vendor: Vendor,
+                options: backup_core::emulator::ServeOptions,
+            ) -> std::io::Result<AnyEmulator> {
+                match vendor {
+                    $(
+                        #[cfg(feature = $name)]
+                        Vendor::$variant => $krate::emulator::Emulator::serve(options).await.map(AnyEmulator::$variant),
+                    )+
+                    #[allow(unreachable_patterns)]
+                    other => Err(std::io::Error::other(NotInBuild(other))),
+                }
+            }
+
+            /// The credentials it also accepts besides [`AnyEmulator::environment`]'s
+            /// (every value a secret).
+            #[must_use]
+            pub fn other_credentials(&self) -> Vec<(&'static str, String)> {
+                match *self {
+                    $(
+                        #[cfg(feature = $name)]
+                        AnyEmulator::$variant(ref emulator) => emulator.other_credentials(),
+                    )+
+                }
+            }
+
+            /// The settings of [`AnyEmulator::config`] under the vendor's environment
+            /// names, where it reads them from there.
+            #[must_use]
+            pub fn settings_environment(&self) -> Vec<(&'static str, String)> {
+                match *self {
+                    $(
+                        #[cfg(feature = $name)]
+                        AnyEmulator::$variant(ref emulator) => emulator.settings_environment(),
+                    )+
+                }
+            }
+
             /// The vendor it emulates.
             #[must_use]
             pub fn vendor(&self) -> Vendor {
@@ -706,6 +810,8 @@ registry! {
     Commvault = "commvault" => backup_commvault as commvault;
     /// Veeam Backup for Microsoft Azure (feature `veeam`).
     Veeam = "veeam" => backup_veeam as veeam;
+    /// AWS Backup (feature `aws`).
+    Aws = "aws" => backup_aws as aws;
 }
 
 impl Vendor {

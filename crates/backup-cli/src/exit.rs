@@ -12,7 +12,10 @@ Exit codes:
   2  usage or configuration error (nothing was sent)
   3  deadline passed while waiting (the backup goes on; resume with `backupctl wait <ref>`)
   4  authentication failed
-  5  other API or transport error, including an unknown outcome";
+  5  other API or transport error, including an unknown outcome
+130  interrupted by SIGINT (Ctrl-C) while triggering or waiting: the operations still
+     running are printed with `backupctl wait <ref>` (a second SIGINT exits at once)
+143  interrupted by SIGTERM, as for 130";
 
 /// How `backupctl` ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -29,6 +32,10 @@ pub enum Exit {
     Auth = 4,
     /// 5.
     Api = 5,
+    /// 130: SIGINT.
+    Interrupted = 130,
+    /// 143: SIGTERM.
+    Terminated = 143,
 }
 
 impl Exit {
@@ -108,5 +115,8 @@ mod tests {
         );
         assert_eq!(Exit::Api.worst(Exit::Auth), Exit::Api);
         assert_eq!(Exit::Deadline as u8, 3);
+        assert_eq!(Exit::Interrupted as u8, 130);
+        assert_eq!(Exit::Terminated as u8, 143);
+        assert_eq!(Exit::Api.worst(Exit::Interrupted), Exit::Interrupted);
     }
 }

@@ -9,6 +9,7 @@ mod connect;
 mod exit;
 mod output;
 mod progress;
+mod signals;
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
@@ -60,5 +61,9 @@ fn main() -> ExitCode {
             return Exit::Api.into();
         }
     };
-    runtime.block_on(commands::run(cli)).into()
+    let exit = runtime.block_on(commands::run(cli));
+    // Requests cut off by a signal or a deadline may leave blocking work (a name
+    // lookup) behind: do not wait for it.
+    runtime.shutdown_background();
+    exit.into()
 }

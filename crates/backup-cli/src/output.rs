@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
-use backup_all::TargetReport;
 use backup_all::core::operation::OperationItem;
 use backup_all::core::{Error, Operation, VendorError};
+use backup_all::{TargetOutcome, TargetReport};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -114,6 +114,14 @@ pub fn failure_json(vendor: &str, error: &Error) -> Value {
     })
 }
 
+/// `value` with `"interrupted": true` when `interrupted` (the key is absent otherwise).
+pub fn mark_interrupted(mut value: Value, interrupted: bool) -> Value {
+    if interrupted && let Some(object) = value.as_object_mut() {
+        object.insert("interrupted".into(), Value::Bool(true));
+    }
+    value
+}
+
 /// A reference short enough for a progress line (Azure's hold two URLs): the full
 /// reference is printed with the results.
 pub fn short_reference(operation: &Operation) -> String {
@@ -155,7 +163,11 @@ fn operation_line_with(operation: &Operation, reference: &str) -> String {
             line.push_str(&format!("  {}", human_size(size)));
         }
         for produced in &operation.produced {
-            line.push_str(&format!("  {} {}", produced.kind.replace('_', " "), produced.id));
+            line.push_str(&format!(
+                "  {} {}",
+                produced.kind.replace('_', " "),
+                produced.id
+            ));
         }
     }
     if let Some(error) = &operation.error {
@@ -195,6 +207,14 @@ fn human_size(bytes: u64) -> String {
         unit += 1;
     }
     format!("{value:.1} {}", UNITS[unit])
+}
+
+/// The journal's run id, set once a plan run has one: every target object carries it.
+static RUN_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the run id the target objects carry (the first call wins).
+pub fn set_run_id(run_id: &str) {
+    let _ = RUN_ID.set(run_id.to_owned());
 }
 
 /// Writes results to stdout in the chosen format.
@@ -239,16 +259,53 @@ impl Printer {
 
     /// Prints a failure that left no operation.
     pub fn failure(self, vendor: &str, error: &Error) {
+        self.failure_interrupted(vendor, error, false);
+    }
+
+    /// Prints a failure that left no operation; `interrupted` marks it as cut off by a
+    /// signal (JSON `"interrupted": true`).
+    pub fn failure_interrupted(self, vendor: &str, error: &Error, interrupted: bool) {
         if self.is_json() {
-            Self::stdout(&failure_json(vendor, error).to_string());
+            Self::stdout(&mark_interrupted(failure_json(vendor, error), interrupted).to_string());
         } else {
             Self::stderr(&format!("error: {error}"));
+            if interrupted {
+                Self::stderr("interrupted before the trigger's answer came");
+            }
+        }
+    }
+
+    /// Prints an operation; `interrupted` marks it as still running when a signal
+    /// stopped the command (JSON `"interrupted": true`; text: how to resume).
+    pub fn operation_interrupted(
+        self,
+        operation: &Operation,
+        error: Option<&Error>,
+        interrupted: bool,
+    ) {
+        if self.is_json() {
+            let value = mark_interrupted(operation_json(operation, error), interrupted);
+            Self::stdout(&value.to_string());
+        } else {
+            self.operation(operation, error);
         }
     }
 
     /// Prints a plan target's report: one object per operation (or one for the target
     /// when it has none), with the target, outcome, duration and polls.
     pub fn target(self, report: &TargetReport) {
+        self.target_interrupted(report, false);
+    }
+
+    /// [`Printer::target`] for a run a signal stopped (`interrupted`): in JSON, each
+    /// object of an operation still running, of a target never started, or of a
+    /// trigger whose answer never came has `"interrupted": true`.
+    pub fn target_interrupted(self, report: &TargetReport, interrupted: bool) {
+        let cut_off = interrupted
+            && (matches!(
+                report.outcome,
+                TargetOutcome::Skipped | TargetOutcome::Abandoned
+            ) || matches!(report.error, Some(Error::OutcomeUnknown { .. })));
         if self.is_json() {
             let extra = |mut value: Value| {
                 if let Some(object) = value.as_object_mut() {
@@ -256,6 +313,25 @@ impl Printer {
                     object.insert("outcome".into(), json!(report.outcome.as_str()));
                     object.insert("duration_ms".into(), json!(report.duration.as_millis()));
                     object.insert("polls".into(), json!(report.polls));
+                    if let Some(run_id) = RUN_ID.get() {
+                        object.insert("run_id".into(), json!(run_id));
+                    }
+                    let running =
+                        object
+                            .get("status")
+                            .and_then(Value::as_str)
+                            .is_some_and(|status| {
+                                !matches!(
+                                    status,
+                                    "succeeded"
+                                        | "succeeded_with_warnings"
+                                        | "failed"
+                                        | "cancelled"
+                                )
+                            });
+                    if cut_off && (running || object["operation"].is_null()) {
+                        object.insert("interrupted".into(), Value::Bool(true));
+                    }
                 }
                 Self::stdout(&value.to_string());
             };
@@ -299,6 +375,23 @@ impl Printer {
             }
             Self::stdout(&line);
         }
+    }
+
+    /// Prints a JSON object as one line (JSON mode only).
+    pub fn raw_json(self, value: &Value) {
+        if self.is_json() {
+            Self::stdout(&value.to_string());
+        }
+    }
+
+    /// Prints one JSON value on one line.
+    pub fn json(self, value: &Value) {
+        Self::stdout(&value.to_string());
+    }
+
+    /// Prints a line on stdout, whatever the format.
+    pub fn line(self, line: &str) {
+        Self::stdout(line);
     }
 
     /// Prints a plain line in text mode (nothing in JSON mode).

@@ -7,7 +7,30 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use backup_all::core::Operation;
+use backup_all::core::transport::{InFlight, in_flight, track_in_flight};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// How long a request may be silent before the progress line says what it waits for.
+pub const SILENT_AFTER: Duration = Duration::from_secs(3);
+
+/// What a silent wait is waiting for: the oldest request in flight for at least
+/// [`SILENT_AFTER`] (`waiting 12s for the token request to iam.example.com:443
+/// (yandex)`), or `None`.
+pub fn waiting_line(requests: &[InFlight], now: Instant) -> Option<String> {
+    let oldest = requests.iter().min_by_key(|request| request.since)?;
+    let silent = now.saturating_duration_since(oldest.since);
+    (silent >= SILENT_AFTER).then(|| {
+        format!(
+            "waiting {}s for the {} request to {} ({})",
+            silent.as_secs(),
+            oldest.step,
+            oldest.host,
+            oldest.vendor
+        )
+    })
+}
 
 use crate::cli::Output;
 use crate::output::{Printer, progress_line, short_reference};
@@ -23,9 +46,11 @@ enum Mode {
     Silent,
 }
 
-/// Shows the changes of the operations being followed.
+/// Shows the changes of the operations being followed, and on a terminal what a
+/// silent request is waiting for.
 pub struct Progress {
     mode: Mode,
+    watcher: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Progress {
@@ -47,7 +72,11 @@ impl Progress {
                 last: Mutex::new(HashMap::new()),
             },
         };
-        Self { mode }
+        let watcher = match &mode {
+            Mode::Bars { multi, .. } => Some(watch_silent_requests(multi.clone())),
+            _ => None,
+        };
+        Self { mode, watcher }
     }
 
     /// Shows `operation` (of target `target`, when in a plan).
@@ -106,6 +135,9 @@ impl Progress {
 
     /// Stops every bar still drawn.
     pub fn finish(&self) {
+        if let Some(watcher) = &self.watcher {
+            watcher.abort();
+        }
         if let Mode::Bars { bars, .. } = &self.mode {
             for bar in bars.lock().unwrap_or_else(PoisonError::into_inner).values() {
                 if !bar.is_finished() {
@@ -113,5 +145,76 @@ impl Progress {
                 }
             }
         }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(watcher) = &self.watcher {
+            watcher.abort();
+        }
+    }
+}
+
+/// A line under the bars saying what a silent request waits for (host and step), kept
+/// up to date twice a second.
+fn watch_silent_requests(multi: MultiProgress) -> JoinHandle<()> {
+    track_in_flight(true);
+    tokio::spawn(async move {
+        let mut line: Option<ProgressBar> = None;
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            match waiting_line(&in_flight(), Instant::now()) {
+                Some(text) => {
+                    let bar = line.get_or_insert_with(|| {
+                        let bar = multi.add(ProgressBar::new_spinner());
+                        bar.enable_steady_tick(Duration::from_millis(200));
+                        bar
+                    });
+                    bar.set_message(text);
+                }
+                None => {
+                    if let Some(bar) = line.take() {
+                        bar.finish_and_clear();
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use backup_all::core::transport::Step;
+
+    use super::*;
+
+    #[test]
+    fn a_request_silent_for_a_few_seconds_is_named_with_its_host_and_step() {
+        let start = Instant::now();
+        let requests = [
+            InFlight {
+                vendor: "yandex",
+                step: Step::Token,
+                host: "iam.api.cloud.yandex.net:443".to_owned(),
+                since: start,
+            },
+            InFlight {
+                vendor: "yandex",
+                step: Step::Poll,
+                host: "operation.api.cloud.yandex.net:443".to_owned(),
+                since: start + Duration::from_secs(2),
+            },
+        ];
+        assert_eq!(
+            waiting_line(&requests, start + Duration::from_secs(2)),
+            None
+        );
+        assert_eq!(
+            waiting_line(&requests, start + Duration::from_secs(12)).as_deref(),
+            Some("waiting 12s for the token request to iam.api.cloud.yandex.net:443 (yandex)")
+        );
+        assert_eq!(waiting_line(&[], start), None);
     }
 }

@@ -4,11 +4,18 @@ use std::time::Duration;
 
 use backup_core::{Error, Operation, WaitOptions};
 use futures_util::StreamExt;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::{Plan, PlanError, PlanErrors, PlanSettings};
-use crate::run::{Attempt, RunItem, RunOptions, RunReport, StopSignal, run_bounded};
+use crate::run::{Attempt, RunItem, RunOptions, RunReport, StopSignal, run_bounded_until};
 use crate::{AnyClient, Target};
+
+/// How long after the deadline a trigger still in flight is cut off: the transport
+/// gives up at the deadline itself (a request is never sent after it, nor waited for
+/// past it), with the more precise error; this is the backstop for work that does not
+/// go through it.
+const DEADLINE_GRACE: Duration = Duration::from_secs(1);
 
 /// Sees every change of every operation: the target's name and the operation.
 pub type Observer<'a> = &'a (dyn Fn(&str, &Operation) + Send + Sync);
@@ -32,7 +39,13 @@ impl Plan {
         let mut errors = Vec::new();
         let mut targets = Vec::new();
         for target in &self.targets {
-            match Target::from_env(&target.name, &target.params, &target.config, &target.env) {
+            match Target::from_env_with(
+                &target.name,
+                &target.params,
+                &target.config,
+                &target.env,
+                &self.settings.transport,
+            ) {
                 Ok(prepared) => targets.push(prepared),
                 Err(error) => {
                     let field = match &error {
@@ -61,6 +74,15 @@ impl Plan {
 impl PreparedPlan {
     /// Runs every target as the settings say and reports on each.
     pub async fn run(&self, observer: Observer<'_>) -> RunReport {
+        self.run_until(observer, &StopSignal::never()).await
+    }
+
+    /// [`PreparedPlan::run`] that stops at once when `interrupt` fires
+    /// ([`StopSignal::interrupted_by`] a [`crate::Interrupter`]): targets not started
+    /// are skipped, waits are abandoned with each operation as last seen, and a trigger
+    /// still in flight is reported as [`Error::OutcomeUnknown`] (it may have started a
+    /// backup).
+    pub async fn run_until(&self, observer: Observer<'_>, interrupt: &StopSignal) -> RunReport {
         let options = RunOptions {
             concurrency: self.settings.concurrency,
             deadline: self.settings.timeout,
@@ -76,9 +98,12 @@ impl PreparedPlan {
                 item: target,
             })
             .collect();
-        run_bounded(items, &options, |target, remaining, stop| {
-            let wait = WaitOptions::every(interval).deadline(remaining);
-            run_target(target, wait, stop, observer)
+        run_bounded_until(items, &options, interrupt, |target, remaining, stop| {
+            // The plan's timeout is one deadline for all: it bounds this target's
+            // trigger and its waits together.
+            let deadline = remaining.and_then(|left| Instant::now().checked_add(left));
+            let wait = WaitOptions::every(interval);
+            run_target_within(target, wait, deadline, stop, observer)
         })
         .await
     }
@@ -86,25 +111,81 @@ impl PreparedPlan {
 
 /// Triggers `target` and follows each of its operations to the end (or to the
 /// deadline in `wait`, or until `stop` fires).
+///
+/// The deadline of `wait` counts from the start of waiting. When `stop` is interrupted
+/// ([`StopSignal::interrupted`]), everything stops at once: a trigger still in flight
+/// is reported as [`Error::OutcomeUnknown`], the operations being waited for as last
+/// seen (the attempt is then `abandoned`).
 pub async fn run_target(
     target: &Target,
     wait: WaitOptions,
     stop: StopSignal,
     observer: Observer<'_>,
 ) -> Attempt {
+    run_target_within(target, wait, None, stop, observer).await
+}
+
+/// [`run_target`] under an overall `deadline` that bounds the trigger and the waits
+/// together (a plan's timeout): no request is sent after it, the waits end at it with
+/// [`Error::Timeout`], and a trigger whose answer has not come by then is an
+/// [`Error::OutcomeUnknown`] (or, when it could not be sent at all, an error saying no
+/// backup was requested). The deadline of `wait` is replaced by what is left of it.
+pub async fn run_target_within(
+    target: &Target,
+    wait: WaitOptions,
+    deadline: Option<Instant>,
+    stop: StopSignal,
+    observer: Observer<'_>,
+) -> Attempt {
     let span = tracing::info_span!("target", name = %target.name, vendor = %target.vendor());
-    run_target_inner(target, wait, stop, observer)
+    run_target_inner(target, wait, deadline, stop, observer)
         .instrument(span)
         .await
 }
 
+/// The unknown outcome of a trigger cut off before its answer came.
+fn cut_off(target: &Target, why: &str) -> Error {
+    Error::OutcomeUnknown {
+        vendor: target.vendor().as_str(),
+        action: format!("trigger of target {}", target.name),
+        reason: format!("{why} before the trigger's answer came"),
+        status: None,
+        request_id: None,
+    }
+}
+
+/// Triggers `target`, bounded by `deadline` and cut off by an interrupt.
+async fn bounded_trigger(
+    target: &Target,
+    deadline: Option<Instant>,
+    stop: &mut StopSignal,
+) -> Result<Vec<Operation>, Error> {
+    let trigger = async {
+        match deadline {
+            Some(at) => {
+                let bounded = backup_core::transport::with_deadline(at, target.trigger());
+                tokio::time::timeout_at(at + DEADLINE_GRACE, bounded)
+                    .await
+                    .unwrap_or_else(|_| Err(cut_off(target, "the deadline passed")))
+            }
+            None => target.trigger().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        result = trigger => result,
+        () = stop.interrupted() => Err(cut_off(target, "interrupted")),
+    }
+}
+
 async fn run_target_inner(
     target: &Target,
-    wait: WaitOptions,
+    mut wait: WaitOptions,
+    deadline: Option<Instant>,
     mut stop: StopSignal,
     observer: Observer<'_>,
 ) -> Attempt {
-    let operations = match target.trigger().await {
+    let operations = match bounded_trigger(target, deadline, &mut stop).await {
         Ok(operations) => operations,
         Err(error) => {
             tracing::warn!(%error, "trigger failed");
@@ -114,16 +195,32 @@ async fn run_target_inner(
             };
         }
     };
+    if let Some(at) = deadline {
+        wait.deadline = Some(at.saturating_duration_since(Instant::now()));
+    }
     for operation in &operations {
         tracing::info!(operation = %operation.reference, "backup started");
     }
-    let observe = |op: &Operation| observer(&target.name, op);
-    let observe: &(dyn Fn(&Operation) + Send + Sync) = &observe;
-    let follow_all = futures_util::future::join_all(
-        operations
-            .iter()
-            .map(|operation| follow(&target.client, operation.clone(), wait.clone(), observe)),
-    );
+    // Each operation as last seen, for a wait stopped halfway.
+    let last_seen: Vec<std::sync::Mutex<Operation>> = operations
+        .iter()
+        .cloned()
+        .map(std::sync::Mutex::new)
+        .collect();
+    let observers: Vec<_> = last_seen
+        .iter()
+        .map(|slot| {
+            move |op: &Operation| {
+                *slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = op.clone();
+                observer(&target.name, op);
+            }
+        })
+        .collect();
+    let follow_all = futures_util::future::join_all(operations.iter().zip(&observers).map(
+        |(operation, observe)| follow(&target.client, operation.clone(), wait.clone(), observe),
+    ));
     tokio::select! {
         followed = follow_all => {
             let mut attempt = Attempt::default();
@@ -137,7 +234,10 @@ async fn run_target_inner(
             attempt
         }
         () = stop.stopped() => Attempt {
-            operations,
+            operations: last_seen
+                .into_iter()
+                .map(|slot| slot.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+                .collect(),
             abandoned: true,
             ..Attempt::default()
         },

@@ -5,6 +5,8 @@
 //! timeout = "2h"           # overall deadline (default: none)
 //! fail_fast = false        # stop at the first failure (default: run all)
 //! poll_interval = "10s"    # how often to poll (default 10s)
+//! connect_timeout = "10s"  # time to open a connection (default 10s)
+//! request_timeout = "60s"  # time for one request, token requests included (default 60s)
 //!
 //! [[target]]
 //! name = "web-vm"
@@ -34,13 +36,13 @@
 mod execute;
 mod parse;
 
-pub use execute::{Followed, Observer, PreparedPlan, follow, run_target};
+pub use execute::{Followed, Observer, PreparedPlan, follow, run_target, run_target_within};
 
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::{AnyConfig, AnyParams, EnvNames, Vendor};
+use crate::{AnyConfig, AnyParams, EnvNames, TransportSettings, Vendor};
 
 /// A plan read and checked: every target is valid and its vendor is in this build.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +66,9 @@ pub struct PlanSettings {
     pub fail_fast: bool,
     /// How often operations are polled.
     pub poll_interval: Duration,
+    /// Connect and request timeouts of every target's client (`connect_timeout`,
+    /// `request_timeout`).
+    pub transport: TransportSettings,
 }
 
 impl Default for PlanSettings {
@@ -73,6 +78,7 @@ impl Default for PlanSettings {
             timeout: None,
             fail_fast: false,
             poll_interval: Duration::from_secs(10),
+            transport: TransportSettings::default(),
         }
     }
 }

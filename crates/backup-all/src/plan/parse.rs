@@ -8,11 +8,13 @@ use super::{Plan, PlanError, PlanErrors, PlanSettings, PlanTarget};
 use crate::decode::FieldFault;
 use crate::{AnyConfig, AnyParams, EnvNames, Vendor, parse_duration};
 
-const SETTINGS: [&str; 5] = [
+const SETTINGS: [&str; 7] = [
     "concurrency",
     "timeout",
     "fail_fast",
     "poll_interval",
+    "connect_timeout",
+    "request_timeout",
     "target",
 ];
 pub(super) fn parse(file: &str, text: &str) -> Result<Plan, PlanErrors> {
@@ -78,7 +80,12 @@ fn settings(file: &str, table: &Table, errors: &mut Vec<PlanError>) -> PlanSetti
             ),
         }
     }
-    for (key, slot) in [("timeout", true), ("poll_interval", false)] {
+    for key in [
+        "timeout",
+        "poll_interval",
+        "connect_timeout",
+        "request_timeout",
+    ] {
         let Some(value) = table.get(key) else {
             continue;
         };
@@ -93,10 +100,12 @@ fn settings(file: &str, table: &Table, errors: &mut Vec<PlanError>) -> PlanSetti
                     Ok(d)
                 }
             });
-        match parsed {
-            Ok(d) if slot => settings.timeout = Some(d),
-            Ok(d) => settings.poll_interval = d,
-            Err(message) => errors.push(PlanError::new(file, message).field(key)),
+        match (parsed, key) {
+            (Ok(d), "timeout") => settings.timeout = Some(d),
+            (Ok(d), "connect_timeout") => settings.transport.connect_timeout = Some(d),
+            (Ok(d), "request_timeout") => settings.transport.request_timeout = Some(d),
+            (Ok(d), _) => settings.poll_interval = d,
+            (Err(message), _) => errors.push(PlanError::new(file, message).field(key)),
         }
     }
     if let Some(value) = table.get("fail_fast") {

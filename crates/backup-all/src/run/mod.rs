@@ -37,30 +37,105 @@ impl Default for RunOptions {
     }
 }
 
-/// Tells a running target that fail-fast asked everything to stop.
+/// Tells a running target to stop: fail-fast asked everything to stop waiting, or the
+/// run was interrupted ([`Interrupter`]: a signal such as SIGINT).
+///
+/// Fail-fast never cuts a trigger in flight; an interrupt does (the caller reports that
+/// trigger as an unknown outcome), and stops every wait at once.
 #[derive(Debug, Clone)]
-pub struct StopSignal(watch::Receiver<bool>);
+pub struct StopSignal {
+    fail_fast: watch::Receiver<bool>,
+    interrupt: watch::Receiver<bool>,
+}
+
+/// Resolves once `flag` is set (never, when its sender is gone unset).
+async fn raised(flag: &mut watch::Receiver<bool>) {
+    if flag.wait_for(|set| *set).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
 
 impl StopSignal {
-    /// Whether stopping was asked.
+    /// Whether stopping was asked (fail-fast or interrupt).
     #[must_use]
     pub fn is_stopped(&self) -> bool {
-        *self.0.borrow()
+        *self.fail_fast.borrow() || self.is_interrupted()
+    }
+
+    /// Whether the run was interrupted.
+    #[must_use]
+    pub fn is_interrupted(&self) -> bool {
+        *self.interrupt.borrow()
     }
 
     /// Resolves once stopping is asked (never, when it is not).
     pub async fn stopped(&mut self) {
-        if self.0.wait_for(|stop| *stop).await.is_err() {
-            std::future::pending::<()>().await;
+        tokio::select! {
+            () = raised(&mut self.fail_fast) => {}
+            () = raised(&mut self.interrupt) => {}
         }
+    }
+
+    /// Resolves once the run is interrupted (never, when it is not).
+    pub async fn interrupted(&mut self) {
+        raised(&mut self.interrupt).await;
     }
 
     /// A signal that never fires, for running one target alone.
     #[must_use]
     pub fn never() -> Self {
-        let (tx, rx) = watch::channel(false);
-        drop(tx);
-        Self(rx)
+        let (fail_fast, fail_fast_rx) = watch::channel(false);
+        let (interrupt, interrupt_rx) = watch::channel(false);
+        drop((fail_fast, interrupt));
+        Self {
+            fail_fast: fail_fast_rx,
+            interrupt: interrupt_rx,
+        }
+    }
+
+    /// A signal that fires when `interrupter` interrupts (and never for fail-fast),
+    /// for running one target alone under a signal handler.
+    #[must_use]
+    pub fn interrupted_by(interrupter: &Interrupter) -> Self {
+        let (fail_fast, fail_fast_rx) = watch::channel(false);
+        drop(fail_fast);
+        Self {
+            fail_fast: fail_fast_rx,
+            interrupt: interrupter.0.subscribe(),
+        }
+    }
+}
+
+/// Interrupts runs: what a signal handler (SIGINT, SIGTERM) holds. Every
+/// [`StopSignal`] made from it ([`StopSignal::interrupted_by`],
+/// [`crate::plan::PreparedPlan::run_until`]) fires when [`Interrupter::interrupt`] is
+/// called; a run then stops at once: targets not started are skipped, waits end with
+/// the operations as last seen, triggers in flight are reported as unknown outcomes.
+#[derive(Debug, Clone)]
+pub struct Interrupter(std::sync::Arc<watch::Sender<bool>>);
+
+impl Default for Interrupter {
+    fn default() -> Self {
+        Self(std::sync::Arc::new(watch::channel(false).0))
+    }
+}
+
+impl Interrupter {
+    /// An interrupter nothing has interrupted yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Interrupts every run watching it.
+    pub fn interrupt(&self) {
+        self.0.send_replace(true);
+    }
+
+    /// Whether [`Interrupter::interrupt`] was called.
+    #[must_use]
+    pub fn is_interrupted(&self) -> bool {
+        *self.0.borrow()
     }
 }
 
@@ -74,7 +149,8 @@ pub struct Attempt {
     /// The first error: the trigger's, or the wait's (a failed backup is
     /// [`Error::OperationFailed`], a deadline [`Error::Timeout`]).
     pub error: Option<Error>,
-    /// Whether waiting was abandoned because fail-fast stopped the run.
+    /// Whether waiting was abandoned because fail-fast stopped the run, or the run was
+    /// interrupted.
     pub abandoned: bool,
 }
 
@@ -89,13 +165,29 @@ pub enum TargetOutcome {
     TimedOut,
     /// Triggering or polling failed (authentication, API, transport ...).
     Error,
-    /// Not started: fail-fast stopped the run, or the deadline had passed.
+    /// Not started: fail-fast stopped the run, the run was interrupted, or the
+    /// deadline had passed.
     Skipped,
-    /// Started, then no longer waited for because fail-fast stopped the run.
+    /// Started, then no longer waited for because fail-fast stopped the run or the run
+    /// was interrupted (the backups go on).
     Abandoned,
+    /// The trigger was sent and its answer never came; the vendor could not say what it
+    /// started (check the vendor before triggering again).
+    OutcomeUnknown,
 }
 
 impl TargetOutcome {
+    /// Every outcome.
+    pub const ALL: [TargetOutcome; 7] = [
+        TargetOutcome::Succeeded,
+        TargetOutcome::Failed,
+        TargetOutcome::TimedOut,
+        TargetOutcome::Error,
+        TargetOutcome::Skipped,
+        TargetOutcome::Abandoned,
+        TargetOutcome::OutcomeUnknown,
+    ];
+
     /// A stable lower-case name for reports.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -106,6 +198,7 @@ impl TargetOutcome {
             TargetOutcome::Error => "error",
             TargetOutcome::Skipped => "skipped",
             TargetOutcome::Abandoned => "abandoned",
+            TargetOutcome::OutcomeUnknown => "outcome_unknown",
         }
     }
 }
@@ -136,6 +229,8 @@ pub struct RunReport {
     pub targets: Vec<TargetReport>,
     /// From the start of the run to its end.
     pub duration: Duration,
+    /// The run's id in the journal, when it ran through one (feature `journal`).
+    pub run_id: Option<String>,
 }
 
 impl RunReport {
@@ -179,6 +274,22 @@ where
     F: Fn(T, Option<Duration>, StopSignal) -> Fut,
     Fut: Future<Output = Attempt>,
 {
+    run_bounded_until(items, options, &StopSignal::never(), run_one).await
+}
+
+/// [`run_bounded`] that also stops when `interrupt` is interrupted: targets not started
+/// are skipped, and each `run_one` in flight gets the interrupt through its
+/// [`StopSignal`] ([`StopSignal::interrupted`]).
+pub async fn run_bounded_until<T, F, Fut>(
+    items: Vec<RunItem<T>>,
+    options: &RunOptions,
+    interrupt: &StopSignal,
+    run_one: F,
+) -> RunReport
+where
+    F: Fn(T, Option<Duration>, StopSignal) -> Fut,
+    Fut: Future<Output = Attempt>,
+{
     let started = Instant::now();
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop_tx = &stop_tx;
@@ -186,7 +297,10 @@ where
     let mut reports: Vec<(usize, TargetReport)> =
         futures_util::stream::iter(items.into_iter().enumerate())
             .map(|(index, RunItem { name, vendor, item })| {
-                let stop = StopSignal(stop_rx.clone());
+                let stop = StopSignal {
+                    fail_fast: stop_rx.clone(),
+                    interrupt: interrupt.interrupt.clone(),
+                };
                 async move {
                     let skipped = |reason: &str| {
                         tracing::info!(target = %name, reason, "target skipped");
@@ -200,6 +314,9 @@ where
                             error: None,
                         }
                     };
+                    if stop.is_interrupted() {
+                        return (index, skipped("the run was interrupted"));
+                    }
                     if stop.is_stopped() {
                         return (index, skipped("fail-fast stopped the run"));
                     }
@@ -234,15 +351,17 @@ where
     RunReport {
         targets: reports.into_iter().map(|(_, report)| report).collect(),
         duration: started.elapsed(),
+        run_id: None,
     }
 }
 
-fn outcome_of(attempt: &Attempt) -> TargetOutcome {
+pub(crate) fn outcome_of(attempt: &Attempt) -> TargetOutcome {
     match &attempt.error {
         _ if attempt.abandoned => TargetOutcome::Abandoned,
         None => TargetOutcome::Succeeded,
         Some(Error::OperationFailed(_)) => TargetOutcome::Failed,
         Some(Error::Timeout { .. }) => TargetOutcome::TimedOut,
+        Some(Error::OutcomeUnknown { .. }) => TargetOutcome::OutcomeUnknown,
         Some(_) => TargetOutcome::Error,
     }
 }

@@ -154,22 +154,28 @@ async fn a_prepared_plan_runs_every_vendor_and_reports() {
     for &vendor in Vendor::ALL {
         emulators.push(AnyEmulator::start(vendor).await.unwrap());
     }
-    emulators[3]
+    // One vendor's backup fails; every target is named after its vendor.
+    let failing = Vendor::Commvault;
+    let index = |vendor: Vendor| Vendor::ALL.iter().position(|&v| v == vendor).unwrap();
+    emulators[index(failing)]
         .as_dyn()
         .set_lifecycle(LifecycleSpec::after_polls(2).failing("tape jammed"));
-    let names = ["az", "yc", "hw", "cv", "vm"];
     let plan = PreparedPlan {
         settings: PlanSettings {
             concurrency: 2,
             timeout: Some(Duration::from_secs(30)),
             fail_fast: false,
             poll_interval: Duration::from_millis(10),
+            ..PlanSettings::default()
         },
         targets: emulators
             .iter()
-            .zip(names)
-            .map(|(emulator, name)| {
-                Target::new(name, emulator.client().unwrap(), emulator.demo_request())
+            .map(|emulator| {
+                Target::new(
+                    emulator.vendor().as_str(),
+                    emulator.client().unwrap(),
+                    emulator.demo_request(),
+                )
             })
             .collect(),
     };
@@ -186,23 +192,29 @@ async fn a_prepared_plan_runs_every_vendor_and_reports() {
         .iter()
         .map(|t| (t.name.as_str(), t.outcome))
         .collect();
-    assert_eq!(
-        outcomes,
-        [
-            ("az", TargetOutcome::Succeeded),
-            ("yc", TargetOutcome::Succeeded),
-            ("hw", TargetOutcome::Succeeded),
-            ("cv", TargetOutcome::Failed),
-            ("vm", TargetOutcome::Succeeded),
-        ]
-    );
+    let expected: Vec<_> = Vendor::ALL
+        .iter()
+        .map(|&vendor| {
+            let outcome = if vendor == failing {
+                TargetOutcome::Failed
+            } else {
+                TargetOutcome::Succeeded
+            };
+            (vendor.as_str(), outcome)
+        })
+        .collect();
+    assert_eq!(outcomes, expected);
     assert!(report.targets.iter().all(|t| t.polls > 0));
-    assert_eq!(report.targets[4].operations.len(), 2);
-    let failed = report.targets[3].error.as_ref().unwrap();
+    // Veeam's demo policy starts two sessions.
+    assert_eq!(report.targets[index(Vendor::Veeam)].operations.len(), 2);
+    let failed = report.targets[index(failing)].error.as_ref().unwrap();
     assert!(failed.to_string().contains("tape jammed"), "{failed}");
     let seen = seen.lock().unwrap();
-    for name in ["az", "yc", "hw", "cv", "vm"] {
-        assert!(seen.iter().any(|(t, _)| t == name), "{name} observed");
+    for vendor in Vendor::ALL {
+        assert!(
+            seen.iter().any(|(t, _)| t == vendor.as_str()),
+            "{vendor} observed"
+        );
     }
     for emulator in &emulators {
         assert_eq!(

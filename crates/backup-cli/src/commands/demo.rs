@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use backup_all::core::emulator::LifecycleSpec;
+use backup_all::core::emulator::{LifecycleSpec, ServeOptions};
 use backup_all::plan::PreparedPlan;
 use backup_all::{AnyEmulator, PlanSettings, Target, Vendor};
 
@@ -14,9 +14,11 @@ use crate::progress::Progress;
 
 /// What a failing demo backup says.
 const FAILURE_REASON: &str = "demo: failure requested with --fail";
+/// How long each demo backup runs, on the clock.
+const BACKUP_DURATION: Duration = Duration::from_secs(1);
 
 fn lifecycle(fail: bool) -> LifecycleSpec {
-    let spec = LifecycleSpec::after_polls(6).queued_for(1);
+    let spec = LifecycleSpec::default().after(BACKUP_DURATION);
     if fail {
         spec.failing(FAILURE_REASON)
     } else {
@@ -28,13 +30,12 @@ fn failed(vendor: Vendor, what: &str, error: &dyn std::fmt::Display) -> String {
     format!("{vendor}: cannot {what} the emulator: {error}")
 }
 
-/// Starts `vendor`'s emulator with `spec` and a target on it (the emulator's own
-/// credentials and demo request).
+/// Starts `vendor`'s emulator as `emulate` does (backups on the clock, as `spec`
+/// says) and a target on it (the emulator's own credentials and demo request).
 async fn start(vendor: Vendor, spec: LifecycleSpec) -> Result<(AnyEmulator, Target), String> {
-    let emulator = AnyEmulator::start(vendor)
+    let emulator = AnyEmulator::serve(vendor, ServeOptions::default().lifecycle(spec))
         .await
         .map_err(|e| failed(vendor, "start", &e))?;
-    emulator.as_dyn().set_lifecycle(spec);
     let client = emulator
         .client()
         .map_err(|e| failed(vendor, "build a client for", &e))?;
@@ -87,6 +88,7 @@ pub async fn run(args: DemoArgs, output: Output) -> Exit {
             timeout: Some(Duration::from_secs(60)),
             fail_fast: false,
             poll_interval: Duration::from_millis(150),
+            ..PlanSettings::default()
         },
         targets,
     };

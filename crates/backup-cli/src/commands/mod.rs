@@ -1,8 +1,11 @@
 //! One module per subcommand.
 
 mod demo;
+mod emulate;
+mod journal;
 mod plan;
 mod reference;
+mod runs;
 mod trigger;
 
 use clap::CommandFactory;
@@ -20,7 +23,9 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Wait(args) => reference::wait(args, cli.output).await,
         Command::Cancel(args) => reference::cancel(args, printer).await,
         Command::Run(args) => plan::run(args, cli.output).await,
+        Command::Runs(args) => runs::run(args, printer).await,
         Command::Demo(args) => demo::run(args, cli.output).await,
+        Command::Emulate(args) => emulate::run(args).await,
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut Cli::command(), "backupctl", &mut out);

@@ -18,7 +18,7 @@ fn cleared_environment() -> impl Iterator<Item = &'static str> {
         .iter()
         .flat_map(|vendor| vendor.environment())
         .map(|var| var.name)
-        .chain(["RUST_LOG"])
+        .chain(["RUST_LOG", "BACKUPCTL_STATE"])
 }
 
 /// What a run printed and how it ended.
@@ -409,11 +409,17 @@ pub fn assert_operation_fields(value: &Value, vendor: &str) {
         "{value}"
     );
     for produced in value["produced"].as_array().expect("produced is an array") {
-        assert!(produced["kind"].is_string() && produced["id"].is_string(), "{value}");
+        assert!(
+            produced["kind"].is_string() && produced["id"].is_string(),
+            "{value}"
+        );
     }
     for item in value["items"].as_array().expect("items is an array") {
         for field in ["id", "name", "status", "size_bytes", "error"] {
-            assert!(item.get(field).is_some(), "missing items[].{field} in {value}");
+            assert!(
+                item.get(field).is_some(),
+                "missing items[].{field} in {value}"
+            );
         }
     }
     assert!(value["warnings"].is_array(), "{value}");

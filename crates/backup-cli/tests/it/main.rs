@@ -3,8 +3,11 @@
 //! loop over the registry; each vendor's module holds what only that vendor does.
 
 mod common;
+mod emulate;
 mod every_vendor;
 mod exit_codes;
+mod interruptions;
+mod journal;
 mod plan;
 
 mod azure;
