@@ -133,12 +133,21 @@ fn the_published_examples_sign_and_verify() {
         assert_eq!(signature(&key, &to_sign), expected, "{name}");
         assert_eq!(authorization.signature, expected, "{name}");
         let now = sigv4::parse_amz_date(amz_date).unwrap();
-        let ok = sigv4::verify(&signed.received(), "service", now, |_| Ok(SECRET.to_owned()));
+        let ok = sigv4::verify(
+            &signed.received(),
+            "service",
+            now,
+            |_| Ok(SECRET.to_owned()),
+        );
         assert!(ok.is_ok(), "{name}: {ok:?}");
         let wrong = sigv4::verify(&signed.received(), "service", now, |_| {
             Ok(format!("{SECRET}x"))
         });
-        assert_eq!(wrong.unwrap_err().code, "InvalidSignatureException", "{name}");
+        assert_eq!(
+            wrong.unwrap_err().code,
+            "InvalidSignatureException",
+            "{name}"
+        );
     }
 }
 
