@@ -24,9 +24,14 @@ pub struct TriggerParams {
     /// ARN of the IAM role AWS Backup assumes to make the recovery point.
     #[cfg_attr(feature = "cli", arg(long, value_name = "ARN"))]
     pub iam_role_arn: String,
-    /// IdempotencyToken to repeat a trigger safely; a fresh UUID otherwise.
+    /// IdempotencyToken to repeat a trigger safely (`--idempotency-key` too, as for the
+    /// other vendors): AWS Backup answers a repeated StartBackupJob with the same token
+    /// with the job the first one started; a fresh UUID otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "cli", arg(long, value_name = "TOKEN"))]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "TOKEN", visible_alias = "idempotency-key")
+    )]
     pub idempotency_token: Option<String>,
     /// Minutes before a job that has not started is cancelled (60 at least; AWS's
     /// default 8 hours).

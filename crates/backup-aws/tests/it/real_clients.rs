@@ -1,10 +1,12 @@
-//! AWS's own Python client (boto3/botocore, pinned in `tests/real_clients/`) driving
+//! AWS's own Python client (boto3/botocore, pinned in `tests/clients/requirements.txt`) driving
 //! the emulator through start, describe, stop, the child jobs of a parent job and the
 //! modeled errors, each request signed by botocore and verified by the emulator.
 //!
-//! It runs where a virtual environment with boto3 exists (`tests/real_clients/setup-venv.sh`
-//! makes `target/real-clients/venv`; `BACKUP_RS_REAL_CLIENTS_PYTHON` names another
-//! interpreter) and says so when none does.
+//! It runs where the real-client suite's virtual environment exists
+//! (`target/clients-venv`, made by `tests/clients/run.sh` from
+//! `tests/clients/requirements.txt`, which pins boto3; `cargo xtask ci` makes it before
+//! the tests; `BACKUP_RS_REAL_CLIENTS_PYTHON` names another interpreter). Elsewhere it
+//! says it skipped, except on CI (`CI=true`), where a missing boto3 fails it.
 #![cfg(feature = "emulator")]
 #![allow(clippy::print_stderr)] // says when the interpreter is missing
 
@@ -20,17 +22,14 @@ use backup_core::emulator::LifecycleSpec;
 use serde_json::Value;
 
 /// The interpreter of a real-client environment with boto3, if there is one:
-/// `BACKUP_RS_REAL_CLIENTS_PYTHON`, else this crate's `target/real-clients/venv`, else
-/// the real-client suite's `target/clients-venv` (`tests/clients/run.sh`).
+/// `BACKUP_RS_REAL_CLIENTS_PYTHON`, else the real-client suite's `target/clients-venv`
+/// (`tests/clients/run.sh`).
 fn python() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
     let candidates = std::env::var_os("BACKUP_RS_REAL_CLIENTS_PYTHON")
         .map(PathBuf::from)
         .into_iter()
-        .chain([
-            root.join("real-clients/venv/bin/python"),
-            root.join("clients-venv/bin/python"),
-        ]);
+        .chain([root.join("clients-venv/bin/python")]);
     candidates.into_iter().find(|candidate| {
         Command::new(candidate)
             .args(["-c", "import boto3"])
@@ -42,16 +41,20 @@ fn python() -> Option<PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_drives_the_emulator_through_start_describe_and_stop() {
     let Some(python) = python() else {
-        eprintln!(
-            "real_clients: no Python with boto3 (run crates/backup-aws/tests/real_clients/setup-venv.sh): skipped"
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "no Python with boto3 on CI: `cargo xtask ci` makes target/clients-venv first"
         );
+        eprintln!("real_clients: no Python with boto3 (run tests/clients/run.sh): skipped");
         return;
     };
     let emulator =
         Emulator::start_with(EmulatorOptions::default().lifecycle(LifecycleSpec::after_polls(2)))
             .await
             .unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/real_clients/boto3_backup.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients/aws/boto3_backup.py");
     let endpoint = emulator.url().to_string();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python)
