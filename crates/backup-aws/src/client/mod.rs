@@ -475,7 +475,7 @@ impl BackupClient for Client {
     /// # Errors
     /// [`Error::InvalidInput`] for a reference of another vendor or a malformed one;
     /// [`Error::Api`] (`ResourceNotFoundException`, which AWS Backup answers with 400, is
-    /// [`ApiErrorKind::NotFound`]), [`Error::Auth`] ...
+    /// [`ApiErrorKind::NotFound`](backup_core::ApiErrorKind::NotFound)), [`Error::Auth`] ...
     async fn status(&self, reference: &OperationRef) -> Result<Operation> {
         let job = self.describe_backup_job(reference).await?;
         let (region, job_id) = parse_reference_id(&reference.id)?;
