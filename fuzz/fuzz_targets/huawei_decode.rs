@@ -1,5 +1,6 @@
 //! Huawei CSBS: create-checkpoint answers (with the unescaped-object repair),
-//! checkpoint items, error bodies, embedded JSON strings, operation references.
+//! checkpoint items (sizes, disk backups, per-item results, what was produced, the start
+//! kept across reads), error bodies, embedded JSON strings, operation references.
 #![no_main]
 
 mod common;
@@ -9,27 +10,29 @@ use backup_huawei_csbs::model::{
     CheckpointItemList, CheckpointItemResponse, EmbeddedJson, decode_create_response,
     escape_unquoted_objects,
 };
-use backup_huawei_csbs::operation::{decode_reference, from_checkpoint, from_items};
+use backup_huawei_csbs::operation::{decode_reference, from_checkpoint, from_items, refreshed};
 use backup_huawei_csbs::{ApiErrors, OperationRef};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let reference = OperationRef::new(backup_huawei_csbs::VENDOR, "p/c");
+    let mut started = None;
     if let Ok(created) = decode_create_response(data) {
         let _ = created.checkpoint.created_time();
-        let _ = format!(
-            "{:?}",
-            from_checkpoint(reference.clone(), &created.checkpoint)
-        );
+        let operation = from_checkpoint(reference.clone(), &created.checkpoint);
+        let _ = format!("{operation:?}");
+        started = Some(operation);
     }
     if let Ok(list) = serde_json::from_slice::<CheckpointItemList>(data) {
         for item in &list.checkpoint_items {
             let _ = item.created_time();
+            let _ = item.extend_info.as_ref().map(|info| info.size_mb());
         }
-        let _ = format!(
-            "{:?}",
-            from_items(reference.clone(), &list.checkpoint_items)
-        );
+        let operation = from_items(reference.clone(), &list.checkpoint_items);
+        let _ = format!("{operation:?}");
+        if let Some(started) = &started {
+            let _ = refreshed(started, operation);
+        }
     }
     if let Ok(one) = serde_json::from_slice::<CheckpointItemResponse>(data) {
         let _ = format!("{:?}", from_items(reference, &[one.checkpoint_item]));

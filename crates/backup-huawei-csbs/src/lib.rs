@@ -10,8 +10,12 @@
 //! - [`BackupClient::status`] / [`BackupClient::wait`]: the checkpoint's backups through
 //!   `GET /v1/{project_id}/checkpoint_items?checkpoint_id=` and
 //!   `GET /v1/{project_id}/checkpoint_items/{item_id}`, summed up per
-//!   [`operation`]; CSBS has no cancel ([`BackupClient::cancel`] is
-//!   [`Error::Unsupported`]);
+//!   [`operation`], with what the backup produced (the checkpoint and each server's
+//!   backup, sizes, per-server results); CSBS has no cancel ([`BackupClient::cancel`]
+//!   is [`Error::Unsupported`]);
+//! - [`BackupClient::recover_trigger`]: a trigger whose answer was lost is found among
+//!   the policy's backups started since it was sent (the time a run journal keeps
+//!   through [`BackupClient::idempotency_key`]), never sent again;
 //! - auth: AK/SK `SDK-HMAC-SHA256` signing ([`auth::AkSk`], preferred), an IAM
 //!   user's password exchanged for an `X-Auth-Token` ([`auth::IamPassword`]), or a ready
 //!   token;
@@ -80,7 +84,10 @@ pub use backup_core::{
     BackupClient, BackupClientBuilder, Error, Operation, OperationRef, OperationStatus, Poller,
     Result, RetryPolicy, WaitOptions,
 };
-pub use client::{Client, ClientBuilder, DEFAULT_PROVIDER_ID, TriggerRequest};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_PROVIDER_ID, RECOVERY_CLOCK_MARGIN, RECOVERY_LOOKS,
+    TriggerRequest,
+};
 pub use config::Config;
 pub use error::{AUTH_HINT, ApiErrors, POLICY_EXECUTING, kind_of_code};
 pub use params::TriggerParams;

@@ -24,13 +24,40 @@
 //!   and is being restored from).
 //!
 //! Progress is the mean of the items' `extend_info.progress` (an `available` item
-//! without one counts 100); the start is the earliest item `created_at`, the end the
-//! latest `extend_info.finished_at` (or `updated_at`) once all are terminal.
+//! without one counts 100); the start is the earliest item `created_at` (the
+//! checkpoint's `created_at` from the create answer until items are listed: see
+//! [`refreshed`]), the end the latest `extend_info.finished_at` (or `updated_at`) once
+//! all are terminal. CSBS has no duration field: [`Operation::duration`] is the end
+//! minus the start.
+//!
+//! # What the backup produced
+//!
+//! - `items`: one [`OperationItem`] per checkpoint item: the resource (`resource_id`,
+//!   `extend_info.resource_name`), the item's own status, its size and, for an `error`
+//!   item, its `fail_code` / `fail_reason`;
+//! - `size_bytes`: the sum of the sizes of the items that ended well; an item's size is
+//!   `extend_info.size`, else the sum of its `extend_info.volume_backups[].size` (both
+//!   documented in MB, counted here as [`BYTES_PER_MB`] bytes);
+//! - `produced`: once an item ended well, the checkpoint ([`PRODUCED_CHECKPOINT`], the
+//!   backup record) and the backup of each such item ([`PRODUCED_BACKUP`], the
+//!   checkpoint item id: what a restore names).
 
+use backup_core::operation::{OperationItem, Produced};
 use backup_core::{Error, Operation, OperationRef, OperationStatus, Result, VendorError};
 
 use crate::VENDOR;
 use crate::model::{CheckpointItem, CheckpointResp, CheckpointStatus, ItemStatus};
+
+/// [`Produced::kind`] of the checkpoint (backup record) a backup made.
+pub const PRODUCED_CHECKPOINT: &str = "checkpoint";
+
+/// [`Produced::kind`] of one server's backup (checkpoint item) within it.
+pub const PRODUCED_BACKUP: &str = "backup";
+
+/// Bytes in one of the MB in which CSBS gives sizes (`extend_info.size`,
+/// `volume_backups[].size`): 2^20, as Huawei's storage figures count (a GB of disk is
+/// 1024 MB).
+pub const BYTES_PER_MB: u64 = 1024 * 1024;
 
 /// The reference of checkpoint `checkpoint_id` in project `project_id`.
 #[must_use]
@@ -180,16 +207,106 @@ pub fn from_items(reference: OperationRef, items: &[CheckpointItem]) -> Operatio
         })
         .flatten();
 
+    let checkpoint_id = split_reference_id(&reference.id)
+        .ok()
+        .map(|(_, checkpoint)| checkpoint.to_owned())
+        .or_else(|| items.iter().find_map(|item| item.checkpoint_id.clone()));
     let mut operation = Operation::new(reference, status)
         .with_progress(progress(items))
         .with_times(started, finished)
         .with_vendor_status(vendor_status(items))
-        .with_job_id(job_id(items));
+        .with_job_id(job_id(items))
+        .with_items(items.iter().map(operation_item).collect())
+        .with_size(size_bytes(items))
+        .with_produced(produced(checkpoint_id.as_deref(), items));
     if status == OperationStatus::Failed {
         let (error, message) = failure(items);
         operation = operation.with_error(error).with_message(message);
     }
     operation
+}
+
+/// `fresh` (a new read of the checkpoint) with what an earlier sight of it knew and
+/// the new read cannot tell: the start. Right after the trigger no item is listed
+/// yet, so only the create answer's `created_at` says when the backup started; the
+/// earliest of the two starts is kept.
+#[must_use]
+pub fn refreshed(previous: &Operation, mut fresh: Operation) -> Operation {
+    fresh.started_at = match (previous.started_at, fresh.started_at) {
+        (Some(before), Some(now)) => Some(before.min(now)),
+        (before, now) => now.or(before),
+    };
+    fresh
+}
+
+/// Whether an item's backup ended well (it exists and can be restored from).
+fn ended_well(item: &CheckpointItem) -> bool {
+    item.status.as_ref().map(item_status) == Some(OperationStatus::Succeeded)
+}
+
+/// The size of one item's backup, in bytes.
+fn item_size(item: &CheckpointItem) -> Option<u64> {
+    item.extend_info
+        .as_ref()
+        .and_then(crate::model::ItemExtendInfo::size_mb)
+        .map(|mb| mb.saturating_mul(BYTES_PER_MB))
+}
+
+/// The size of what the checkpoint made: the sum over the items that ended well.
+fn size_bytes(items: &[CheckpointItem]) -> Option<u64> {
+    let sizes: Vec<u64> = items
+        .iter()
+        .filter(|item| ended_well(item))
+        .filter_map(item_size)
+        .collect();
+    (!sizes.is_empty()).then(|| sizes.iter().fold(0u64, |sum, s| sum.saturating_add(*s)))
+}
+
+/// The checkpoint and the backups of the items that ended well (nothing before one
+/// did).
+fn produced(checkpoint_id: Option<&str>, items: &[CheckpointItem]) -> Vec<Produced> {
+    let done: Vec<&CheckpointItem> = items.iter().filter(|item| ended_well(item)).collect();
+    if done.is_empty() {
+        return Vec::new();
+    }
+    checkpoint_id
+        .map(|id| Produced::new(PRODUCED_CHECKPOINT, id))
+        .into_iter()
+        .chain(
+            done.iter()
+                .filter_map(|item| item.id.as_deref().filter(|id| !id.is_empty()))
+                .map(|id| Produced::new(PRODUCED_BACKUP, id)),
+        )
+        .collect()
+}
+
+/// One resource's result.
+fn operation_item(item: &CheckpointItem) -> OperationItem {
+    let status = item
+        .status
+        .as_ref()
+        .map_or(OperationStatus::Running, item_status);
+    let error = (status == OperationStatus::Failed).then(|| {
+        let (code, message) = describe_failure(item);
+        VendorError { code, message }
+    });
+    OperationItem::new(resource_of(item), status)
+        .with_name(
+            item.extend_info
+                .as_ref()
+                .and_then(|info| info.resource_name.clone())
+                .filter(|name| !name.is_empty()),
+        )
+        .with_size(item_size(item))
+        .with_error(error)
+}
+
+/// The resource an item backs up (its own id when the resource is not named).
+fn resource_of(item: &CheckpointItem) -> &str {
+    item.resource_id
+        .as_deref()
+        .or(item.id.as_deref())
+        .unwrap_or("?")
 }
 
 /// The mean progress of the items that report one (an `available` item without one
@@ -247,41 +364,40 @@ fn job_id(items: &[CheckpointItem]) -> Option<String> {
     }
 }
 
+/// A failed item's code (`fail_code.Code`) and reason (`fail_reason`, else
+/// `fail_code.Description`).
+fn describe_failure(item: &CheckpointItem) -> (Option<String>, String) {
+    let info = item.extend_info.as_ref();
+    let reason = info
+        .and_then(|i| i.fail_reason.clone())
+        .filter(|r| !r.is_empty())
+        .or_else(|| {
+            info.and_then(|i| i.fail_code.as_ref())
+                .and_then(|c| c.description.clone())
+        })
+        .unwrap_or_else(|| "the backup failed without a reason".to_owned());
+    let code = info
+        .and_then(|i| i.fail_code.as_ref())
+        .and_then(|c| c.code.clone())
+        .filter(|c| !c.is_empty());
+    (code, reason)
+}
+
 /// The error of the first failed item, and a message naming every failed resource.
 fn failure(items: &[CheckpointItem]) -> (Option<VendorError>, Option<String>) {
     let failed: Vec<&CheckpointItem> = items
         .iter()
         .filter(|item| item.status == Some(ItemStatus::Error))
         .collect();
-    let describe = |item: &CheckpointItem| {
-        let info = item.extend_info.as_ref();
-        let reason = info
-            .and_then(|i| i.fail_reason.clone())
-            .filter(|r| !r.is_empty())
-            .or_else(|| {
-                info.and_then(|i| i.fail_code.as_ref())
-                    .and_then(|c| c.description.clone())
-            })
-            .unwrap_or_else(|| "the backup failed without a reason".to_owned());
-        let code = info
-            .and_then(|i| i.fail_code.as_ref())
-            .and_then(|c| c.code.clone())
-            .filter(|c| !c.is_empty());
-        (code, reason)
-    };
     let error = failed.first().map(|item| {
-        let (code, message) = describe(item);
+        let (code, message) = describe_failure(item);
         VendorError { code, message }
     });
     let message = failed
         .iter()
         .map(|item| {
-            let (code, reason) = describe(item);
-            let resource = item
-                .resource_id
-                .as_deref()
-                .or(item.id.as_deref())
-                .unwrap_or("?");
+            let (code, reason) = describe_failure(item);
+            let resource = resource_of(item);
             match code {
                 Some(code) => format!("{resource}: {code}: {reason}"),
                 None => format!("{resource}: {reason}"),

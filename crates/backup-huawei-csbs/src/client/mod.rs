@@ -2,17 +2,19 @@
 //! its checkpoint; [`ClientBuilder`] and [`TriggerRequest`].
 
 mod builder;
+mod recover;
 mod trigger;
 
 use std::fmt;
 use std::sync::Arc;
 
 use backup_core::auth::Authenticator;
-use backup_core::contract::{BackupClient, EnvVar};
+use backup_core::contract::{BackupClient, EnvVar, Recovered};
 use backup_core::{Operation, OperationRef, Request, Result, Transport, path};
 use url::Url;
 
 pub use builder::ClientBuilder;
+pub use recover::{RECOVERY_CLOCK_MARGIN, RECOVERY_LOOKS};
 pub use trigger::{DEFAULT_PROVIDER_ID, TriggerRequest};
 
 use crate::auth::ENVIRONMENT;
@@ -94,6 +96,28 @@ impl Client {
         self.get_json(request).await
     }
 
+    /// The items listed for checkpoint `checkpoint_id`; a service that ignored the
+    /// filter must not mix other checkpoints in.
+    async fn checkpoint_items_of(
+        &self,
+        project_id: &str,
+        checkpoint_id: &str,
+    ) -> Result<Vec<CheckpointItem>> {
+        let list = self
+            .list_checkpoint_items(project_id, checkpoint_id)
+            .await?;
+        Ok(list
+            .checkpoint_items
+            .into_iter()
+            .filter(|listed| {
+                listed
+                    .checkpoint_id
+                    .as_deref()
+                    .is_none_or(|id| id == checkpoint_id)
+            })
+            .collect())
+    }
+
     /// Reads one backup: `GET /v1/{project_id}/checkpoint_items/{item_id}`.
     ///
     /// # Errors
@@ -170,25 +194,87 @@ impl BackupClient for Client {
     /// malformed reference (nothing is sent); the transport's errors.
     async fn status(&self, reference: &OperationRef) -> Result<Operation> {
         let (project_id, checkpoint_id) = operation::decode_reference(reference)?;
-        let list = self
-            .list_checkpoint_items(project_id, checkpoint_id)
-            .await?;
-        let mut items = Vec::with_capacity(list.checkpoint_items.len());
-        for listed in list.checkpoint_items {
-            // A service that ignored the filter must not mix other checkpoints in.
-            if listed
-                .checkpoint_id
-                .as_deref()
-                .is_some_and(|id| id != checkpoint_id)
-            {
-                continue;
-            }
+        let listed = self.checkpoint_items_of(project_id, checkpoint_id).await?;
+        let mut items = Vec::with_capacity(listed.len());
+        for listed in listed {
             match listed.id.as_deref().filter(|id| !id.is_empty()) {
                 Some(item_id) => items.push(self.checkpoint_item(project_id, item_id).await?),
                 None => items.push(listed),
             }
         }
         Ok(operation::from_items(reference.clone(), &items))
+    }
+
+    /// As [`BackupClient::status`], keeping what the earlier sight of the operation
+    /// knew and the new read cannot tell: the start, which before any item is listed
+    /// only the create answer's `created_at` gives ([`operation::refreshed`]).
+    ///
+    /// # Errors
+    /// As [`BackupClient::status`].
+    async fn refresh(&self, operation: &Operation) -> Result<Operation> {
+        let fresh = self.status(&operation.reference).await?;
+        Ok(operation::refreshed(operation, fresh))
+    }
+
+    /// What the backup made. Every poll reads each checkpoint item in full, so the
+    /// poll that saw the end already carries the items, sizes, checkpoint and backup
+    /// ids, and nothing is sent. An operation that ended well without them (read by an
+    /// older client, or rebuilt from a record) gets them from one list read
+    /// (`GET /v1/{project_id}/checkpoint_items?checkpoint_id=`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a foreign or malformed
+    /// reference; the list read's errors.
+    async fn produced(&self, operation: &Operation) -> Result<Operation> {
+        if !operation.status.is_success() || !operation.produced.is_empty() {
+            return Ok(operation.clone());
+        }
+        let (project_id, checkpoint_id) = operation::decode_reference(&operation.reference)?;
+        let listed = self.checkpoint_items_of(project_id, checkpoint_id).await?;
+        if listed.is_empty() {
+            return Ok(operation.clone());
+        }
+        let read = operation::from_items(operation.reference.clone(), &listed);
+        let mut done = operation.clone();
+        done.items = read.items;
+        done.size_bytes = read.size_bytes.or(done.size_bytes);
+        done.produced = read.produced;
+        Ok(done)
+    }
+
+    /// A journal's key for this trigger: CSBS honours no idempotency key, so the key
+    /// records when the trigger is sent (`sent-after:{RFC 3339 time}`, set as
+    /// [`TriggerRequest::sent_after`]), for [`BackupClient::recover_trigger`] to look
+    /// for the checkpoint created since then. A key given back sets that time again.
+    fn idempotency_key(request: &mut TriggerRequest, key: Option<&str>) -> Option<String> {
+        match key {
+            Some(key) => {
+                request.sent_after = recover::time_of(key);
+                Some(key.to_owned())
+            }
+            None => {
+                let now = time::OffsetDateTime::now_utc();
+                request.sent_after = Some(now);
+                Some(recover::key_for(now))
+            }
+        }
+    }
+
+    /// Finds the checkpoint a trigger whose answer was lost created, without ever
+    /// triggering again: lists the policy's backups started since
+    /// [`TriggerRequest::sent_after`] less [`RECOVERY_CLOCK_MARGIN`]
+    /// ([`Client::list_policy_items`]), keeps the checkpoints that are manual (or
+    /// scheduled) as the request was and cover exactly the requested resources (when it
+    /// names some), and follows the one found. None after [`RECOVERY_LOOKS`] lists (a
+    /// pause of eight times the retry policy's first backoff, at most its longest,
+    /// between them), several, or no recorded time: [`Recovered::Unknown`] saying what
+    /// to check.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a malformed request; the
+    /// reads' errors.
+    async fn recover_trigger(&self, request: &TriggerRequest) -> Result<Recovered> {
+        self.recover(request).await
     }
 
     // No `cancel`: CSBS has no cancel for a running backup (the default answers

@@ -1,6 +1,7 @@
 //! Starting a backup: `POST /v1/{project_id}/providers/{provider_id}/checkpoints`.
 
 use backup_core::{Request, Result, path};
+use time::OffsetDateTime;
 
 use super::Client;
 use crate::VENDOR;
@@ -23,6 +24,12 @@ pub struct TriggerRequest {
     pub auto_trigger: Option<bool>,
     /// The provider id; [`DEFAULT_PROVIDER_ID`] when `None`.
     pub provider_id: Option<String>,
+    /// When the trigger was about to be sent (never sent to CSBS): if its answer is
+    /// lost, [`BackupClient::recover_trigger`](backup_core::BackupClient::recover_trigger)
+    /// looks for the policy's checkpoint created since then. A run journal sets it
+    /// through [`BackupClient::idempotency_key`](backup_core::BackupClient::idempotency_key)
+    /// and keeps it with the intent.
+    pub sent_after: Option<OffsetDateTime>,
 }
 
 impl TriggerRequest {
@@ -33,6 +40,7 @@ impl TriggerRequest {
             resources: Vec::new(),
             auto_trigger: Some(false),
             provider_id: None,
+            sent_after: None,
         }
     }
 
@@ -58,6 +66,13 @@ impl TriggerRequest {
     #[must_use]
     pub fn provider_id(mut self, provider_id: impl Into<String>) -> Self {
         self.provider_id = Some(provider_id.into());
+        self
+    }
+
+    /// Records when the trigger is sent (see [`sent_after`](Self::sent_after)).
+    #[must_use]
+    pub fn sent_after(mut self, at: OffsetDateTime) -> Self {
+        self.sent_after = Some(at);
         self
     }
 

@@ -53,6 +53,7 @@ fn check_project(state: &EmuState, project_id: &str) -> Result<(), Box<Response>
 struct CreateBody {
     plan_id: String,
     resources: Option<Vec<String>>,
+    auto_trigger: bool,
 }
 
 fn parse_create_body(body: &[u8]) -> Result<CreateBody, Box<Response>> {
@@ -71,12 +72,11 @@ fn parse_create_body(body: &[u8]) -> Result<CreateBody, Box<Response>> {
         .get("parameters")
         .and_then(Value::as_object)
         .ok_or_else(|| refuse("checkpoint.parameters is mandatory."))?;
-    if let Some(auto) = parameters.get("auto_trigger")
-        && !auto.is_boolean()
-        && !auto.is_null()
-    {
-        return Err(refuse("parameters.auto_trigger must be a Boolean."));
-    }
+    let auto_trigger = match parameters.get("auto_trigger") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(auto)) => *auto,
+        Some(_) => return Err(refuse("parameters.auto_trigger must be a Boolean.")),
+    };
     let resources = match parameters.get("resources") {
         None | Some(Value::Null) => None,
         Some(Value::Array(list)) => Some(
@@ -92,6 +92,7 @@ fn parse_create_body(body: &[u8]) -> Result<CreateBody, Box<Response>> {
     Ok(CreateBody {
         plan_id: plan_id.to_owned(),
         resources,
+        auto_trigger,
     })
 }
 
@@ -168,6 +169,8 @@ pub(crate) async fn create_checkpoint(
             lifecycle: Lifecycle::new(lifecycle.clone()),
             forced_failure,
             created_at: now,
+            volume_backup_ids: resource.disks.iter().map(|_| uuid()).collect(),
+            task_id: uuid(),
         };
         store.items.insert(item_id.clone(), item);
         item_ids.push(item_id);
@@ -176,6 +179,7 @@ pub(crate) async fn create_checkpoint(
         checkpoint_id.clone(),
         Checkpoint {
             plan_id: request.plan_id.clone(),
+            auto_trigger: request.auto_trigger,
             item_ids,
             list_calls: 0,
         },
@@ -207,8 +211,10 @@ pub(crate) async fn create_checkpoint(
     )
 }
 
-/// The item as CSBS shows it, at `phase`.
-fn item_json(state: &EmuState, id: &str, item: &Item, phase: &Phase) -> Value {
+/// The item as CSBS shows it, at `phase` ("Querying a Single Backup", Tables 3-7):
+/// `extend_info.size` (MB) and `volume_backups` (one per disk, each with its size in
+/// MB) once the backup is `available`, `size` 0 and no disk backups before.
+fn item_json(id: &str, item: &Item, auto_trigger: bool, phase: &Phase) -> Value {
     let (status, progress, failure) = match (phase, &item.forced_failure) {
         (Phase::Queued, _) => ("waiting_protect", 0, None),
         (Phase::Running { progress }, _) => ("protecting", *progress, None),
@@ -227,9 +233,42 @@ fn item_json(state: &EmuState, id: &str, item: &Item, phase: &Phase) -> Value {
         Some((Some(code), reason)) => json!({"Code": code, "Description": reason}),
         _ => json!({}),
     };
+    let name = format!("manualbk_{}", id.get(0..4).unwrap_or_default());
+    let available = status == "available";
+    let volume_backups: Vec<Value> = if available {
+        item.resource
+            .disks
+            .iter()
+            .zip(&item.volume_backup_ids)
+            .enumerate()
+            .map(|(index, ((disk, size_gb, used_mb), backup_id))| {
+                json!({
+                    "id": backup_id,
+                    "name": format!("{name}_{disk}"),
+                    "status": "available",
+                    "size": used_mb,
+                    "source_volume_id": format!("{}-disk{index}", item.resource.id),
+                    "source_volume_name": disk,
+                    "source_volume_size": size_gb,
+                    "bootable": index == 0,
+                    "incremental": false,
+                    "image_type": "backup",
+                    "average_speed": 0,
+                    "space_saving_ratio": 0,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let size: u64 = if available {
+        item.resource.disks.iter().map(|(_, _, used)| used).sum()
+    } else {
+        0
+    };
     json!({
         "id": id,
-        "name": format!("manualbk_{}", id.get(0..4).unwrap_or_default()),
+        "name": name,
         "description": "",
         "status": status,
         "checkpoint_id": item.checkpoint_id,
@@ -237,21 +276,77 @@ fn item_json(state: &EmuState, id: &str, item: &Item, phase: &Phase) -> Value {
         "resource_type": "OS::Nova::Server",
         "created_at": reply::naive(item.created_at),
         "updated_at": reply::naive(item.lifecycle.finished_at().unwrap_or_else(OffsetDateTime::now_utc)),
+        "backup_data": {
+            "__openstack_region_name": "",
+            "cloudservicetype": "QEMU",
+            "disk": 0,
+            "eip": "",
+            "imagetype": "gold",
+            "private_ip": "",
+            "ram": 4096,
+            "vcpus": 2,
+        },
+        "tags": [],
         "extend_info": {
-            "auto_trigger": false,
+            "auto_trigger": auto_trigger,
+            "average_speed": 0,
+            "copy_from": "",
+            "copy_status": "na",
             "progress": progress,
             "fail_reason": failure.as_ref().map_or("", |(_, reason)| reason.as_str()),
             "fail_code": fail_code,
             "fail_op": if failure.is_some() { "backup" } else { "" },
             "finished_at": finished_at,
+            "hypervisor_type": "QEMU",
+            "image_type": "backup",
+            "incremental": false,
+            "resource_az": "az1.dc1",
             "resource_name": item.resource.name,
+            "resource_type": "OS::Nova::Server",
+            "size": size,
+            "space_saving_ratio": 0,
+            "support_lld": false,
             "supported_restore_mode": "backup",
+            "taskid": item.task_id,
+            "volume_backups": volume_backups,
         },
-        "project_id": state.project_id,
     })
 }
 
-/// `GET /v1/{project_id}/checkpoint_items?checkpoint_id=`.
+/// The filters of "Querying All Backups" (Table 2) the emulator applies; the others
+/// (`limit`, `marker`, `sort`, `name` ...) are accepted and ignored.
+#[derive(Debug, Default)]
+struct ListFilter {
+    checkpoint_id: Option<String>,
+    policy_id: Option<String>,
+    resource_id: Option<String>,
+    status: Option<String>,
+    start_time: Option<OffsetDateTime>,
+    end_time: Option<OffsetDateTime>,
+}
+
+fn list_filter(uri: &Uri) -> Result<ListFilter, Box<Response>> {
+    let mut filter = ListFilter::default();
+    let time = |value: &str, name: &str| {
+        backup_core::timefmt::parse_timestamp(value)
+            .ok_or_else(|| refuse(&format!("Invalid {name}: {value}.")))
+    };
+    for (key, value) in url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "checkpoint_id" => filter.checkpoint_id = Some(value.into_owned()),
+            "policy_id" => filter.policy_id = Some(value.into_owned()),
+            "resource_id" => filter.resource_id = Some(value.into_owned()),
+            "status" => filter.status = Some(value.into_owned()),
+            "start_time" => filter.start_time = Some(time(&value, "start_time")?),
+            "end_time" => filter.end_time = Some(time(&value, "end_time")?),
+            _ => {}
+        }
+    }
+    Ok(filter)
+}
+
+/// `GET /v1/{project_id}/checkpoint_items` with the filters of [`ListFilter`]
+/// (`checkpoint_id`, `policy_id`, `start_time` ...).
 pub(crate) async fn list_items(
     State(state): Shared,
     Path(project_id): Path<String>,
@@ -266,28 +361,54 @@ pub(crate) async fn list_items(
     if let Err(refused) = check_project(&state, &project_id) {
         return *refused;
     }
-    let wanted = uri.query().and_then(|query| {
-        url::form_urlencoded::parse(query.as_bytes())
-            .find(|(key, _)| key == "checkpoint_id")
-            .map(|(_, value)| value.into_owned())
-    });
+    let filter = match list_filter(&uri) {
+        Ok(filter) => filter,
+        Err(refused) => return *refused,
+    };
     let mut store = state.store();
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids: Vec<(String, bool)> = Vec::new();
     let hidden = state.hidden_list_calls;
     for (checkpoint_id, checkpoint) in &mut store.checkpoints {
-        if wanted.as_ref().is_some_and(|w| w != checkpoint_id) {
+        if filter
+            .checkpoint_id
+            .as_ref()
+            .is_some_and(|w| w != checkpoint_id)
+            || filter
+                .policy_id
+                .as_ref()
+                .is_some_and(|w| *w != checkpoint.plan_id)
+        {
             continue;
         }
         checkpoint.list_calls = checkpoint.list_calls.saturating_add(1);
         if checkpoint.list_calls > hidden {
-            ids.extend(checkpoint.item_ids.iter().cloned());
+            ids.extend(
+                checkpoint
+                    .item_ids
+                    .iter()
+                    .map(|id| (id.clone(), checkpoint.auto_trigger)),
+            );
         }
     }
     let items: Vec<Value> = ids
         .iter()
-        .filter_map(|id| {
+        .filter_map(|(id, auto_trigger)| {
             let item = store.items.get(id)?;
-            Some(item_json(&state, id, item, &item.lifecycle.peek()))
+            if filter
+                .resource_id
+                .as_ref()
+                .is_some_and(|w| *w != item.resource.id)
+                || filter.start_time.is_some_and(|at| item.created_at < at)
+                || filter.end_time.is_some_and(|at| item.created_at > at)
+            {
+                return None;
+            }
+            let json = item_json(id, item, *auto_trigger, &item.lifecycle.peek());
+            filter
+                .status
+                .as_ref()
+                .is_none_or(|w| json.get("status").and_then(Value::as_str) == Some(w))
+                .then_some(json)
         })
         .collect();
     let count = items.len();
@@ -313,6 +434,11 @@ pub(crate) async fn get_item(
         return *refused;
     }
     let mut store = state.store();
+    let auto_trigger = store
+        .items
+        .get(&item_id)
+        .and_then(|item| store.checkpoints.get(&item.checkpoint_id))
+        .is_some_and(|checkpoint| checkpoint.auto_trigger);
     let Some(item) = store.items.get_mut(&item_id) else {
         return reply::error(
             StatusCode::NOT_FOUND,
@@ -321,7 +447,7 @@ pub(crate) async fn get_item(
         );
     };
     let phase = item.lifecycle.observe();
-    let body = json!({"checkpoint_item": item_json(&state, &item_id, item, &phase)});
+    let body = json!({"checkpoint_item": item_json(&item_id, item, auto_trigger, &phase)});
     drop(store);
     reply::json(StatusCode::OK, &body)
 }

@@ -11,13 +11,19 @@
 //!   executing backup.") while a backup of the policy runs, else creates one
 //!   checkpoint item per resource and answers as the document's example does (with a
 //!   properly escaped `extra_info`);
-//! - `GET /v1/{project_id}/checkpoint_items?checkpoint_id=`: the checkpoint's items,
-//!   hidden from the first [`EmulatorOptions::hidden_list_calls`] calls (as right after
+//! - `GET /v1/{project_id}/checkpoint_items`: the items, filtered by the reference's
+//!   `checkpoint_id`, `policy_id`, `start_time`, `end_time`, `resource_id` and `status`
+//!   ("Querying All Backups"; other filters are ignored), each checkpoint's hidden from
+//!   its first [`EmulatorOptions::hidden_list_calls`] list calls (as right after
 //!   creation);
 //! - `GET /v1/{project_id}/checkpoint_items/{item_id}`: each read moves the item along
 //!   its [`LifecycleSpec`]: `waiting_protect` -> `protecting` (with `progress`) ->
 //!   `available`, or `error` with `fail_reason` (and `fail_code` for
 //!   [`Emulator::fail_resource`]).
+//!
+//! Items carry the fields of "Querying a Single Backup": `extend_info.auto_trigger` (the
+//! create request's), `resource_name`, `taskid`, `finished_at`, and once `available` a
+//! `size` (MB) that is the sum of its `volume_backups` (one per disk of the server).
 //!
 //! Every CSBS request must carry a valid `X-Auth-Token` or an AK/SK
 //! `SDK-HMAC-SHA256` signature, checked by the emulator's own implementation of the
@@ -204,24 +210,21 @@ impl Emulator {
             DEMO_PLAN_ID.to_owned(),
             Plan {
                 name: DEMO_PLAN_NAME.to_owned(),
-                resources: DEMO_RESOURCES
-                    .iter()
-                    .enumerate()
-                    .map(|(index, id)| PlanResource {
-                        id: (*id).to_owned(),
-                        name: format!("server{index}"),
-                    })
-                    .collect(),
+                resources: vec![
+                    PlanResource::server(DEMO_RESOURCES[0], "server0").with_disk(
+                        "server0-data",
+                        100,
+                        30_720,
+                    ),
+                    PlanResource::server(DEMO_RESOURCES[1], "server1"),
+                ],
             },
         );
         plans.insert(
             DEMO_SINGLE_PLAN_ID.to_owned(),
             Plan {
                 name: "single".to_owned(),
-                resources: vec![PlanResource {
-                    id: DEMO_SINGLE_RESOURCE.to_owned(),
-                    name: "server0".to_owned(),
-                }],
+                resources: vec![PlanResource::server(DEMO_SINGLE_RESOURCE, "server0")],
             },
         );
         for (plan_id, resources) in &options.extra_plans {
@@ -232,10 +235,7 @@ impl Emulator {
                     resources: resources
                         .iter()
                         .enumerate()
-                        .map(|(index, id)| PlanResource {
-                            id: id.clone(),
-                            name: format!("server{index}"),
-                        })
+                        .map(|(index, id)| PlanResource::server(id, format!("server{index}")))
                         .collect(),
                 },
             );

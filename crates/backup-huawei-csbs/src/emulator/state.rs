@@ -14,6 +14,26 @@ use super::signature::KeyPair;
 pub(crate) struct PlanResource {
     pub(crate) id: String,
     pub(crate) name: String,
+    /// Its disks: `(name, size in GB, used MB)`, the system disk first.
+    pub(crate) disks: Vec<(String, u64, u64)>,
+}
+
+impl PlanResource {
+    /// A server with a 40 GB system disk, 10,240 MB of it in use.
+    pub(crate) fn server(id: impl Into<String>, name: impl Into<String>) -> Self {
+        let name = name.into();
+        Self {
+            id: id.into(),
+            disks: vec![(name.clone(), 40, 10_240)],
+            name,
+        }
+    }
+
+    /// The server with one more disk of `size_gb` GB, `used_mb` MB of it in use.
+    pub(crate) fn with_disk(mut self, name: &str, size_gb: u64, used_mb: u64) -> Self {
+        self.disks.push((name.to_owned(), size_gb, used_mb));
+        self
+    }
 }
 
 /// A backup policy.
@@ -27,6 +47,8 @@ pub(crate) struct Plan {
 #[derive(Debug)]
 pub(crate) struct Checkpoint {
     pub(crate) plan_id: String,
+    /// `parameters.auto_trigger` of the create request (`false` when absent).
+    pub(crate) auto_trigger: bool,
     pub(crate) item_ids: Vec<String>,
     /// How many list calls saw it so far (items are hidden from the first ones).
     pub(crate) list_calls: u32,
@@ -41,6 +63,10 @@ pub(crate) struct Item {
     /// `(code, reason)` when this resource's backup fails on its own.
     pub(crate) forced_failure: Option<(Option<String>, String)>,
     pub(crate) created_at: OffsetDateTime,
+    /// The ids of its disks' backups (one per disk of the resource).
+    pub(crate) volume_backup_ids: Vec<String>,
+    /// The backup job's id (`extend_info.taskid`).
+    pub(crate) task_id: String,
 }
 
 /// The changing part of the state.

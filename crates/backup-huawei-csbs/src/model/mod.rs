@@ -22,6 +22,6 @@ pub use checkpoint::{
 pub use embedded::EmbeddedJson;
 pub use item::{
     CheckpointItem, CheckpointItemList, CheckpointItemResponse, FailCode, ItemExtendInfo,
-    ItemStatus,
+    ItemStatus, VolumeBackup,
 };
 pub use repair::escape_unquoted_objects;

@@ -405,6 +405,230 @@ async fn one_failing_resource_fails_the_checkpoint_with_its_code() {
 }
 
 #[tokio::test]
+async fn succeeded_backup_reports_items_sizes_and_what_it_produced() {
+    let (emulator, client) = start().await;
+    let operation = client
+        .trigger(&emulator.demo_request())
+        .await
+        .unwrap()
+        .single();
+    let checkpoint_id = operation.reference.id.split_once('/').unwrap().1.to_owned();
+    let created = operation
+        .started_at
+        .expect("the create answer's created_at");
+    let mut starts = Vec::new();
+    let done = client
+        .wait(operation, fast())
+        .run_with(|op| starts.push(op.started_at))
+        .await
+        .unwrap();
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert!(
+        starts.iter().all(|start| *start == Some(created)),
+        "the start is known from the trigger on: {starts:?}"
+    );
+    assert!(done.duration().is_some());
+    // server0: a 40 GB system disk (10,240 MB used) and a 100 GB data disk (30,720 MB);
+    // server1: a 40 GB system disk (10,240 MB).
+    let mib = 1024 * 1024;
+    assert_eq!(done.size_bytes, Some((10_240 + 30_720 + 10_240) * mib));
+    let items: Vec<(&str, Option<&str>, OperationStatus, Option<u64>)> = done
+        .items
+        .iter()
+        .map(|item| {
+            (
+                item.id.as_str(),
+                item.name.as_deref(),
+                item.status,
+                item.size_bytes,
+            )
+        })
+        .collect();
+    let mut items = items;
+    items.sort_unstable_by_key(|item| item.0);
+    let mut expected = vec![
+        (
+            emulator::DEMO_RESOURCES[0],
+            Some("server0"),
+            OperationStatus::Succeeded,
+            Some(40_960 * mib),
+        ),
+        (
+            emulator::DEMO_RESOURCES[1],
+            Some("server1"),
+            OperationStatus::Succeeded,
+            Some(10_240 * mib),
+        ),
+    ];
+    expected.sort_unstable_by_key(|item| item.0);
+    assert_eq!(items, expected);
+    assert!(done.items.iter().all(|item| item.error.is_none()));
+    assert_eq!(done.produced.len(), 3, "{:?}", done.produced);
+    assert_eq!(
+        done.produced[0],
+        backup_core::operation::Produced::new("checkpoint", checkpoint_id.clone())
+    );
+    // Each backup named is one of the checkpoint's items, as the list shows them.
+    let listed = client
+        .list_checkpoint_items(emulator::DEMO_PROJECT_ID, &checkpoint_id)
+        .await
+        .unwrap();
+    let mut listed_ids: Vec<String> = listed
+        .checkpoint_items
+        .iter()
+        .filter_map(|item| item.id.clone())
+        .collect();
+    let mut backups: Vec<String> = done.produced[1..]
+        .iter()
+        .map(|p| {
+            assert_eq!(p.kind, "backup");
+            p.id.clone()
+        })
+        .collect();
+    listed_ids.sort_unstable();
+    backups.sort_unstable();
+    assert_eq!(backups, listed_ids);
+    for item in &listed.checkpoint_items {
+        let info = item.extend_info.as_ref().unwrap();
+        assert_eq!(info.auto_trigger, Some(false));
+        let disks: i64 = info.volume_backups.iter().filter_map(|v| v.size).sum();
+        assert_eq!(info.size, Some(disks), "the item's size is its disks'");
+    }
+    assert_eq!(emulator.accepted_backups(), 1);
+}
+
+#[tokio::test]
+async fn failed_resource_has_its_own_error_and_the_other_backup_is_reported() {
+    let (emulator, client) = start().await;
+    emulator.fail_resource(
+        emulator::DEMO_RESOURCES[1],
+        Some("BackupService.6001"),
+        "snapshot failed",
+    );
+    let err = run(&emulator, &client).await.unwrap_err();
+    let operation = err.operation().unwrap();
+    assert_eq!(operation.status, OperationStatus::Failed);
+    let failed = operation
+        .items
+        .iter()
+        .find(|item| item.id == emulator::DEMO_RESOURCES[1])
+        .unwrap();
+    assert_eq!(failed.status, OperationStatus::Failed);
+    let error = failed.error.as_ref().unwrap();
+    assert_eq!(error.code.as_deref(), Some("BackupService.6001"));
+    assert_eq!(error.message, "snapshot failed");
+    let ok = operation
+        .items
+        .iter()
+        .find(|item| item.id == emulator::DEMO_RESOURCES[0])
+        .unwrap();
+    assert_eq!(ok.status, OperationStatus::Succeeded);
+    assert_eq!(ok.error, None);
+    assert_eq!(operation.size_bytes, Some(40_960 * 1024 * 1024));
+    assert_eq!(
+        operation.produced.len(),
+        2,
+        "the checkpoint and server0's backup"
+    );
+}
+
+#[tokio::test]
+async fn lost_trigger_answer_is_found_through_the_policys_backups() {
+    let (emulator, client) = start().await;
+    emulator
+        .faults()
+        .inject(RouteClass::Trigger, Fault::DropAfterHandling);
+    let mut request = emulator.demo_request();
+    let key = Client::idempotency_key(&mut request, None).unwrap();
+    assert!(key.starts_with("sent-after:"), "{key}");
+    let err = client.trigger(&request).await.unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err}");
+    assert_eq!(emulator.accepted_backups(), 1);
+
+    // Another process, with the journal's key.
+    let other = emulator.client_builder().build().unwrap();
+    let mut again = emulator.demo_request();
+    Client::idempotency_key(&mut again, Some(&key));
+    assert_eq!(again.sent_after, request.sent_after);
+    let recovered = other.recover_trigger(&again).await.unwrap();
+    let backup_core::contract::Recovered::Operations(operations) = recovered else {
+        panic!("{recovered:?}");
+    };
+    let operation = operations.single();
+    let done = other.wait(operation, fast()).await.unwrap();
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(done.items.len(), 2);
+    // Found, never triggered again.
+    assert_eq!(emulator.accepted_backups(), 1);
+    assert_eq!(emulator.requests().count(RouteClass::Trigger), 1);
+}
+
+#[tokio::test]
+async fn trigger_that_never_arrived_is_not_found_and_not_sent_again() {
+    let (emulator, client) = start().await;
+    // A backup of the policy that ended before the trigger: not the trigger's.
+    run(&emulator, &client).await.unwrap();
+    emulator
+        .faults()
+        .inject(RouteClass::Trigger, Fault::DropBeforeHandling);
+    let mut request = emulator.demo_request();
+    Client::idempotency_key(&mut request, None);
+    // Recorded after the first backup started: a margin of 15 minutes would take it
+    // in, so the journal's time is moved past it for this test.
+    request.sent_after = request
+        .sent_after
+        .map(|at| at + backup_huawei_csbs::RECOVERY_CLOCK_MARGIN + Duration::from_secs(1));
+    let err = client.trigger(&request).await.unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err}");
+    let recovered = client.recover_trigger(&request).await.unwrap();
+    let backup_core::contract::Recovered::Unknown(why) = recovered else {
+        panic!("{recovered:?}");
+    };
+    assert!(why.contains("no checkpoint of policy"), "{why}");
+    assert_eq!(emulator.accepted_backups(), 1);
+    assert_eq!(emulator.requests().count(RouteClass::Trigger), 2);
+}
+
+#[tokio::test]
+async fn policy_list_filters_by_policy_and_start_time() {
+    let (emulator, client) = start().await;
+    let single = TriggerRequest::new(emulator::DEMO_SINGLE_PLAN_ID);
+    let before = OffsetDateTime::now_utc() - Duration::from_secs(1);
+    let a = client
+        .trigger(&emulator.demo_request())
+        .await
+        .unwrap()
+        .single();
+    let b = client.trigger(&single).await.unwrap().single();
+    client.wait(a, fast()).await.unwrap();
+    client.wait(b, fast()).await.unwrap();
+    let demo = client
+        .list_policy_items(emulator::DEMO_PROJECT_ID, emulator::DEMO_PLAN_ID, before)
+        .await
+        .unwrap();
+    let resources: Vec<&str> = demo
+        .checkpoint_items
+        .iter()
+        .filter_map(|item| item.resource_id.as_deref())
+        .collect();
+    assert_eq!(resources.len(), 2);
+    assert!(
+        resources
+            .iter()
+            .all(|r| emulator::DEMO_RESOURCES.contains(r))
+    );
+    let later = client
+        .list_policy_items(
+            emulator::DEMO_PROJECT_ID,
+            emulator::DEMO_SINGLE_PLAN_ID,
+            OffsetDateTime::now_utc() + Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert!(later.checkpoint_items.is_empty());
+}
+
+#[tokio::test]
 async fn one_resource_of_the_policy_and_timed_lifecycle() {
     let (emulator, client) = start().await;
     emulator.set_lifecycle(LifecycleSpec::default().after(Duration::from_millis(30)));

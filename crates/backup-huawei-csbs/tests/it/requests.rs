@@ -491,6 +491,272 @@ async fn poll_retries_server_errors_and_keeps_the_request_id() {
     assert!(err.is_retryable());
 }
 
+// ------------------------------------------- what the backup produced, recovery
+
+const MIB: u64 = 1024 * 1024;
+
+#[tokio::test]
+async fn wait_keeps_the_create_answers_start_until_items_are_listed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(checkpoint_answer()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Right after the trigger the checkpoint lists no item ...
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/{PROJECT}/checkpoint_items")))
+        .and(query_param("checkpoint_id", CHECKPOINT))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"checkpoint_items": []})))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    // ... then its one backup, which has ended with its size.
+    let mut done = item("item-a", "available", 100);
+    done["created_at"] = json!("2016-12-06T21:20:31.000000");
+    done["extend_info"]["finished_at"] = json!("2016-12-06T21:25:31.000000");
+    done["extend_info"]["size"] = json!(2048);
+    done["extend_info"]["resource_name"] = json!("server0");
+    mount_items(
+        &server,
+        json!({"checkpoint_items": [done.clone()]}),
+        &[done],
+    )
+    .await;
+
+    let client = aksk_client(&server);
+    let operation = client
+        .trigger(&TriggerRequest::new("6a6cda7e-7b89-4b14-8e5c-3b6821a97d2c"))
+        .await
+        .unwrap()
+        .single();
+    let created = time::macros::datetime!(2016-12-06 21:20:29.898823 UTC);
+    assert_eq!(operation.started_at, Some(created));
+    let mut seen = Vec::new();
+    let done = client
+        .wait(
+            operation,
+            backup_core::WaitOptions::every(Duration::from_millis(1)),
+        )
+        .run_with(|op| seen.push((op.status, op.started_at)))
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        [
+            (OperationStatus::Running, Some(created)),
+            (OperationStatus::Pending, Some(created)),
+            (OperationStatus::Succeeded, Some(created)),
+        ]
+    );
+    assert_eq!(done.started_at, Some(created));
+    assert_eq!(
+        done.duration(),
+        Some(Duration::from_micros(301_101_177)),
+        "the end minus the checkpoint's start"
+    );
+    assert_eq!(done.size_bytes, Some(2048 * MIB));
+    assert_eq!(done.items.len(), 1);
+    assert_eq!(done.items[0].id, "res-item-a");
+    assert_eq!(done.items[0].name.as_deref(), Some("server0"));
+    assert_eq!(
+        done.produced,
+        [
+            backup_core::operation::Produced::new("checkpoint", CHECKPOINT),
+            backup_core::operation::Produced::new("backup", "item-a"),
+        ]
+    );
+    // The end's poll read everything: following up sent nothing more (1 POST, 2
+    // lists, 1 item read).
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn produced_reads_the_list_once_for_an_operation_that_lacks_it() {
+    let server = MockServer::start().await;
+    let mut listed = item("item-a", "available", 100);
+    listed["extend_info"]["volume_backups"] = json!([
+        {"id": "vb-1", "size": 100, "source_volume_size": 40},
+        {"id": "vb-2", "size": "28", "source_volume_size": 10}
+    ]);
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/{PROJECT}/checkpoint_items")))
+        .and(query_param("checkpoint_id", CHECKPOINT))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"checkpoint_items": [listed]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = aksk_client(&server);
+    let ended = backup_core::Operation::new(reference(), OperationStatus::Succeeded)
+        .with_vendor_status("available");
+    let read = client.produced(&ended).await.unwrap();
+    assert_eq!(read.status, OperationStatus::Succeeded);
+    assert_eq!(
+        read.size_bytes,
+        Some(128 * MIB),
+        "the disks' sizes added up"
+    );
+    assert_eq!(read.items.len(), 1);
+    assert_eq!(read.produced.len(), 2);
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        received[0].url.query(),
+        Some(format!("checkpoint_id={CHECKPOINT}").as_str())
+    );
+    assert_signed(&received[0], AK, SK);
+
+    // What already names its products, or did not end well, is left as it is.
+    assert_eq!(client.produced(&read).await.unwrap(), read);
+    let failed = backup_core::Operation::new(reference(), OperationStatus::Failed);
+    assert_eq!(client.produced(&failed).await.unwrap(), failed);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn recover_trigger_lists_the_policys_backups_since_the_recorded_time() {
+    let server = MockServer::start().await;
+    let plan = "6a6cda7e-7b89-4b14-8e5c-3b6821a97d2c";
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(checkpoint_answer()))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let mut ours = item("item-a", "protecting", 20);
+    ours["created_at"] = json!("2026-12-02T15:52:39.120000");
+    ours["extend_info"]["auto_trigger"] = json!(false);
+    let mut older = item("item-old", "available", 100);
+    older["checkpoint_id"] = json!("older-checkpoint");
+    older["created_at"] = json!("2026-12-02T15:00:00.000000");
+    let mut scheduled = item("item-auto", "protecting", 5);
+    scheduled["checkpoint_id"] = json!("scheduled-checkpoint");
+    scheduled["created_at"] = json!("2026-12-02T15:52:00.000000");
+    scheduled["extend_info"]["auto_trigger"] = json!(true);
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/{PROJECT}/checkpoint_items")))
+        .and(query_param("policy_id", plan))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"checkpoint_items": [older, scheduled, ours.clone()]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_items(
+        &server,
+        json!({"checkpoint_items": [ours.clone()]}),
+        &[ours],
+    )
+    .await;
+
+    let client = aksk_client(&server);
+    let mut request = TriggerRequest::new(plan);
+    let key = <Client as BackupClient>::idempotency_key(
+        &mut request,
+        Some("sent-after:2026-12-02T15:52:38Z"),
+    );
+    assert_eq!(key.as_deref(), Some("sent-after:2026-12-02T15:52:38Z"));
+    assert_eq!(
+        request.sent_after,
+        Some(time::macros::datetime!(2026-12-02 15:52:38 UTC))
+    );
+    let recovered = client.recover_trigger(&request).await.unwrap();
+    let backup_core::contract::Recovered::Operations(operations) = recovered else {
+        panic!("{recovered:?}");
+    };
+    let operation = operations.single();
+    assert_eq!(operation.reference, reference());
+    assert_eq!(operation.status, OperationStatus::Running);
+
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(
+        received.len(),
+        3,
+        "one list of the policy, then the status reads"
+    );
+    // start_time: the recorded time less the 15 minutes a signature's date may be off.
+    assert_eq!(
+        received[0].url.query(),
+        Some(format!("policy_id={plan}&start_time=2026-12-02T15%3A37%3A38.000000").as_str())
+    );
+    for request in &received {
+        assert_eq!(request.method.as_str(), "GET");
+        assert_signed(request, AK, SK);
+    }
+}
+
+#[tokio::test]
+async fn recover_trigger_without_a_recorded_time_or_with_several_candidates_is_unknown() {
+    let server = MockServer::start().await;
+    let client = aksk_client(&server);
+    let recovered = client
+        .recover_trigger(&TriggerRequest::new("plan-1"))
+        .await
+        .unwrap();
+    let backup_core::contract::Recovered::Unknown(why) = recovered else {
+        panic!("{recovered:?}");
+    };
+    assert!(why.contains("without a recorded time"), "{why}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+
+    let mut one = item("item-a", "protecting", 20);
+    one["created_at"] = json!("2026-12-02T15:52:39.000000");
+    let mut two = item("item-b", "protecting", 20);
+    two["checkpoint_id"] = json!("second-checkpoint");
+    two["created_at"] = json!("2026-12-02T15:53:00.000000");
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/{PROJECT}/checkpoint_items")))
+        .and(query_param("policy_id", "plan-1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"checkpoint_items": [one, two]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request =
+        TriggerRequest::new("plan-1").sent_after(time::macros::datetime!(2026-12-02 15:52:38 UTC));
+    let recovered = client.recover_trigger(&request).await.unwrap();
+    let backup_core::contract::Recovered::Unknown(why) = recovered else {
+        panic!("{recovered:?}");
+    };
+    assert!(
+        why.contains("2 checkpoints of policy plan-1")
+            && why.contains(CHECKPOINT)
+            && why.contains("second-checkpoint"),
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn recover_trigger_that_finds_nothing_looks_three_times_and_never_triggers() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(checkpoint_answer()))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/{PROJECT}/checkpoint_items")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"checkpoint_items": []})))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let client = aksk_client(&server);
+    let request =
+        TriggerRequest::new("plan-1").sent_after(time::macros::datetime!(2026-12-02 15:52:38 UTC));
+    let recovered = client.recover_trigger(&request).await.unwrap();
+    let backup_core::contract::Recovered::Unknown(why) = recovered else {
+        panic!("{recovered:?}");
+    };
+    assert!(
+        why.contains("no checkpoint of policy plan-1 was listed since 2026-12-02T15:37:38Z"),
+        "{why}"
+    );
+}
+
 // ------------------------------------------------------------------ error bodies
 
 async fn error_for(status: u16, body: &'static str, content_type: &str) -> Error {
