@@ -1,15 +1,18 @@
 //! Commvault: CreateTask answers (XML and JSON), generic error bodies in any status
-//! (errors in a 200), job answers, job states, CreateTask requests read back.
+//! (errors in a 200), job answers and job lists, pending reasons (HTML), JobDetails
+//! answers, client lists, job states, CreateTask requests read back.
 #![no_main]
 
 mod common;
 
+use backup_commvault::model::details::JobDetailsResponse;
 use backup_commvault::model::job::JobResponse;
+use backup_commvault::model::lookup::ClientList;
 use backup_commvault::operation::operation_from_summary;
 use backup_commvault::prelude::*;
 use backup_commvault::{
-    ApiErrors, Client, CreateTaskAnswer, CreateTaskReq, JobStatus, OperationRef, error_in_body,
-    parse_generic, xml_root,
+    ApiErrors, Client, CreateTaskAnswer, CreateTaskReq, JobStatus, OperationRef, PendingReason,
+    error_in_body, parse_generic, xml_root,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -29,7 +32,17 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
+    if let Ok(details) = serde_json::from_slice::<JobDetailsResponse>(data) {
+        let _ = format!("{details:?}");
+    }
+    if let Ok(clients) = serde_json::from_slice::<ClientList>(data) {
+        let _ = clients.id_of("client");
+    }
+
     let text = String::from_utf8_lossy(data);
+    if let Some(reason) = PendingReason::parse(&text) {
+        let _ = reason.to_error();
+    }
     let status = JobStatus::parse(&text);
     let _ = (status.operation_status(), status.as_str().len());
     if let Ok(task) = CreateTaskReq::from_xml(&text) {

@@ -13,9 +13,19 @@
 //!   a success.
 //! - **Tracking**: [`BackupClient::status`] reads `Job/{jobId}`; every documented status
 //!   maps onto [`OperationStatus`] (see [`operation`]); [`BackupClient::wait`] follows a
-//!   job to its end. [`BackupClient::cancel`] kills a job, [`Client::suspend`] and
-//!   [`Client::resume`] pause and resume it. A reference is `commvault:{jobId}`, the job
-//!   id a positive integer.
+//!   job to its end (a job not listed yet right after the trigger is read again, up to
+//!   [`UNSEEN_JOB_READS`] times, as cvpysdk does). [`BackupClient::cancel`] kills a job,
+//!   [`Client::suspend`] and [`Client::resume`] pause and resume it. A reference is
+//!   `commvault:{jobId}`, the job id a positive integer.
+//! - **What a backup produced**: each [`Operation`] carries the job's size
+//!   (`sizeOfApplication`), duration (`jobElapsedTime`), the job as `produced`, its
+//!   subclient as the item, failed-file counts as warnings and a failed job's
+//!   `pendingReason` as the error (its `Error Code: [..]`, without HTML); after a
+//!   successful end [`BackupClient::produced`] reads `JobDetails` once (skipped items,
+//!   per-VM results). See [`operation`].
+//! - **A lost trigger**: [`BackupClient::recover_trigger`] finds the job a `CreateTask`
+//!   whose answer was lost started (the subclient's jobs started after the recorded
+//!   [`TriggerRequest::trigger_time`]), never starting another.
 //! - **Auth** ([`auth`]): `Login` (password base64-encoded, JSON or XML) gives a `QSDK`
 //!   token sent as `Authtoken`; on a 401 the token is renewed (`RenewLoginToken`) or the
 //!   client logs in again, once, and the request is replayed. A supplied token gets the
@@ -92,7 +102,7 @@ pub use backup_core::{
 };
 pub use client::{
     Client, ClientBuilder, DEFAULT_API_PATH, DEFAULT_DEVICE_ID, ENV_API_URL, ENV_AUTHTOKEN,
-    ENV_PASSWORD, ENV_USERNAME, ENVIRONMENT, MAX_JOB_ID_LEN,
+    ENV_PASSWORD, ENV_USERNAME, ENVIRONMENT, MAX_JOB_ID_LEN, UNSEEN_JOB_READS,
 };
 pub use config::Config;
 pub use error::{ApiErrors, GenericError, error_in_body, parse_generic, xml_root};
@@ -100,7 +110,7 @@ pub use model::Format;
 pub use model::job::JobSummary;
 pub use model::response::{CreateTaskAnswer, CreateTaskResp};
 pub use model::task::{BackupLevel, CreateTaskReq, TriggerRequest};
-pub use operation::JobStatus;
+pub use operation::{JobStatus, PendingReason};
 pub use params::TriggerParams;
 
 /// The vendor name in errors and operation references.

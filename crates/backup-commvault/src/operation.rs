@@ -19,14 +19,33 @@
 //! | `Waiting`, `Pending`, `Queued` | `Pending` |
 //! | `Running`, `Suspended`, `Suspend Pending`, `Kill Pending`, `Interrupt Pending` | `Running` |
 //! | anything else | `Running`, the text kept in `vendor_status` |
+//!
+//! # What a job summary gives
+//!
+//! | field of the [`Operation`] | from `jobSummary` |
+//! |---|---|
+//! | `started_at` | `jobStartTime` (Unix seconds; 0 = not yet) |
+//! | `finished_at` | `jobEndTime`, else for an ended job `lastUpdateTime` (as cvpysdk's `Job.end_time`) |
+//! | `duration` | `jobElapsedTime` (seconds) |
+//! | `size_bytes` | `sizeOfApplication` (the application data protected), else `sizeOfMediaOnDisk` |
+//! | `message` | `pendingReason` without its HTML (`<br>`, tags, entities) |
+//! | `error` (failed jobs) | `pendingReason`: the code of `Error Code: [19:1131]` and the text after `Description:` |
+//! | `warnings` | for an ended job: its `pendingReason` when it succeeded with warnings, and `totalFailedFiles` / `totalFailedFolders` when not 0 |
+//! | `produced` | a job that ended well: the job (`job`, its id) |
+//! | `items` | the subclient the job backed up (`subclient`), with the job's status, size and error |
 
 use std::fmt;
+use std::time::Duration;
 
 use backup_core::contract::BackupClient;
+use backup_core::operation::{OperationItem, Produced};
 use backup_core::{Operation, OperationRef, OperationStatus, Result, VendorError, timefmt};
 
 use crate::model::job::JobSummary;
 use crate::{Client, VENDOR};
+
+/// The kind of what a Commvault backup produced: its job (`produced[].kind`).
+pub const PRODUCED_JOB: &str = "job";
 
 /// A Commvault job status, parsed case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -163,38 +182,266 @@ pub fn started_job(job_id: &str, task_id: &str) -> Operation {
         .with_message(Some(format!("started by task {task_id}")))
 }
 
+/// A `pendingReason` read: Commvault writes `Error Code: [19:1131]<br>Description: ...`
+/// (HTML line breaks, sometimes tags and entities) for a job that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PendingReason {
+    /// The code of `Error Code: [19:1131]` (`19:1131`), when it names one.
+    pub code: Option<String>,
+    /// The text after `Description:`, when it has one.
+    pub description: Option<String>,
+    /// The whole reason as plain text, one line per `<br>` joined by spaces.
+    pub text: String,
+}
+
+impl PendingReason {
+    /// Reads a reason; `None` for a blank one.
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        let lines = plain_lines(raw);
+        if lines.is_empty() {
+            return None;
+        }
+        let text = lines.join(" ");
+        let code = lines.iter().find_map(|line| error_code(line));
+        let description = lines
+            .iter()
+            .find_map(|line| strip_prefix_ignore_case(line, "Description:"))
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned);
+        Some(Self {
+            code,
+            description,
+            text,
+        })
+    }
+
+    /// The error of a failed job: the code, and the description (else the whole text).
+    #[must_use]
+    pub fn to_error(&self) -> VendorError {
+        VendorError {
+            code: self.code.clone(),
+            message: self
+                .description
+                .clone()
+                .unwrap_or_else(|| self.text.clone()),
+        }
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| text.get(prefix.len()..))
+        .flatten()
+}
+
+/// The code of `Error Code: [19:1131]` in `line`.
+fn error_code(line: &str) -> Option<String> {
+    let lower = line.to_ascii_lowercase();
+    let at = lower.find("error code:")?;
+    let rest = line.get(at + "error code:".len()..)?.trim_start();
+    let inner = rest.strip_prefix('[')?;
+    let code = inner.get(..inner.find(']')?)?.trim();
+    (!code.is_empty()).then(|| code.to_owned())
+}
+
+/// `raw` as plain text lines: `<br>` (any form) ends a line, other tags are dropped,
+/// entities decoded, white space collapsed, blank lines left out.
+fn plain_lines(raw: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        if c == '<' {
+            // A tag starts with a letter, `/` or `!`; anything else is text.
+            let is_tag = rest[1..]
+                .chars()
+                .next()
+                .is_some_and(|n| n.is_ascii_alphabetic() || n == '/' || n == '!');
+            if let (true, Some(end)) = (is_tag, rest.find('>')) {
+                let name: String = rest[1..end]
+                    .trim_start_matches('/')
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect();
+                if matches!(
+                    name.to_ascii_lowercase().as_str(),
+                    "br" | "p" | "div" | "li"
+                ) {
+                    lines.push(std::mem::take(&mut line));
+                }
+                rest = &rest[end + 1..];
+                continue;
+            }
+        }
+        if c == '&'
+            && let Some((decoded, used)) = entity(rest)
+        {
+            line.push(decoded);
+            rest = &rest[used..];
+            continue;
+        }
+        if c == '\n' || c == '\r' {
+            lines.push(std::mem::take(&mut line));
+        } else {
+            line.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    lines.push(line);
+    lines
+        .into_iter()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// The character an entity at the start of `text` stands for, and its length.
+fn entity(text: &str) -> Option<(char, usize)> {
+    let end = text.get(..text.len().min(12))?.find(';')?;
+    let name = &text[1..end];
+    let c = match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        _ => {
+            let number = name.strip_prefix('#')?;
+            let value = match number.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => number.parse().ok()?,
+            };
+            char::from_u32(value)?
+        }
+    };
+    Some((c, end + 1))
+}
+
+fn non_negative(value: Option<i64>) -> Option<u64> {
+    value.and_then(|v| u64::try_from(v).ok())
+}
+
+/// "2 files and 1 folder failed" from `totalFailedFiles` / `totalFailedFolders`.
+fn failed_counts(summary: &JobSummary) -> Option<String> {
+    let plural = |n: u64, one: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {one}s")
+        }
+    };
+    let files = non_negative(summary.total_failed_files).filter(|n| *n > 0);
+    let folders = non_negative(summary.total_failed_folders).filter(|n| *n > 0);
+    let what = match (files, folders) {
+        (Some(files), Some(folders)) => {
+            format!(
+                "{} and {}",
+                plural(files, "file"),
+                plural(folders, "folder")
+            )
+        }
+        (Some(files), None) => plural(files, "file"),
+        (None, Some(folders)) => plural(folders, "folder"),
+        (None, None) => return None,
+    };
+    Some(format!("{what} failed to back up"))
+}
+
 /// The operation a job summary describes; `job_id` names it when the summary does not.
+/// See the module docs for where each field comes from.
 #[must_use]
 pub fn operation_from_summary(job_id: &str, summary: &JobSummary) -> Operation {
     let raw = summary.status.as_deref().unwrap_or_default();
     let status = JobStatus::parse(raw);
     let operation_status = status.operation_status();
+    let terminal = operation_status.is_terminal();
     let id = summary
         .job_id
         .as_deref()
-        .filter(|id| !id.trim().is_empty())
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
         .unwrap_or(job_id);
     let reason = summary
         .pending_reason
         .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned);
-    let error = (operation_status == OperationStatus::Failed).then(|| VendorError {
-        code: None,
-        message: reason
-            .clone()
-            .unwrap_or_else(|| format!("the job ended {}", status.as_str())),
+        .and_then(PendingReason::parse);
+    let error = (operation_status == OperationStatus::Failed).then(|| {
+        reason.as_ref().map_or_else(
+            || VendorError {
+                code: None,
+                message: format!("the job ended {}", status.as_str()),
+            },
+            PendingReason::to_error,
+        )
     });
+    let mut warnings = Vec::new();
+    if terminal {
+        if operation_status == OperationStatus::SucceededWithWarnings
+            && let Some(reason) = &reason
+        {
+            warnings.push(reason.text.clone());
+        }
+        warnings.extend(failed_counts(summary));
+    }
+    let finished = summary
+        .job_end_time
+        .and_then(timefmt::from_unix_seconds)
+        .or_else(|| {
+            terminal
+                .then(|| {
+                    summary
+                        .last_update_time
+                        .and_then(timefmt::from_unix_seconds)
+                })
+                .flatten()
+        });
+    let size = non_negative(summary.size_of_application)
+        .or_else(|| non_negative(summary.size_of_media_on_disk));
+    let duration = non_negative(summary.job_elapsed_time)
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs);
+    let produced = if operation_status.is_success() {
+        vec![Produced::new(PRODUCED_JOB, id)]
+    } else {
+        Vec::new()
+    };
+    let items = summary
+        .subclient
+        .as_ref()
+        .filter(|s| !s.path().is_empty())
+        .map(|subclient| {
+            let item_id = subclient
+                .subclient_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|i| !i.is_empty() && *i != "0")
+                .map_or_else(|| subclient.path(), str::to_owned);
+            OperationItem::new(item_id, operation_status)
+                .with_name(Some(subclient.path()))
+                .with_size(size)
+                .with_error(error.clone())
+        })
+        .into_iter()
+        .collect();
     let mut operation = Operation::new(OperationRef::new(VENDOR, id), operation_status)
         .with_job_id(Some(id.to_owned()))
         .with_progress(summary.percent_complete)
         .with_times(
             summary.job_start_time.and_then(timefmt::from_unix_seconds),
-            summary.job_end_time.and_then(timefmt::from_unix_seconds),
+            finished,
         )
-        .with_message(reason)
-        .with_error(error);
+        .with_message(reason.map(|r| r.text))
+        .with_error(error)
+        .with_duration(duration)
+        .with_size(size)
+        .with_produced(produced)
+        .with_items(items)
+        .with_warnings(warnings);
     if !raw.trim().is_empty() {
         operation = operation.with_vendor_status(raw.trim());
     }
@@ -243,6 +490,50 @@ mod tests {
             JobStatus::Other("Running (cannot be verified)".into())
         );
         assert_eq!(other.operation_status(), Running);
+    }
+
+    #[test]
+    fn pending_reasons_lose_their_html() {
+        let reason = PendingReason::parse(
+            "Error Code: [19:1131]<br>Description: Unable to reach &quot;db&amp;1&quot; &lt;port 8400&gt;<br/><span>Source: cs01, Process: JobManager</span>",
+        )
+        .unwrap();
+        assert_eq!(reason.code.as_deref(), Some("19:1131"));
+        assert_eq!(
+            reason.description.as_deref(),
+            Some("Unable to reach \"db&1\" <port 8400>")
+        );
+        assert_eq!(
+            reason.text,
+            "Error Code: [19:1131] Description: Unable to reach \"db&1\" <port 8400> Source: cs01, Process: JobManager"
+        );
+        assert_eq!(
+            reason.to_error(),
+            VendorError {
+                code: Some("19:1131".into()),
+                message: "Unable to reach \"db&1\" <port 8400>".into()
+            }
+        );
+        // Plain text, a lone `<`, numeric entities, odd case and spacing.
+        let plain = PendingReason::parse("  Disk full on the media agent.  ").unwrap();
+        assert_eq!((&plain.code, &plain.description), (&None, &None));
+        assert_eq!(plain.to_error().message, "Disk full on the media agent.");
+        let odd =
+            PendingReason::parse("error code:  [ 7:75 ]<BR >description:  a &#60; b &#x26; c")
+                .unwrap();
+        assert_eq!(odd.code.as_deref(), Some("7:75"));
+        assert_eq!(odd.description.as_deref(), Some("a < b & c"));
+        assert_eq!(
+            PendingReason::parse("x < 3 &unknown; y").unwrap().text,
+            "x < 3 &unknown; y"
+        );
+        for blank in ["", "  ", "<br>", "<br/><p></p>", "&nbsp;"] {
+            assert_eq!(PendingReason::parse(blank), None, "{blank:?}");
+        }
+        // No panic on cut input.
+        for cut in ["<", "&", "&#", "&#x;", "Error Code: [", "<br", "é<bé>&é;"] {
+            let _ = PendingReason::parse(cut);
+        }
     }
 
     #[test]

@@ -262,6 +262,7 @@ impl ClientBuilder {
             format: self.format,
             credential_kind,
             secrets,
+            unseen: Arc::default(),
         })
     }
 }

@@ -8,13 +8,15 @@ pub use builder::{
     ENV_USERNAME, ENVIRONMENT,
 };
 
+mod follow;
+
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
 use backup_core::auth::{Authenticator, TokenCache};
-use backup_core::contract::{BackupClient, EnvVar};
-use backup_core::transport::{Response, Transport};
+use backup_core::contract::{BackupClient, EnvVar, Recovered};
+use backup_core::transport::{Idempotency, Response, Transport};
 use backup_core::{ApiError, ApiErrorKind, Error, Operation, OperationRef, Request, Result, path};
 use http::HeaderValue;
 use url::Url;
@@ -22,12 +24,17 @@ use url::Url;
 use crate::auth::SessionProvider;
 use crate::error::error_in_body;
 use crate::model::Format;
+use crate::model::details::{JobDetail, JobDetailsRequest, JobDetailsResponse};
 use crate::model::job::{JobResponse, JobSummary};
+use crate::model::lookup::ClientList;
 use crate::model::response::{CreateTaskAnswer, CreateTaskResp};
 use crate::model::task::{Association, CreateTaskReq, TriggerRequest};
 use crate::operation::{job_reference, operation_from_summary, started_job};
 use crate::redact::Secrets;
 use crate::{Config, TriggerParams, VENDOR};
+
+pub use follow::UNSEEN_JOB_READS;
+pub(crate) use follow::Unseen;
 
 /// A job control action: `POST Job/{jobId}/action/{action}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +67,8 @@ pub struct Client {
     pub(super) format: Format,
     pub(super) credential_kind: &'static str,
     pub(super) secrets: Arc<Secrets>,
+    /// Jobs read without being found, not seen yet (see [`UNSEEN_JOB_READS`]).
+    pub(super) unseen: Arc<Unseen>,
 }
 
 impl fmt::Debug for Client {
@@ -257,6 +266,126 @@ impl Client {
         })
     }
 
+    /// `POST JobDetails` (`{"jobId": N}`): the job's `jobDetail` (sizes, skipped
+    /// items, per-VM results).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an id that is not a job id; [`Error::Api`] (status
+    /// 200) when the answer carries an `error`; [`Error::Decode`] for an unreadable
+    /// answer.
+    pub async fn job_details(&self, job_id: &str) -> Result<JobDetail> {
+        self.job_details_inner(job_id)
+            .await
+            .map_err(|e| self.secrets.error(e))
+    }
+
+    async fn job_details_inner(&self, job_id: &str) -> Result<JobDetail> {
+        Self::check_reference_id(job_id).map_err(|_| {
+            Error::invalid_input(VENDOR, "job_id", "a job id is a positive integer")
+        })?;
+        let number: u64 = job_id
+            .parse()
+            .map_err(|_| Error::invalid_input(VENDOR, "job_id", "a job id fits in 64 bits"))?;
+        let body = serde_json::to_string(&JobDetailsRequest { job_id: number })
+            .map_err(|e| Error::invalid_input(VENDOR, "job_id", e.to_string()))?;
+        let request = Request::post(VENDOR, self.url(&["JobDetails"])?)
+            .action(format!("read the details of job {job_id}"))
+            .idempotency(Idempotency::Safe)
+            .header(
+                http::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            )
+            .body("application/json", body);
+        let response = self.transport.send(request, &*self.auth).await?;
+        if let Some(api) = error_in_body(&response) {
+            return Err(api.into());
+        }
+        let parsed: JobDetailsResponse = response.json()?;
+        if let Some(job) = parsed.job {
+            return Ok(job.job_detail);
+        }
+        let first = parsed.error.and_then(|e| e.err_list.into_iter().next());
+        let message = first
+            .as_ref()
+            .and_then(|e| e.err_log_message.clone())
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(|| format!("JobDetails answered without job {job_id}"));
+        let mut api = ApiError::new(VENDOR, response.status.as_u16(), message)
+            .with_request_id(response.request_id.clone());
+        if let Some(code) = first.and_then(|e| e.error_code) {
+            api = api.with_code(code);
+        }
+        Err(api.into())
+    }
+
+    /// `GET Client`: the id of the client named `name` (its `clientName`, else its
+    /// `displayName`, in any case); `None` when the CommServe lists no such client.
+    ///
+    /// # Errors
+    /// As [`Client::job`].
+    pub async fn client_id(&self, name: &str) -> Result<Option<String>> {
+        self.client_id_inner(name)
+            .await
+            .map_err(|e| self.secrets.error(e))
+    }
+
+    async fn client_id_inner(&self, name: &str) -> Result<Option<String>> {
+        let request = Request::get(VENDOR, self.url(&["Client"])?)
+            .action("list the clients")
+            .header(
+                http::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            );
+        let response = self.transport.send(request, &*self.auth).await?;
+        if let Some(api) = error_in_body(&response) {
+            return Err(api.into());
+        }
+        let clients: ClientList = response.json()?;
+        Ok(clients.id_of(name.trim()))
+    }
+
+    /// `GET Job?clientId={id}&jobFilter=Backup&jobCategory=All&completedJobLookupTime={s}`:
+    /// the backup jobs of a client, running ones and those finished in the last
+    /// `lookup_seconds`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a malformed client id; as [`Client::job`] otherwise.
+    pub async fn client_jobs(
+        &self,
+        client_id: &str,
+        lookup_seconds: u64,
+    ) -> Result<Vec<JobSummary>> {
+        self.client_jobs_inner(client_id, lookup_seconds)
+            .await
+            .map_err(|e| self.secrets.error(e))
+    }
+
+    async fn client_jobs_inner(
+        &self,
+        client_id: &str,
+        lookup_seconds: u64,
+    ) -> Result<Vec<JobSummary>> {
+        path::validate_id(VENDOR, "client_id", client_id)?;
+        let mut url = self.url(&["Job"])?;
+        url.query_pairs_mut()
+            .append_pair("clientId", client_id)
+            .append_pair("jobFilter", "Backup")
+            .append_pair("jobCategory", "All")
+            .append_pair("completedJobLookupTime", &lookup_seconds.to_string());
+        let request = Request::get(VENDOR, url)
+            .action(format!("list the backup jobs of client {client_id}"))
+            .header(
+                http::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            );
+        let response = self.transport.send(request, &*self.auth).await?;
+        if let Some(api) = error_in_body(&response) {
+            return Err(api.into());
+        }
+        let parsed: JobResponse = response.json()?;
+        Ok(parsed.jobs.into_iter().map(|e| e.job_summary).collect())
+    }
+
     async fn act(&self, reference: &OperationRef, action: JobAction) -> Result<Operation> {
         self.act_inner(reference, action)
             .await
@@ -385,6 +514,44 @@ impl BackupClient for Client {
     /// job, for example).
     async fn cancel(&self, reference: &OperationRef) -> Result<Operation> {
         self.act(reference, JobAction::Kill).await
+    }
+
+    /// Reads the job again; right after the trigger a job the CommServe does not list
+    /// yet (`{"totalRecordsWithoutPaging":0}`, a `NotFound`) is a fresh job not yet
+    /// visible, as cvpysdk's `Job` retries it: while the job was never read, up to
+    /// [`UNSEEN_JOB_READS`] such reads in a row keep the operation as it was; the next
+    /// one is the `NotFound`.
+    async fn refresh(&self, operation: &Operation) -> Result<Operation> {
+        follow::refresh(self, operation).await
+    }
+
+    /// After a successful end: `POST JobDetails` (one request) for what the summary
+    /// lacks: the size (`detailInfo.sizeOfApplication`) when the summary had none,
+    /// skipped items as a warning, the per-VM results of a Virtual Server job
+    /// (`clientStatusInfo.vmStatus`) as items; the job itself is already in `produced`.
+    async fn produced(&self, operation: &Operation) -> Result<Operation> {
+        follow::produced(self, operation).await
+    }
+
+    /// Commvault has no idempotency key; the "key" a journal records with its intent
+    /// is the time the trigger is about to be sent (RFC 3339, whole seconds; `key` when
+    /// given, else now), kept in [`TriggerRequest::trigger_time`] for
+    /// [`BackupClient::recover_trigger`]. Nothing of it is sent.
+    fn idempotency_key(request: &mut TriggerRequest, key: Option<&str>) -> Option<String> {
+        follow::trigger_time_key(request, key)
+    }
+
+    /// Finds the job a lost `CreateTask` started, with the Job API: the client's id
+    /// (`GET Client`), then its backup jobs (`GET Job?clientId=...`), keeping those of
+    /// the request's subclient (and backup set, instance, agent when named) started at
+    /// or after [`TriggerRequest::trigger_time`]. One such job is the answer; none, or
+    /// several, cannot be told apart from another start, and the outcome stays unknown
+    /// with what to check. Nothing is ever triggered.
+    ///
+    /// # Errors
+    /// The errors of `GET Client` and `GET Job`.
+    async fn recover_trigger(&self, request: &TriggerRequest) -> Result<Recovered> {
+        follow::recover(self, request).await
     }
 
     /// A job id: a positive integer (`5976`) of at most [`MAX_JOB_ID_LEN`] digits, no

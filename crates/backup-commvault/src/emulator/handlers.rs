@@ -1,8 +1,10 @@
 //! The emulated REST API: one handler per documented endpoint.
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State as Ext};
+use axum::extract::{Path, Query, State as Ext};
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -11,9 +13,11 @@ use backup_core::emulator::{Outcome, Phase, TokenCheck, bearer_token};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::catalog::SubclientEntry;
+use super::entities;
 use super::state::{JobView, State};
-use super::wire::{Element, LoginIn, RenewIn, TaskRequest, flag, parse_body};
-use super::{NO_ELIGIBLE_SUBCLIENTS_CODE, NO_ELIGIBLE_SUBCLIENTS_MESSAGE};
+use super::wire::{Element, JobDetailIn, LoginIn, RenewIn, TaskRequest, flag, parse_body};
+use super::{FAILURE_ERROR_CODE, NO_ELIGIBLE_SUBCLIENTS_CODE, NO_ELIGIBLE_SUBCLIENTS_MESSAGE};
 
 /// The router: the API under `/commandcenter/api/` and `/webconsole/api/`.
 pub(crate) fn router(state: State) -> Router {
@@ -21,17 +25,35 @@ pub(crate) fn router(state: State) -> Router {
         .route("/Login", post(login))
         .route("/RenewLoginToken", post(renew))
         .route("/Logout", post(logout))
+        .route("/WhoAmI", get(who_am_i).post(who_am_i))
         .route("/CreateTask", post(create_task))
+        .route("/Job", get(job_list))
         .route("/Job/{id}", get(job))
         .route("/Job/{id}/action/{action}", post(job_action))
-        .with_state(state);
-    Router::new()
-        .nest("/commandcenter/api", api.clone())
-        .nest("/webconsole/api", api)
-        .fallback(not_found)
+        .route("/JobDetails", post(job_details))
+        .route("/Subclient/{id}/action/backup", post(subclient_backup));
+    let api = entities::routes(api).with_state(state);
+    let mut router = Router::new();
+    for base in ["/commandcenter/api", "/webconsole/api"] {
+        // cvpysdk's service probe: `GET {base}` must answer 200.
+        router = router
+            .route(base, get(probe))
+            .route(&format!("{base}/"), get(probe))
+            .nest(base, api.clone());
+    }
+    router.fallback(not_found)
 }
 
-fn answer(status: StatusCode, content_type: &'static str, body: impl Into<Body>) -> Response {
+/// `GET {base}`: the web service answers (cvpysdk checks for a 200 before it logs in).
+async fn probe() -> Response {
+    answer(StatusCode::OK, "text/plain", "")
+}
+
+pub(crate) fn answer(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Body>,
+) -> Response {
     let mut response = Response::new(body.into());
     *response.status_mut() = status;
     response
@@ -40,7 +62,7 @@ fn answer(status: StatusCode, content_type: &'static str, body: impl Into<Body>)
     response
 }
 
-fn json_answer(status: StatusCode, value: &Value) -> Response {
+pub(crate) fn json_answer(status: StatusCode, value: &Value) -> Response {
     answer(status, "application/json", value.to_string())
 }
 
@@ -52,7 +74,7 @@ pub(crate) fn access_denied() -> Response {
     answer(StatusCode::UNAUTHORIZED, "application/json", ACCESS_DENIED)
 }
 
-async fn not_found() -> Response {
+pub(crate) async fn not_found() -> Response {
     json_answer(
         StatusCode::NOT_FOUND,
         &json!({"errorMessage": "The requested resource was not found", "errorCode": 404}),
@@ -93,16 +115,29 @@ fn generic(status: StatusCode, json: bool, code: &str, message: &str) -> Respons
     }
 }
 
+/// The user a Metallic bearer token acts as.
+const METALLIC_USER: &str = "metallic";
+
 /// Checks `Authtoken` (a `QSDK` session) or `Authorization: Bearer` (Metallic).
-fn authorized(state: &State, headers: &HeaderMap) -> bool {
-    let check = if let Some(token) = headers.get("authtoken").and_then(|v| v.to_str().ok()) {
-        state.check(token)
-    } else if let Some(token) = bearer_token(headers) {
-        state.check_bearer(token)
-    } else {
-        TokenCheck::Unknown
-    };
-    check.is_valid()
+pub(crate) fn authorized(state: &State, headers: &HeaderMap) -> bool {
+    user(state, headers).is_some()
+}
+
+/// The user of a valid `Authtoken` (a `QSDK` session) or `Authorization: Bearer`
+/// (Metallic); `None` when neither is valid.
+fn user(state: &State, headers: &HeaderMap) -> Option<String> {
+    if let Some(token) = headers.get("authtoken").and_then(|v| v.to_str().ok()) {
+        return state
+            .check(token)
+            .is_valid()
+            .then(|| state.user_of(token))
+            .flatten();
+    }
+    let token = bearer_token(headers)?;
+    state
+        .check_bearer(token)
+        .is_valid()
+        .then(|| METALLIC_USER.to_owned())
 }
 
 async fn login(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) -> Response {
@@ -147,7 +182,7 @@ async fn login(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) -> Respo
     };
     state.logins.increment();
     state.shared.token_requests().increment();
-    let token = state.issue();
+    let token = state.issue(&user);
     if json {
         json_answer(
             StatusCode::OK,
@@ -194,21 +229,33 @@ async fn renew(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) -> Respo
     if !renewable {
         return access_denied();
     }
-    state.revoke(&token);
+    let user = state.revoke(&token).unwrap_or_default();
     state.renewals.increment();
     state.shared.token_requests().increment();
-    let token = state.issue();
+    let token = state.issue(&user);
     json_answer(StatusCode::OK, &json!({"token": token}))
 }
 
 async fn logout(Ext(state): Ext<State>, headers: HeaderMap) -> Response {
     let token = headers.get("authtoken").and_then(|v| v.to_str().ok());
     match token {
-        Some(token) if state.revoke(token) => {
+        Some(token) if state.revoke(token).is_some() => {
             state.logouts.increment();
             answer(StatusCode::OK, "text/plain", "User logged out")
         }
         _ => access_denied(),
+    }
+}
+
+/// `POST WhoAmI` (also `GET`): the user of the token, as cvpysdk reads it
+/// (`user.userName`) when it is given a token instead of a password.
+async fn who_am_i(Ext(state): Ext<State>, headers: HeaderMap) -> Response {
+    match user(&state, &headers) {
+        Some(user) => json_answer(
+            StatusCode::OK,
+            &json!({"user": {"userName": user, "userGUID": "7f1a2b3c-emulator", "userId": 1}}),
+        ),
+        None => access_denied(),
     }
 }
 
@@ -221,16 +268,32 @@ fn level_name(level: &str) -> &'static str {
     }
 }
 
+/// A `backupLevel` as sent: `FULL` (the document), `Full` (cvpysdk), `Synthetic_full`,
+/// `synthetic full` ... in any case; `None` for anything else.
+pub(crate) fn parse_level(text: &str) -> Option<&'static str> {
+    let normalised = text.trim().to_ascii_uppercase().replace([' ', '-'], "_");
+    ["FULL", "INCREMENTAL", "DIFFERENTIAL", "SYNTHETIC_FULL"]
+        .into_iter()
+        .find(|level| *level == normalised)
+}
+
+/// An enum sent by name (`IMMEDIATE`, as the document) or by number (`1`, as
+/// cvpysdk's `taskType`): whether `text` is one of them.
+fn is_enum(text: Option<&str>, name: &str, number: &str) -> bool {
+    text.map(str::trim)
+        .is_some_and(|t| t.eq_ignore_ascii_case(name) || t == number)
+}
+
 async fn create_task(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) -> Response {
-    if !authorized(&state, &headers) {
+    let Some(user) = user(&state, &headers) else {
         return access_denied();
-    }
+    };
     let json = wants_json(&headers, body_is_json(&body));
     let request: TaskRequest = match parse_body(&body, "TMMsg_CreateTaskReq") {
         Ok(request) => request,
         Err(reason) => {
             return generic(
-                StatusCode::BAD_REQUEST,
+                StatusCode::OK,
                 json,
                 "1",
                 &format!("Invalid request: {reason}"),
@@ -239,7 +302,7 @@ async fn create_task(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) ->
     };
     let Some(info) = request.task_info else {
         return generic(
-            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
             json,
             "1",
             "Invalid request: taskInfo is missing",
@@ -247,13 +310,15 @@ async fn create_task(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) ->
     };
     let sub_tasks = info.sub_tasks.first();
     let sub_task = sub_tasks.and_then(|s| s.sub_task.as_ref());
+    // `BACKUP` by name (the document) or by number (cvpysdk: subTaskType 2,
+    // operationType 2).
     let is_backup = sub_task.is_some_and(|s| {
-        s.sub_task_type.as_deref() == Some("BACKUP")
-            && s.operation_type.as_deref() == Some("BACKUP")
+        is_enum(s.sub_task_type.as_deref(), "BACKUP", "2")
+            && is_enum(s.operation_type.as_deref(), "BACKUP", "2")
     });
     if !is_backup {
         return generic(
-            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
             json,
             "1",
             "Invalid request: subTask is not a BACKUP",
@@ -262,20 +327,17 @@ async fn create_task(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) ->
     let backup_opts = sub_tasks
         .and_then(|s| s.options.as_ref())
         .and_then(|o| o.backup_opts.as_ref());
-    let level = backup_opts
+    let sent = backup_opts
         .and_then(|b| b.backup_level.clone())
         .unwrap_or_else(|| "INCREMENTAL".to_owned());
-    if !matches!(
-        level.as_str(),
-        "FULL" | "INCREMENTAL" | "DIFFERENTIAL" | "SYNTHETIC_FULL"
-    ) {
+    let Some(level) = parse_level(&sent) else {
         return generic(
-            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
             json,
             "1",
-            &format!("Invalid backupLevel [{level}]"),
+            &format!("Invalid backupLevel [{sent}]"),
         );
-    }
+    };
     let ad_hoc = flag(backup_opts.and_then(|b| b.ad_hoc_backup.as_deref())).unwrap_or(false);
     let input_file = backup_opts.and_then(|b| b.on_demand_input_file.as_deref());
     if ad_hoc && input_file.is_none_or(|f| f.trim().is_empty()) {
@@ -300,20 +362,27 @@ async fn create_task(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) ->
         );
     }
     let task_id = state.next_task();
-    let immediate = info
-        .task
-        .as_ref()
-        .and_then(|t| t.task_type.as_deref())
-        .is_none_or(|t| t == "IMMEDIATE");
-    let job_ids: Vec<String> = if immediate {
-        eligible
-            .into_iter()
-            .map(|subclient| state.start_job(subclient, level.clone()))
-            .collect()
-    } else {
+    // `IMMEDIATE` by name or `1` (cvpysdk); anything else (`SCHEDULE`, `2`) schedules.
+    let task_type = info.task.as_ref().and_then(|t| t.task_type.as_deref());
+    let immediate = task_type.is_none() || is_enum(task_type, "IMMEDIATE", "1");
+    if !immediate {
+        // A schedule: the task only, no `jobIds` (as the vendor answers).
         state.scheduled.increment();
-        Vec::new()
-    };
+        return if json {
+            json_answer(StatusCode::OK, &json!({"taskId": task_id}))
+        } else {
+            let xml = Element::new("TMMsg_CreateTaskResp").attr("taskId", task_id.to_string());
+            answer(StatusCode::OK, "application/xml", xml.to_xml())
+        };
+    }
+    let job_ids: Vec<String> = eligible
+        .into_iter()
+        .map(|subclient| {
+            state
+                .start_job(subclient, level.to_owned(), task_id, &user)
+                .to_string()
+        })
+        .collect();
     if json {
         json_answer(
             StatusCode::OK,
@@ -326,6 +395,49 @@ async fn create_task(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) ->
         );
         answer(StatusCode::OK, "application/xml", xml.to_xml())
     }
+}
+
+/// `POST Subclient/{id}/action/backup?backupLevel=Full`: cvpysdk's plain
+/// `subclient.backup()`; one job, answered `{"taskId", "jobIds"}`.
+async fn subclient_backup(
+    Ext(state): Ext<State>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(user) = user(&state, &headers) else {
+        return access_denied();
+    };
+    let found = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| state.catalog.subclient(id).cloned());
+    let Some(subclient) = found else {
+        return generic(
+            StatusCode::OK,
+            true,
+            NO_ELIGIBLE_SUBCLIENTS_CODE,
+            NO_ELIGIBLE_SUBCLIENTS_MESSAGE,
+        );
+    };
+    let sent = query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("backupLevel"))
+        .map_or("Incremental", |(_, v)| v.as_str());
+    let Some(level) = parse_level(sent) else {
+        return generic(
+            StatusCode::OK,
+            true,
+            "1",
+            &format!("Invalid backupLevel [{sent}]"),
+        );
+    };
+    let task_id = state.next_task();
+    let job_id = state.start_job(subclient, level.to_owned(), task_id, &user);
+    json_answer(
+        StatusCode::OK,
+        &json!({"taskId": task_id, "jobIds": [job_id.to_string()]}),
+    )
 }
 
 /// Commvault's words for a phase: status, pending reason.
@@ -342,9 +454,69 @@ fn status_of(view: &JobView) -> (&'static str, String) {
             "Completed w/ one or more errors",
             "Some items could not be backed up.".to_owned(),
         ),
-        Phase::Done(Outcome::Failure { reason }) => ("Failed", reason.clone()),
+        // The form of a failed job's reason (issue 15's example): code, then the
+        // description, HTML line breaks between.
+        Phase::Done(Outcome::Failure { reason }) => (
+            "Failed",
+            format!("Error Code: [{FAILURE_ERROR_CODE}]<br>Description: {reason}"),
+        ),
         Phase::Done(Outcome::Cancelled) => ("Killed", "The job was killed by a user.".to_owned()),
     }
+}
+
+/// Files the emulated job found: 40 per percent done.
+const FILES_PER_PERCENT: u64 = 40;
+/// Files that failed in a job "Completed w/ one or more errors".
+const FAILED_FILES: u64 = 2;
+
+/// What a job has read and written so far: bytes of application data (1 MiB per
+/// percent done), bytes on media (half of it), files.
+fn sizes(view: &JobView) -> (u64, u64, u64) {
+    let percent = u64::from(view.phase.progress());
+    let application = percent * 1_048_576;
+    (application, application / 2, percent * FILES_PER_PERCENT)
+}
+
+/// The `jobSummary` of a job (`GET Job/{id}`, `GET Job`), with the fields of the API
+/// reference's *Get List of Jobs*: sizes, files (failed ones included), times.
+pub(crate) fn summary(view: &JobView) -> Value {
+    let (status, reason) = status_of(view);
+    let percent = view.phase.progress();
+    let (application, media, files) = sizes(view);
+    let failed_files = if matches!(view.phase, Phase::Done(Outcome::Warning)) {
+        FAILED_FILES
+    } else {
+        0
+    };
+    let end = view.finished.unwrap_or(0);
+    let last_update = view.finished.unwrap_or(view.now);
+    let subclient = &view.subclient.subclient;
+    json!({
+        "jobId": view.id,
+        "status": status,
+        "localizedStatus": status,
+        "percentComplete": percent,
+        "pendingReason": reason,
+        "jobStartTime": view.started,
+        "jobEndTime": end,
+        "lastUpdateTime": last_update,
+        "jobElapsedTime": last_update.saturating_sub(view.started).max(0),
+        "backupLevelName": level_name(&view.level),
+        "jobType": "Backup",
+        "localizedOperationName": "Backup",
+        "appTypeName": subclient.app_name,
+        "backupSetName": subclient.backupset_name,
+        "sizeOfApplication": application,
+        "sizeOfMediaOnDisk": media,
+        "totalNumOfFiles": files,
+        "totalFailedFiles": failed_files,
+        "totalFailedFolders": 0,
+        "percentSavings": 50.0,
+        "isVisible": true,
+        "isAged": false,
+        "jobSubmitErrorCode": 0,
+        "subclient": view.subclient.entity(),
+    })
 }
 
 async fn job(Ext(state): Ext<State>, headers: HeaderMap, Path(id): Path<String>) -> Response {
@@ -354,35 +526,133 @@ async fn job(Ext(state): Ext<State>, headers: HeaderMap, Path(id): Path<String>)
     let Some(view) = state.observe(&id) else {
         return json_answer(StatusCode::OK, &json!({"totalRecordsWithoutPaging": 0}));
     };
-    let (status, reason) = status_of(&view);
-    let percent = view.phase.progress();
-    let size = u64::from(percent) * 1_048_576;
-    let job_id = id.parse::<u64>().map_or_else(|_| json!(id), |n| json!(n));
-    let subclient = &view.subclient;
     json_answer(
         StatusCode::OK,
-        &json!({"totalRecordsWithoutPaging": 1, "jobs": [{"jobSummary": {
-            "jobId": job_id,
-            "status": status,
-            "localizedStatus": status,
-            "percentComplete": percent,
-            "pendingReason": reason,
-            "jobStartTime": view.started.unwrap_or(0),
-            "jobEndTime": view.finished.unwrap_or(0),
-            "backupLevelName": level_name(&view.level),
-            "jobType": "Backup",
-            "appTypeName": subclient.app_name,
-            "sizeOfApplication": size,
-            "sizeOfMediaOnDisk": size / 2,
-            "subclient": {
-                "clientName": subclient.client_name,
-                "instanceName": subclient.instance_name,
-                "backupsetName": subclient.backupset_name,
-                "subclientName": subclient.subclient_name,
-                "appName": subclient.app_name,
-            }
-        }}]}),
+        &json!({"totalRecordsWithoutPaging": 1, "jobs": [{"jobSummary": summary(&view)}]}),
     )
+}
+
+/// `GET Job?clientId=&jobCategory=&completedJobLookupTime=&jobFilter=`: the backup
+/// jobs (newest first), of one client when `clientId` is given; `jobCategory` `Active`
+/// or `Finished` keeps those only; finished jobs older than `completedJobLookupTime`
+/// seconds are left out (the API's default lookup is a year).
+async fn job_list(
+    Ext(state): Ext<State>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if !authorized(&state, &headers) {
+        return access_denied();
+    }
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let client = get("clientId").and_then(|id| id.parse::<u64>().ok());
+    let category = get("jobCategory").map(|c| c.to_ascii_lowercase());
+    let lookup = get("completedJobLookupTime")
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(365 * 24 * 3600);
+    let backups_only = get("jobFilter").is_none_or(|f| {
+        f.split(',')
+            .any(|kind| kind.trim().eq_ignore_ascii_case("backup"))
+    });
+    let jobs: Vec<Value> = state
+        .jobs()
+        .into_iter()
+        .filter(|view| backups_only && client.is_none_or(|id| view.subclient.client_id == id))
+        .filter(|view| {
+            let finished = view.phase.is_terminal();
+            match category.as_deref() {
+                Some("active") => !finished,
+                Some("finished") => finished,
+                _ => true,
+            }
+        })
+        .filter(|view| view.finished.is_none_or(|end| view.now - end <= lookup))
+        .map(|view| json!({"jobSummary": summary(&view)}))
+        .collect();
+    json_answer(
+        StatusCode::OK,
+        &json!({"totalRecordsWithoutPaging": jobs.len(), "jobs": jobs}),
+    )
+}
+
+/// `POST JobDetails` (`{"jobId": N}`, or `<JobManager_JobDetailRequest jobId="N"/>`):
+/// the job's `generalInfo`, `detailInfo` and `progressInfo` as the API reference's
+/// *Get Job Details* shows them; an unknown job gives `{"error": {"errList": [...]}}`
+/// (the form cvpysdk reads).
+async fn job_details(Ext(state): Ext<State>, headers: HeaderMap, body: Bytes) -> Response {
+    if !authorized(&state, &headers) {
+        return access_denied();
+    }
+    let parsed: Result<JobDetailIn, String> = parse_body(&body, "JobManager_JobDetailRequest");
+    let id = parsed
+        .ok()
+        .and_then(|d| d.job_id)
+        .and_then(|id| id.trim().parse::<u64>().ok());
+    let Some(view) = id.and_then(|id| state.peek(id)) else {
+        let message = format!(
+            "Job [{}] does not exist.",
+            id.map_or_else(String::new, |id| id.to_string())
+        );
+        return json_answer(
+            StatusCode::OK,
+            &json!({"error": {"errList": [{"errorCode": 2, "errLogMessage": message}]}}),
+        );
+    };
+    json_answer(
+        StatusCode::OK,
+        &json!({"job": {"jobDetail": details(&view)}}),
+    )
+}
+
+/// `jobDetail` of a job.
+fn details(view: &JobView) -> Value {
+    let (status, reason) = status_of(view);
+    let (application, media, files) = sizes(view);
+    let skipped = if matches!(view.phase, Phase::Done(Outcome::Warning)) {
+        FAILED_FILES
+    } else {
+        0
+    };
+    let end = view.finished.unwrap_or(0);
+    let entry: &SubclientEntry = &view.subclient;
+    json!({
+        "generalInfo": {
+            "jobId": view.id,
+            "operationType": "Backup",
+            "backupType": level_name(&view.level),
+            "jobStartedBy": view.user,
+            "jobStartedFrom": "Interactive",
+            "startTime": view.started,
+            "priority": 166,
+            "totalNumOfFiles": files,
+            "taskData": {"taskId": view.task_id, "subtaskId": view.task_id, "taskName": ""},
+            "subclient": entry.entity(),
+        },
+        "detailInfo": {
+            "sizeOfApplication": application.to_string(),
+            "unCompressedBytes": application,
+            "sizeOfMediaOnDisk": media,
+            "dataWritten": media.to_string(),
+            "numOfObjects": files,
+            "skippedItems": skipped,
+            "startTime": view.started,
+            "endTime": end,
+            "savingsPercent": "50.00",
+        },
+        "progressInfo": {
+            "state": status,
+            "reasonForJobDelay": reason,
+            "percentComplete": view.phase.progress(),
+            "numOfFilesTransferred": files,
+        },
+        "attemptsInfo": [],
+    })
 }
 
 async fn job_action(

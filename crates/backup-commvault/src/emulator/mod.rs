@@ -5,11 +5,17 @@
 //!
 //! | endpoint | behaviour |
 //! |---|---|
-//! | `POST Login` | JSON `{username, password}` or XML `<DM2ContentIndexing_CheckCredentialReq username password/>`; the password must be base64 of the UTF-8 password. Success: `token` (`QSDK ...`), `userName`; failure: HTTP 200 with `errList` |
+//! | `GET {base}` | 200 (cvpysdk's service probe before `Commcell()` logs in) |
+//! | `POST Login` | JSON `{username, password}` (cvpysdk's `mode`, `clientType` ignored) or XML `<DM2ContentIndexing_CheckCredentialReq username password/>`; the password must be base64 of the UTF-8 password. Success: `token` (`QSDK ...`), `userName`; failure: HTTP 200 with `errList` |
 //! | `POST RenewLoginToken` | `{"sessionId": <token>, "deviceId"}` -> `{"token"}`; the old token ends. A token that expired by idleness is renewed (unless [`EmulatorOptions::renew_expired`] is off); an unknown or logged-out one gets the 401 |
 //! | `POST Logout` | ends the session of the `Authtoken` header |
-//! | `POST CreateTask` | XML `TMMsg_CreateTaskReq` or its JSON form; answers as `Accept` asks (else as sent). Strict: an unknown client or subclient (or instance, backup set, agent when named) gives the document's `TMMsg_GenericResp` "no eligible subclients" (errorCode 587207178) **with HTTP 200**; a `taskType` other than `IMMEDIATE` creates a task and no job |
-//! | `GET Job/{jobId}` | `{"jobs":[{"jobSummary":{...}}]}`: `Waiting` -> `Running` -> `Completed` (or `Failed`, `Completed w/ one or more errors`, `Killed`) per [`LifecycleSpec`]; an unknown job gives `{"totalRecordsWithoutPaging":0}` |
+//! | `POST WhoAmI` (and `GET`) | `{"user": {"userName"}}` of the token (cvpysdk's login with an existing token) |
+//! | `GET Client`, `Client/{id}`, `VSAClientAndClientGroupList`, `Agent`, `Instance`, `Instance/{id}`, `Backupset`, `Backupset/{id}`, `Subclient`, `Subclient/{id}`, `Schedules` | the lookups cvpysdk makes down to a subclient, from [`EmulatorOptions::subclients`] with the ids the emulator gives them (clients from 2, `File System` agent 33, `Cloud Apps` 134, `DefaultInstanceName` 1, backup sets from 10, subclients from 20); JSON only |
+//! | `POST CreateTask` | XML `TMMsg_CreateTaskReq` or its JSON form, enums by name (`IMMEDIATE`, `BACKUP`) or number (cvpysdk: `taskType` 1, `subTaskType` 2, `operationType` 2), `backupLevel` in any case (`FULL`, `Full`, `Synthetic_full`); associations by names or `subclientId`; answers as `Accept` asks (else as sent). Strict: an unknown client or subclient (or instance, backup set, agent when named) gives the document's `TMMsg_GenericResp` "no eligible subclients" (errorCode 587207178); every error comes **with HTTP 200**; a `taskType` other than `IMMEDIATE` / `1` creates a schedule, answered with the `taskId` only |
+//! | `POST Subclient/{id}/action/backup?backupLevel=Full` | cvpysdk's plain `subclient.backup()`: one job, `{"taskId", "jobIds"}` |
+//! | `GET Job/{jobId}` | `{"jobs":[{"jobSummary":{...}}]}`: `Waiting` -> `Running` -> `Completed` (or `Failed` with `pendingReason` `Error Code: [19:1131]<br>Description: {reason}`, `Completed w/ one or more errors` with 2 failed files, `Killed`) per [`LifecycleSpec`], with sizes (1 MiB per percent), times (`jobStartTime` at submission, `lastUpdateTime`, `jobElapsedTime`) and the subclient's names and ids; an unknown job gives `{"totalRecordsWithoutPaging":0}` |
+//! | `GET Job?clientId=&jobCategory=&completedJobLookupTime=&jobFilter=` | the backup jobs, newest first, filtered as the API reference says (without moving them) |
+//! | `POST JobDetails` | `{"job": {"jobDetail": {generalInfo, detailInfo, progressInfo}}}` of `{"jobId": N}` (or the XML request); an unknown job gives `{"error": {"errList": [...]}}` |
 //! | `POST Job/{jobId}/action/kill`, `pause`, `resume` | `{"errorCode":0}`, or a non-zero `errorCode` for a finished job |
 //!
 //! Every endpoint but Login checks `Authtoken: QSDK ...` (or `Authorization: Bearer`
@@ -18,9 +24,10 @@
 //! [`EmulatorOptions::idle_timeout`] without use (Commvault: 30 minutes), or at once
 //! with [`VendorEmulator::expire_tokens`].
 //!
-//! Faults ([`Faults`]) target the route classes: Login, RenewLoginToken and Logout are
-//! [`RouteClass::Auth`], CreateTask [`RouteClass::Trigger`], `GET Job` [`RouteClass::Poll`]
-//! and the job actions [`RouteClass::Control`]. Error bodies of injected statuses are
+//! Faults ([`Faults`]) target the route classes: Login, RenewLoginToken, Logout and WhoAmI
+//! are [`RouteClass::Auth`], CreateTask and the subclient backup action
+//! [`RouteClass::Trigger`], `GET Job/{id}`, `GET Job` and `JobDetails` [`RouteClass::Poll`],
+//! the job actions [`RouteClass::Control`], the probe and lookups [`RouteClass::Other`]. Error bodies of injected statuses are
 //! Commvault's JSON `{errorMessage, errorCode}`.
 //!
 //! The [`VendorEmulator`] accessors (`url`, `faults`, `requests`, `accepted_backups`,
@@ -46,6 +53,8 @@
 //! # }
 //! ```
 
+mod catalog;
+mod entities;
 mod handlers;
 mod state;
 mod wire;
@@ -88,6 +97,15 @@ pub const NO_ELIGIBLE_SUBCLIENTS_MESSAGE: &str =
     "Failed to start backups as no eligible subclients were found. ";
 /// The ad-hoc directive file of the demo request (the document's sample).
 pub const DEMO_DIRECTIVE_FILE: &str = "/sk/s-directive-file-blob.txt";
+/// The seeded File System client (cvpysdk's `FileSystemSubclient` path: the real-client
+/// tests back up its subclient [`DEMO_FS_SUBCLIENT`]).
+pub const DEMO_FS_CLIENT: &str = "emulator-fs-client";
+/// The subclient of [`DEMO_FS_CLIENT`], in `DefaultInstanceName` / `defaultBackupSet` of
+/// its `File System` agent.
+pub const DEMO_FS_SUBCLIENT: &str = "default";
+/// The error code in the `pendingReason` of a failed emulated job
+/// (`Error Code: [19:1131]<br>Description: {reason}`, the form of issue 15's example).
+pub const FAILURE_ERROR_CODE: &str = "19:1131";
 
 /// Retries with millisecond backoffs, for clients of the emulator.
 #[must_use]
@@ -165,7 +183,9 @@ pub struct EmulatorOptions {
     pub users: Vec<(String, String)>,
     /// The Metallic access tokens accepted as `Authorization: Bearer`.
     pub access_tokens: Vec<String>,
-    /// The subclients CreateTask accepts.
+    /// The subclients CreateTask accepts (by default the document's sample and
+    /// [`DEMO_FS_SUBCLIENT`] of [`DEMO_FS_CLIENT`]); the lookups (`GET Client`, `Agent`,
+    /// `Backupset`, `Subclient` ...) list them with the ids the emulator gives them.
     pub subclients: Vec<EmulatedSubclient>,
 }
 
@@ -193,7 +213,10 @@ impl Default for EmulatorOptions {
             renew_expired: true,
             users: vec![(DEMO_USERNAME.to_owned(), DEMO_PASSWORD.to_owned())],
             access_tokens: vec![DEMO_ACCESS_TOKEN.to_owned()],
-            subclients: vec![EmulatedSubclient::demo()],
+            subclients: vec![
+                EmulatedSubclient::demo(),
+                EmulatedSubclient::new(DEMO_FS_CLIENT, DEMO_FS_SUBCLIENT),
+            ],
         }
     }
 }
@@ -256,9 +279,13 @@ fn classify(method: &Method, path: &str) -> RouteClass {
         .or_else(|| path.strip_prefix("/webconsole/api/"))
         .unwrap_or(path);
     match api {
-        "Login" | "RenewLoginToken" | "Logout" => RouteClass::Auth,
+        "Login" | "RenewLoginToken" | "Logout" | "WhoAmI" => RouteClass::Auth,
         "CreateTask" => RouteClass::Trigger,
+        _ if api.starts_with("Subclient/") && api.ends_with("/action/backup") => {
+            RouteClass::Trigger
+        }
         _ if api.starts_with("Job/") && api.contains("/action/") => RouteClass::Control,
+        "Job" | "JobDetails" => RouteClass::Poll,
         _ if api.starts_with("Job/") && method == Method::GET => RouteClass::Poll,
         _ => RouteClass::Other,
     }

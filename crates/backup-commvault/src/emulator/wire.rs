@@ -67,6 +67,8 @@ pub(crate) struct AssociationIn {
     pub subclient_name: Option<String>,
     #[serde(default)]
     pub app_name: Option<String>,
+    #[serde(default)]
+    pub subclient_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -113,6 +115,14 @@ pub(crate) struct LoginIn {
     pub username: Option<String>,
     #[serde(default, alias = "@password")]
     pub password: Option<String>,
+}
+
+/// `POST JobDetails`: `{"jobId": N}` or `<JobManager_JobDetailRequest jobId="N"/>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobDetailIn {
+    #[serde(default, alias = "@jobId")]
+    pub job_id: Option<String>,
 }
 
 /// `POST RenewLoginToken`.

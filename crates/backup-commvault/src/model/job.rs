@@ -1,4 +1,6 @@
-//! `GET Job/{jobId}`: `{"jobs": [{"jobSummary": {...}}]}`.
+//! `GET Job/{jobId}` and `GET Job?clientId=...` (the job list): `{"totalRecordsWithoutPaging":
+//! N, "jobs": [{"jobSummary": {...}}]}`, the fields of the API reference's *Get List of
+//! Jobs*.
 
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +120,20 @@ pub struct JobSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub total_num_of_files: Option<i64>,
+    /// `totalFailedFiles`: files that failed during the job.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_failed_files: Option<i64>,
+    /// `totalFailedFolders`: folders that failed during the job.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_failed_folders: Option<i64>,
     /// `percentSavings`.
     #[serde(
         default,
@@ -164,4 +180,22 @@ pub struct SubclientEntity {
         skip_serializing_if = "Option::is_none"
     )]
     pub subclient_id: Option<String>,
+}
+
+impl SubclientEntity {
+    /// The subclient's path, `client/instance/backupset/subclient`, with the names it
+    /// has.
+    #[must_use]
+    pub fn path(&self) -> String {
+        [
+            &self.client_name,
+            &self.instance_name,
+            &self.backupset_name,
+            &self.subclient_name,
+        ]
+        .into_iter()
+        .filter_map(|name| name.as_deref().map(str::trim).filter(|n| !n.is_empty()))
+        .collect::<Vec<_>>()
+        .join("/")
+    }
 }

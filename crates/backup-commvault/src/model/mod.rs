@@ -4,15 +4,19 @@
 //!   [`TriggerRequest`](task::TriggerRequest) it is built from;
 //! - [`response`]: `TMMsg_CreateTaskResp` and the generic error answers
 //!   (`TMMsg_GenericResp`, `CVGui_GenericResp`, JSON `errorCode` / `errList`);
-//! - [`job`]: `GET Job/{jobId}` and its `jobSummary`;
+//! - [`job`]: `GET Job/{jobId}` (and the job list) and its `jobSummary`;
+//! - [`details`]: `POST JobDetails`;
+//! - [`lookup`]: `GET Client`;
 //! - [`login`]: `Login` and `RenewLoginToken`.
 //!
 //! Every response type tolerates unknown fields; numbers Commvault sometimes sends as
 //! strings (and the other way round) are accepted in both forms
 //! ([`backup_core::lenient`]).
 
+pub mod details;
 pub mod job;
 pub mod login;
+pub mod lookup;
 pub mod response;
 pub mod task;
 mod task_xml;

@@ -117,6 +117,17 @@ pub struct TriggerRequest {
     pub ad_hoc_backup: bool,
     /// `onDemandInputFile`: the path of the ad-hoc backup directive file.
     pub on_demand_input_file: Option<String>,
+    /// Not sent: when the trigger was about to be sent (whole seconds), recorded by a
+    /// run journal through [`BackupClient::idempotency_key`](backup_core::BackupClient::idempotency_key)
+    /// so that [`BackupClient::recover_trigger`](backup_core::BackupClient::recover_trigger)
+    /// can look for a job of this subclient started at or after it. Commvault has no
+    /// idempotency key; this time is what stands in for one.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub trigger_time: Option<time::OffsetDateTime>,
 }
 
 impl TriggerRequest {
@@ -133,6 +144,7 @@ impl TriggerRequest {
             backup_level: BackupLevel::default(),
             ad_hoc_backup: false,
             on_demand_input_file: None,
+            trigger_time: None,
         }
     }
 

@@ -588,3 +588,267 @@ async fn an_unknown_job_is_not_found() {
         .unwrap_err();
     assert_eq!(err.api().unwrap().kind, backup_core::ApiErrorKind::NotFound);
 }
+
+/// Issue 15 on the emulator: the size, the duration, the job as what was produced, the
+/// subclient as the item, read from the summary and one `JobDetails` after the end.
+#[tokio::test]
+async fn the_emulator_reports_what_a_job_produced() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client(&emulator);
+    let jobs = client.trigger(&emulator.demo_request()).await.unwrap();
+    let done = client.wait(jobs[0].clone(), every()).await.unwrap();
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(done.size_bytes, Some(100 * 1_048_576));
+    assert!(done.finished_at.is_some() && done.duration().is_some());
+    assert_eq!(
+        done.produced,
+        [backup_core::operation::Produced::new("job", "5976")]
+    );
+    assert_eq!(done.items.len(), 1);
+    let item = &done.items[0];
+    assert_eq!(
+        item.name.as_deref(),
+        Some("s-adhoc-object-storage/s-adhoc-object-storage/defaultBackupSet/stestgroup")
+    );
+    assert_eq!(
+        (item.id.as_str(), item.status, item.size_bytes),
+        ("20", OperationStatus::Succeeded, Some(100 * 1_048_576))
+    );
+    assert!(done.warnings.is_empty(), "{:?}", done.warnings);
+    let details = emulator
+        .requests()
+        .records()
+        .iter()
+        .filter(|r| r.path().ends_with("/JobDetails"))
+        .count();
+    assert_eq!(details, 1);
+}
+
+#[tokio::test]
+async fn warnings_and_failures_carry_the_vendors_details() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client(&emulator);
+    emulator.set_lifecycle(LifecycleSpec::after_polls(1).with_warning());
+    let jobs = client.trigger(&emulator.demo_request()).await.unwrap();
+    let done = client.wait(jobs[0].clone(), every()).await.unwrap();
+    assert_eq!(done.status, OperationStatus::SucceededWithWarnings);
+    assert_eq!(
+        done.warnings,
+        [
+            "Some items could not be backed up.",
+            "2 files failed to back up",
+            "2 items were skipped"
+        ]
+    );
+
+    emulator.set_lifecycle(LifecycleSpec::after_polls(1).failing("The media agent is offline."));
+    let jobs = client.trigger(&emulator.demo_request()).await.unwrap();
+    let err = client.wait(jobs[0].clone(), every()).await.unwrap_err();
+    let Error::OperationFailed(op) = &err else {
+        panic!("{err:?}")
+    };
+    let error = op.error.as_ref().unwrap();
+    assert_eq!(error.code.as_deref(), Some("19:1131"));
+    assert_eq!(error.message, "The media agent is offline.");
+    assert_eq!(
+        op.message.as_deref(),
+        Some("Error Code: [19:1131] Description: The media agent is offline.")
+    );
+    assert!(op.produced.is_empty());
+    assert!(op.finished_at.is_some());
+}
+
+/// Issue 18 on the emulator: the trigger's answer is lost after the CommServe took it;
+/// the job is found through `GET Client` and `GET Job?clientId=...`, and no second job
+/// starts.
+#[tokio::test]
+async fn a_lost_trigger_is_found_on_the_emulator() {
+    use backup_core::contract::Recovered;
+
+    let emulator = Emulator::start().await.unwrap();
+    let client = client(&emulator);
+    // A job of the same subclient from before the trigger is not taken for it.
+    client.trigger(&emulator.demo_request()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let mut request = emulator.demo_request();
+    Client::idempotency_key(&mut request, None).unwrap();
+    emulator
+        .faults()
+        .inject(RouteClass::Trigger, Fault::DropAfterHandling);
+    let err = client.trigger(&request).await.unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
+    assert_eq!(emulator.accepted_backups(), 2);
+
+    let Recovered::Operations(found) = client.recover_trigger(&request).await.unwrap() else {
+        panic!("not found")
+    };
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].reference.to_string(), "commvault:5977");
+    let done = client.wait(found[0].clone(), every()).await.unwrap();
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(emulator.accepted_backups(), 2);
+
+    // Another subclient's request finds nothing (the FS client has no job).
+    let mut other = EmulatedSubclient::new(
+        backup_commvault::emulator::DEMO_FS_CLIENT,
+        backup_commvault::emulator::DEMO_FS_SUBCLIENT,
+    )
+    .backup_request();
+    Client::idempotency_key(&mut other, None).unwrap();
+    let Recovered::Unknown(what) = client.recover_trigger(&other).await.unwrap() else {
+        panic!("found")
+    };
+    assert!(what.contains("no job of subclient \"default\""), "{what}");
+    assert_eq!(emulator.accepted_backups(), 2);
+}
+
+/// Issue 16: the CreateTask JSON cvpysdk builds (numeric taskType / subTaskType /
+/// operationType, the level as `Synthetic_full`) starts a job; its errors come with
+/// HTTP 200; a schedule is answered with its task id only.
+#[tokio::test]
+async fn cvpysdks_create_task_json_is_accepted() {
+    let emulator = Emulator::start().await.unwrap();
+    let token = reqwest_login(&emulator).await;
+    let post = |body: serde_json::Value| {
+        let token = token.clone();
+        let url = emulator.url().join("CreateTask").unwrap();
+        async move {
+            let answer = reqwest::Client::new()
+                .post(url)
+                .header("Authtoken", token)
+                .header("Accept", "application/json")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status().as_u16();
+            (status, answer.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let task: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/cvpysdk_create_task.json")).unwrap();
+    let (status, answer) = post(task.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["jobIds"], serde_json::json!(["5976"]), "{answer}");
+    let job = client(&emulator).job("5976").await.unwrap();
+    assert_eq!(job.backup_level_name.as_deref(), Some("Synthetic Full"));
+    assert_eq!(
+        job.subclient.unwrap().client_name.as_deref(),
+        Some(backup_commvault::emulator::DEMO_FS_CLIENT)
+    );
+
+    let mut schedule = task.clone();
+    schedule["taskInfo"]["task"]["taskType"] = serde_json::json!(2);
+    let (status, answer) = post(schedule).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        answer.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["taskId"]
+    );
+
+    for (change, code) in [
+        (
+            serde_json::json!({"subTaskType": 3, "operationType": 2}),
+            "1",
+        ),
+        (
+            serde_json::json!({"subTaskType": 2, "operationType": 2}),
+            "587207178",
+        ),
+    ] {
+        let mut refused = task.clone();
+        refused["taskInfo"]["subTasks"][0]["subTask"] = change;
+        refused["taskInfo"]["associations"][0]["subclientName"] = serde_json::json!("nowhere");
+        let (status, answer) = post(refused).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["errorCode"].to_string(), code, "{answer}");
+    }
+    let (status, answer) = post(serde_json::json!({"nothing": true})).await;
+    assert_eq!(
+        (status, answer["errorCode"].clone()),
+        (200, serde_json::json!(1))
+    );
+    assert_eq!(
+        (emulator.accepted_backups(), emulator.scheduled_tasks()),
+        (1, 1)
+    );
+}
+
+/// Issue 16: what cvpysdk's `Commcell()` and its lookups read: the service probe,
+/// WhoAmI for a token, the clients and a subclient's entity with its ids.
+#[tokio::test]
+async fn the_probe_whoami_and_lookups_answer() {
+    let emulator = Emulator::start().await.unwrap();
+    let http = reqwest::Client::new();
+    for base in [emulator.url(), emulator.webconsole_url()] {
+        let probe = http.get(base.clone()).send().await.unwrap();
+        assert_eq!(probe.status(), 200, "{base}");
+    }
+    let token = reqwest_login(&emulator).await;
+    let get = |at: &str| {
+        let request = http
+            .get(emulator.url().join(at).unwrap())
+            .header("Authtoken", token.clone())
+            .header("Accept", "application/json");
+        async move {
+            request
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let who = http
+        .post(emulator.url().join("WhoAmI").unwrap())
+        .header("Authtoken", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(who.status(), 200);
+    let who: serde_json::Value = who.json().await.unwrap();
+    assert_eq!(who["user"]["userName"], "admin");
+    let clients = get("Client").await;
+    let names: Vec<_> = clients["clientProperties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["client"]["clientEntity"]["clientName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["s-adhoc-object-storage", "emulator-fs-client"]);
+    let agents = get("Agent?clientId=3").await;
+    assert_eq!(
+        agents["agentProperties"][0]["idaEntity"]["applicationId"],
+        33
+    );
+    let subclients = get("Subclient?clientId=3&applicationId=33&backupsetId=11").await;
+    let entity = &subclients["subClientProperties"][0]["subClientEntity"];
+    assert_eq!(
+        (
+            entity["subclientName"].as_str(),
+            entity["subclientId"].as_u64()
+        ),
+        (Some("default"), Some(21))
+    );
+    assert_eq!(
+        get("Subclient/21").await["subClientProperties"][0]["subClientEntity"],
+        *entity
+    );
+    assert_eq!(
+        client(&emulator)
+            .client_id("EMULATOR-FS-CLIENT")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("3")
+    );
+    // Without a token: the 401 of the notes.
+    let denied = http
+        .post(emulator.url().join("WhoAmI").unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 401);
+}

@@ -262,3 +262,119 @@ async fn auth_request_bodies_are_pinned() {
         .collect();
     insta::assert_snapshot!("auth_request_bodies", bodies.join("\n\n"));
 }
+
+fn summary_of(body: &str) -> backup_commvault::JobSummary {
+    let parsed: JobResponse = serde_json::from_str(body).unwrap();
+    parsed.jobs.into_iter().next().unwrap().job_summary
+}
+
+/// Issue 15: a failed job's `pendingReason` (`Error Code: [19:1131]<br>Description: ...`)
+/// gives the code as `error.code` and no HTML anywhere.
+#[test]
+fn failed_job_reason_gives_the_code_without_html() {
+    let summary = summary_of(include_str!("../fixtures/job_failed_pending_reason.json"));
+    let operation = operation_from_summary("149806", &summary);
+    assert_eq!(operation.status, backup_commvault::OperationStatus::Failed);
+    let error = operation.error.as_ref().unwrap();
+    assert_eq!(error.code.as_deref(), Some("19:1131"));
+    assert_eq!(error.message, "...");
+    assert_eq!(
+        operation.message.as_deref(),
+        Some("Error Code: [19:1131] Description: ...")
+    );
+    assert!(operation.produced.is_empty());
+    insta::assert_json_snapshot!("job_failed_pending_reason_operation", operation);
+}
+
+/// Issue 15: a completed job without `jobEndTime` ends at its `lastUpdateTime`, as
+/// cvpysdk reads it.
+#[test]
+fn completed_job_without_end_time_ends_at_its_last_update() {
+    let summary = summary_of(include_str!(
+        "../fixtures/job_completed_without_end_time.json"
+    ));
+    assert_eq!(summary.job_end_time, None);
+    let operation = operation_from_summary("149807", &summary);
+    assert_eq!(
+        operation.finished_at.unwrap().unix_timestamp(),
+        1_497_264_332
+    );
+    assert_eq!(operation.duration, Some(std::time::Duration::from_secs(29)));
+    assert_eq!(operation.size_bytes, Some(266_793));
+    assert_eq!(
+        operation.produced,
+        [backup_core::operation::Produced::new("job", "149807")]
+    );
+    insta::assert_json_snapshot!("job_completed_without_end_time_operation", operation);
+    // A running job's lastUpdateTime is not an end.
+    let mut running = summary.clone();
+    running.status = Some("Running".to_owned());
+    assert_eq!(operation_from_summary("149807", &running).finished_at, None);
+}
+
+/// Issue 15: sizes, the vendor's duration, failed-file counts as warnings and the
+/// subclient as the job's item.
+#[test]
+fn completed_with_errors_reports_failed_files_and_sizes() {
+    let summary = summary_of(include_str!("../fixtures/job_completed_with_errors.json"));
+    let operation = operation_from_summary("5976", &summary);
+    assert_eq!(
+        operation.status,
+        backup_commvault::OperationStatus::SucceededWithWarnings
+    );
+    assert_eq!(
+        operation.warnings,
+        ["3 files and 1 folder failed to back up"]
+    );
+    assert_eq!(operation.size_bytes, Some(52_428_800));
+    assert_eq!(
+        operation.duration,
+        Some(std::time::Duration::from_secs(300))
+    );
+    assert_eq!(operation.items.len(), 1);
+    assert_eq!(operation.items[0].id, "21");
+    assert_eq!(
+        operation.items[0].name.as_deref(),
+        Some("fs-client/DefaultInstanceName/defaultBackupSet/default")
+    );
+    insta::assert_json_snapshot!("job_completed_with_errors_operation", operation);
+}
+
+/// The API reference's *Get Job Details* example decodes (sizes sent as text).
+#[test]
+fn job_details_example_decodes() {
+    use backup_commvault::model::details::JobDetailsResponse;
+    let parsed: JobDetailsResponse =
+        serde_json::from_str(include_str!("../fixtures/job_details.json")).unwrap();
+    let detail = parsed.job.unwrap().job_detail;
+    assert_eq!(detail.detail_info.size_of_application, Some(266_793));
+    assert_eq!(detail.detail_info.skipped_items, Some(2));
+    assert_eq!(detail.progress_info.state.as_deref(), Some("Completed"));
+    let vm: JobDetailsResponse =
+        serde_json::from_str(include_str!("../fixtures/job_details_vm.json")).unwrap();
+    let vms = vm.job.unwrap().job_detail.client_status_info.vm_status;
+    insta::assert_debug_snapshot!("job_details_vm_status", vms);
+}
+
+/// A schedule's answer (a `taskId` alone) is a task that started nothing.
+#[test]
+fn schedule_answer_is_a_task_without_jobs() {
+    let answer = CreateTaskAnswer::parse(
+        include_str!("../fixtures/create_task_schedule_response.json").as_bytes(),
+    )
+    .unwrap();
+    let CreateTaskAnswer::Task(task) = answer else {
+        panic!("{answer:?}")
+    };
+    assert_eq!(task.task_id, "4043");
+    assert!(task.is_scheduled_only());
+}
+
+/// `{"totalRecordsWithoutPaging":0}` lists no job.
+#[test]
+fn an_empty_job_list_decodes() {
+    let parsed: JobResponse =
+        serde_json::from_str(include_str!("../fixtures/job_not_listed_yet.json")).unwrap();
+    assert_eq!(parsed.total_records_without_paging, Some(0));
+    assert!(parsed.jobs.is_empty());
+}

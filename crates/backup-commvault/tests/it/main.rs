@@ -5,6 +5,7 @@ mod emulator_flows;
 mod escaping;
 mod fixtures;
 mod live;
+mod produced;
 mod properties;
 mod requests;
 mod secrets;
