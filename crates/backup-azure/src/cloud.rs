@@ -77,13 +77,20 @@ pub enum ApiVersion {
     /// `2024-04-01`: the version of the document this crate is built from (default).
     #[default]
     V2024_04_01,
-    /// `2025-08-01`: the newest stable version (same request).
+    /// `2025-08-01` (same request).
     V2025_08_01,
+    /// `2026-10-01`: the newest stable version, the default of the official Python SDK
+    /// (`azure-mgmt-recoveryservicesbackup` 11.2; same request).
+    V2026_10_01,
 }
 
 impl ApiVersion {
     /// Every supported version.
-    pub const ALL: [ApiVersion; 2] = [ApiVersion::V2024_04_01, ApiVersion::V2025_08_01];
+    pub const ALL: [ApiVersion; 3] = [
+        ApiVersion::V2024_04_01,
+        ApiVersion::V2025_08_01,
+        ApiVersion::V2026_10_01,
+    ];
 
     /// The version as sent in `api-version`.
     #[must_use]
@@ -91,6 +98,7 @@ impl ApiVersion {
         match self {
             Self::V2024_04_01 => "2024-04-01",
             Self::V2025_08_01 => "2025-08-01",
+            Self::V2026_10_01 => "2026-10-01",
         }
     }
 
@@ -100,10 +108,11 @@ impl ApiVersion {
         match self {
             Self::V2024_04_01 => "api-version=2024-04-01",
             Self::V2025_08_01 => "api-version=2025-08-01",
+            Self::V2026_10_01 => "api-version=2026-10-01",
         }
     }
 
-    /// Parses `2024-04-01` or `2025-08-01`.
+    /// Parses `2024-04-01`, `2025-08-01` or `2026-10-01`.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == text.trim())
@@ -134,6 +143,10 @@ mod tests {
         assert_eq!(
             ApiVersion::parse("2025-08-01"),
             Some(ApiVersion::V2025_08_01)
+        );
+        assert_eq!(
+            ApiVersion::parse("2026-10-01"),
+            Some(ApiVersion::V2026_10_01)
         );
         assert_eq!(ApiVersion::parse("2016-12-01"), None);
         for version in ApiVersion::ALL {

@@ -15,7 +15,7 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "cli", arg(long, value_name = "URL"))]
     pub endpoint: Option<String>,
-    /// The api-version: 2024-04-01 (default) or 2025-08-01.
+    /// The api-version: 2024-04-01 (default), 2025-08-01 or 2026-10-01.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "cli", arg(long, value_name = "VERSION"))]
     pub api_version: Option<String>,

@@ -13,7 +13,8 @@
 //!
 //! - [`Client`] / [`ClientBuilder`]: the public cloud, Azure China or US Government
 //!   ([`Cloud`]) or any endpoint (`http` allowed, for tests and proxies);
-//!   api-version 2024-04-01 (the document's) or 2025-08-01 ([`ApiVersion`]).
+//!   api-version 2024-04-01 (the document's), 2025-08-01 or 2026-10-01 (the official
+//!   Python SDK's default) ([`ApiVersion`]).
 //! - Auth: any `azure_identity` `TokenCredential`, asked for the cloud's ARM scope, a
 //!   static bearer token, or the environment ([`BackupClientBuilder::from_env`],
 //!   [`ENVIRONMENT`]); tokens are cached and refreshed before they expire (a 401
@@ -23,6 +24,15 @@
 //!   or only until accepted.
 //! - [`BackupClient::cancel`] cancels the backup job
 //!   (`POST .../backupJobs/{jobId}/cancel`).
+//! - What the backup made: the job's own `duration` (in each of the three forms
+//!   Microsoft's documents write it), its size (`Backup Size`), its error details and
+//!   recommendations as warnings, and, after a successful end,
+//!   [`BackupClient::produced`] names the recovery point it made (the item's recovery
+//!   points taken while the job ran).
+//! - A lost trigger ([`BackupClient::recover_trigger`]): the trigger carries an
+//!   `x-ms-client-request-id` ([`BackupClient::idempotency_key`]), which Azure keeps as
+//!   the job's `activityId`; the vault's job list (`Jobs - List`) finds the job, running
+//!   or ended, and the trigger is never sent a second time while one exists.
 //! - Safety: a status URL that points at another host than the endpoint is never
 //!   followed, so a hostile answer cannot make the client send its token elsewhere.
 //! - Errors: ARM's `CloudError` as [`Error::Api`] ([`ApiErrors`]), with

@@ -8,15 +8,20 @@
 //! inside the URLs survive, and the id never needs quoting):
 //!
 //! ```text
-//! azure:async=<Azure-AsyncOperation URL>&location=<Location URL>&job=<job id>
+//! azure:async=<Azure-AsyncOperation URL>&location=<Location URL>&item=<protected item URL>&job=<job id>
 //! ```
 //!
 //! A trigger writes `async` alone when the answer names an Azure-AsyncOperation URL
 //! (ARM's rule: that one is followed, `Location` only when it is missing), `location`
-//! otherwise. Each pair is optional, but `async` or `location` must be present; the order does not
-//! matter and unknown keys are ignored (room for later versions). The job's URL is
-//! derived from the vault path in those URLs:
+//! otherwise. A backup found again after a lost trigger
+//! ([`BackupClient::recover_trigger`](crate::BackupClient::recover_trigger)) has no
+//! status URL: it writes the protected item's URL (`item`) and the job. Each pair is
+//! optional, but `async`, `location` or `item` with `job` must be present; the order
+//! does not matter and unknown keys are ignored (room for later versions). The job's
+//! URL is derived from the vault path in those URLs:
 //! `{scheme}://{host}/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}/backupJobs/{job}?api-version={client's}`.
+//! The protected item (whose recovery points [`BackupClient::produced`](crate::BackupClient::produced)
+//! reads) is `item`, else the `…/protectedItems/{item}` prefix of the status URLs.
 //! Only the first `:` after the vendor separates it from the id. An id is at most
 //! [`MAX_REFERENCE_ID_LEN`] bytes of printable text; another vendor's reference is
 //! refused by [`OperationRef::expect_vendor`].
@@ -42,6 +47,7 @@
 use backup_core::path::{join_segments, validate_id};
 use backup_core::timefmt::parse_rfc3339;
 use backup_core::{Error, Operation, OperationRef, OperationStatus, Result, VendorError};
+use time::OffsetDateTime;
 use url::Url;
 
 use crate::VENDOR;
@@ -74,6 +80,9 @@ pub struct TrackingRef {
     pub async_operation: Option<Url>,
     /// The `Location` URL (`.../operationResults/{opId}?api-version=...`).
     pub location: Option<Url>,
+    /// The protected item's URL (`.../protectedItems/{item}`), for a backup found
+    /// again from the vault's job list rather than from a trigger's answer.
+    pub item: Option<Url>,
     /// The backup job id, once the async operation named it.
     pub job_id: Option<String>,
 }
@@ -94,7 +103,25 @@ impl TrackingRef {
         Ok(Self {
             async_operation,
             location,
+            item: None,
             job_id: None,
+        })
+    }
+
+    /// A reference to backup job `job_id` of the protected item at `item`
+    /// (`.../protectedItems/{item}`, no query): a backup found from the vault's job
+    /// list, with no status URL.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a job id that cannot be one path segment.
+    pub fn for_job(item: Url, job_id: impl Into<String>) -> Result<Self> {
+        let job_id = job_id.into();
+        validate_id(VENDOR, "job_id", &job_id)?;
+        Ok(Self {
+            async_operation: None,
+            location: None,
+            item: Some(item),
+            job_id: Some(job_id),
         })
     }
 
@@ -114,6 +141,9 @@ impl TrackingRef {
         }
         if let Some(url) = &self.location {
             id.append_pair("location", url.as_str());
+        }
+        if let Some(url) = &self.item {
+            id.append_pair("item", url.as_str());
         }
         if let Some(job) = &self.job_id {
             id.append_pair("job", job);
@@ -135,7 +165,8 @@ impl TrackingRef {
     /// # Errors
     /// [`Error::InvalidInput`] (field `reference`) for an id that is empty, longer than
     /// [`MAX_REFERENCE_ID_LEN`] bytes, has control characters or surrounding white
-    /// space, a URL that does not parse or is not http(s), a bad job id, or no URL.
+    /// space, a URL that does not parse or is not http(s), a bad job id, or neither a
+    /// status URL nor an item URL with a job.
     pub fn from_id(id: &str) -> Result<Self> {
         let invalid = |reason: String| Error::invalid_input(VENDOR, "reference", reason);
         if id.len() > MAX_REFERENCE_ID_LEN {
@@ -159,11 +190,12 @@ impl TrackingRef {
             }
             Ok(url)
         };
-        let (mut async_operation, mut location, mut job_id) = (None, None, None);
+        let (mut async_operation, mut location, mut item, mut job_id) = (None, None, None, None);
         for (key, value) in url::form_urlencoded::parse(id.as_bytes()) {
             match key.as_ref() {
                 "async" => async_operation = Some(parse("async", &value)?),
                 "location" => location = Some(parse("location", &value)?),
+                "item" => item = Some(parse("item", &value)?),
                 "job" => {
                     validate_id(VENDOR, "reference job id", &value)?;
                     job_id = Some(value.into_owned());
@@ -171,7 +203,14 @@ impl TrackingRef {
                 _ => {}
             }
         }
-        Ok(Self::new(async_operation, location)?.with_job_id(job_id))
+        if let (None, None, Some(item), Some(job_id)) =
+            (&async_operation, &location, &item, &job_id)
+        {
+            return Self::for_job(item.clone(), job_id.clone());
+        }
+        let mut tracking = Self::new(async_operation, location)?.with_job_id(job_id);
+        tracking.item = item;
+        Ok(tracking)
     }
 
     /// The URL to poll for the async operation: `Azure-AsyncOperation`, else `Location`.
@@ -182,7 +221,24 @@ impl TrackingRef {
 
     /// The URLs held, for checking where they point.
     pub fn urls(&self) -> impl Iterator<Item = &Url> {
-        self.async_operation.iter().chain(self.location.iter())
+        self.async_operation
+            .iter()
+            .chain(self.location.iter())
+            .chain(self.item.iter())
+    }
+
+    /// The protected item's URL (`.../protectedItems/{item}`, no query): `item`, else
+    /// the prefix of a status URL up to its `protectedItems/{item}` segments.
+    #[must_use]
+    pub fn item_url(&self) -> Option<Url> {
+        if let Some(item) = &self.item {
+            let mut item = item.clone();
+            item.set_query(None);
+            item.set_fragment(None);
+            return Some(item);
+        }
+        self.urls()
+            .find_map(|url| prefix_through(url, "protectedItems"))
     }
 
     /// The job's URL with `api_version`, derived from the vault path of the status
@@ -205,9 +261,33 @@ impl TrackingRef {
     }
 }
 
+/// `url` cut after the segment that follows `literal` (`protectedItems/{item}`), without
+/// query; segments are kept as encoded.
+fn prefix_through(url: &Url, literal: &str) -> Option<Url> {
+    let segments: Vec<&str> = url.path_segments()?.collect();
+    let index = segments
+        .windows(2)
+        .position(|w| w[0].eq_ignore_ascii_case(literal) && !w[1].is_empty())?;
+    let prefix = segments.get(..index + 2)?;
+    let mut cut = url.clone();
+    cut.set_query(None);
+    cut.set_fragment(None);
+    cut.set_path(&format!("/{}", prefix.join("/")));
+    Some(cut)
+}
+
+/// A time of an ARM answer: RFC 3339, where a time at or before 2001-01-01T00:00:00Z is
+/// a placeholder meaning "not set" (ARM writes .NET's `DateTime.MinValue`,
+/// `0001-01-01T00:00:00Z`, for an operation that has not ended; Microsoft's VM backup
+/// tutorial shows `2001-01-01T00:00:00Z` for a time that never was).
+#[must_use]
+pub fn arm_time(text: &str) -> Option<OffsetDateTime> {
+    parse_rfc3339(text).filter(|time| *time > time::macros::datetime!(2001-01-01 00:00 UTC))
+}
+
 /// The vault's URL (`.../providers/Microsoft.RecoveryServices/vaults/{vault}`) within a
 /// status URL, without query; segments are kept as encoded.
-fn vault_url(url: &Url) -> Option<Url> {
+pub(crate) fn vault_url(url: &Url) -> Option<Url> {
     let segments: Vec<&str> = url.path_segments()?.collect();
     let index = segments.windows(3).position(|w| {
         matches!(w, [provider, vaults, name]
@@ -270,8 +350,8 @@ pub fn from_operation_status(
     let mut operation = Operation::new(reference, status)
         .with_job_id(answer.job_id().map(str::to_owned))
         .with_times(
-            answer.start_time.as_deref().and_then(parse_rfc3339),
-            answer.end_time.as_deref().and_then(parse_rfc3339),
+            answer.start_time.as_deref().and_then(arm_time),
+            answer.end_time.as_deref().and_then(arm_time),
         )
         .with_error(if status.is_success() { None } else { error });
     if let Some(raw) = raw {
@@ -280,7 +360,10 @@ pub fn from_operation_status(
     operation
 }
 
-/// The operation a backup job answer describes.
+/// The operation a backup job answer describes: status, progress, times, the job's own
+/// `duration`, the size (`Backup Size` of the property bag), the error (first
+/// `errorDetails` entry of a failed or cancelled job) and, as warnings, every other
+/// `errorDetails` entry and every recommendation.
 #[must_use]
 pub fn from_job(reference: OperationRef, answer: &JobResource, job_id: &str) -> Operation {
     let job = answer.properties.clone().unwrap_or_default();
@@ -289,7 +372,8 @@ pub fn from_job(reference: OperationRef, answer: &JobResource, job_id: &str) -> 
         None => (OperationStatus::Running, None),
     };
     let first_error = job.error_details.first();
-    let error = (matches!(status, OperationStatus::Failed | OperationStatus::Cancelled))
+    let failed = matches!(status, OperationStatus::Failed | OperationStatus::Cancelled);
+    let error = failed
         .then(|| {
             first_error.map(|e| VendorError {
                 code: e.code(),
@@ -297,6 +381,25 @@ pub fn from_job(reference: OperationRef, answer: &JobResource, job_id: &str) -> 
             })
         })
         .flatten();
+    let mut warnings = Vec::new();
+    for (index, detail) in job.error_details.iter().enumerate() {
+        if !(failed && index == 0) {
+            let text = detail.text().unwrap_or_default();
+            match detail.code() {
+                Some(code) if !text.is_empty() => warnings.push(format!("{code}: {text}")),
+                Some(code) => warnings.push(code),
+                None if !text.is_empty() => warnings.push(text.to_owned()),
+                None => {}
+            }
+        }
+        warnings.extend(
+            detail
+                .recommendations
+                .iter()
+                .filter(|r| !r.trim().is_empty())
+                .map(|r| format!("recommendation: {r}")),
+        );
+    }
     let extended = job.extended_info.as_ref();
     let message = extended
         .and_then(|info| info.dynamic_error_message.clone())
@@ -312,11 +415,14 @@ pub fn from_job(reference: OperationRef, answer: &JobResource, job_id: &str) -> 
             progress
         })
         .with_times(
-            job.start_time.as_deref().and_then(parse_rfc3339),
-            job.end_time.as_deref().and_then(parse_rfc3339),
+            job.start_time.as_deref().and_then(arm_time),
+            job.end_time.as_deref().and_then(arm_time),
         )
         .with_message(message)
-        .with_error(error);
+        .with_error(error)
+        .with_duration(job.duration())
+        .with_size(job.backup_size())
+        .with_warnings(warnings);
     if let Some(raw) = raw {
         operation = operation.with_vendor_status(raw);
     }
@@ -413,6 +519,56 @@ mod tests {
             url.as_deref(),
             Some(
                 "https://management.azure.com/Subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/linuxRsVaultRG/providers/Microsoft.RecoveryServices/vaults/linuxRsVault/backupJobs/a%2Fb?api-version=2025-08-01"
+            )
+        );
+    }
+
+    #[test]
+    fn arm_placeholders_are_no_time() {
+        assert_eq!(arm_time("0001-01-01T00:00:00Z"), None);
+        assert_eq!(arm_time("2001-01-01T00:00:00Z"), None);
+        assert!(arm_time("2018-05-21T08:56:04.0385664Z").is_some());
+        assert_eq!(arm_time("not a time"), None);
+    }
+
+    #[test]
+    fn references_of_found_jobs_hold_the_item() {
+        let item = Url::parse("https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/backupFabrics/Azure/protectionContainers/c;1/protectedItems/VM;a;b").ok();
+        let Some(item) = item else {
+            panic!("item URL");
+        };
+        let tracking = TrackingRef::for_job(item.clone(), "job-1").ok();
+        let text = tracking.as_ref().map(TrackingRef::to_reference);
+        let back = text
+            .as_ref()
+            .and_then(|r| TrackingRef::from_reference(r).ok());
+        assert_eq!(back, tracking);
+        let back = back.unwrap_or_else(|| panic!("no reference"));
+        assert_eq!(back.item_url(), Some(item));
+        assert_eq!(
+            back.job_url(ApiVersion::V2026_10_01)
+                .ok()
+                .flatten()
+                .map(String::from)
+                .as_deref(),
+            Some(
+                "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/backupJobs/job-1?api-version=2026-10-01"
+            )
+        );
+        // An item without a job names nothing to follow.
+        let alone = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("item", back.item.as_ref().map_or("", Url::as_str))
+            .finish();
+        assert!(TrackingRef::from_id(&alone).is_err());
+        // The item of a status URL is its `protectedItems/{item}` prefix.
+        let status = TrackingRef::new(Url::parse(ASYNC).ok(), None).ok();
+        assert_eq!(
+            status
+                .and_then(|t| t.item_url())
+                .map(String::from)
+                .as_deref(),
+            Some(
+                "https://management.azure.com/Subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/linuxRsVaultRG/providers/Microsoft.RecoveryServices/vaults/linuxRsVault/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainer;testrg;v1win2012r/protectedItems/VM;iaasvmcontainer;testrg;v1win2012r"
             )
         );
     }

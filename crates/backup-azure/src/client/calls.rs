@@ -5,7 +5,7 @@ use backup_core::contract::BackupClient;
 use backup_core::path::{join_segments, validate_id};
 use backup_core::transport::{Request, Response};
 use backup_core::{Error, Operation, OperationRef, OperationStatus, Result};
-use http::StatusCode;
+use http::{HeaderName, HeaderValue, StatusCode};
 use url::Url;
 
 use super::Client;
@@ -20,14 +20,24 @@ const ASYNC_OPERATION: &str = "azure-asyncoperation";
 /// The header of the operation-result URL.
 const LOCATION: &str = "location";
 
+/// The header of the caller-chosen request id.
+const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+
 pub(super) async fn trigger(client: &Client, request: &TriggerRequest) -> Result<Operation> {
     request.item.validate()?;
+    super::lookup::check_client_request_id(request)?;
     let inner = &client.inner;
     let mut url = join_segments(VENDOR, &inner.endpoint, &request.item.backup_segments())?;
     url.set_query(Some(inner.api_version.query()));
-    let http = Request::post(VENDOR, url)
+    let mut http = Request::post(VENDOR, url)
         .trigger(format!("trigger backup of {}", request.item.item))
         .json(&request.body)?;
+    if let Some(id) = &request.client_request_id {
+        let value = HeaderValue::from_str(id).map_err(|_| {
+            Error::invalid_input(VENDOR, "client_request_id", "must be a GUID (ARM's form)")
+        })?;
+        http = http.header(HeaderName::from_static(CLIENT_REQUEST_ID), value);
+    }
     let response = inner.transport.send(http, &inner.auth).await?;
     accepted(client, &response)
 }
@@ -77,7 +87,7 @@ fn followed_url(client: &Client, response: &Response, header: &str) -> Result<Op
 
 /// Whether `url` points at the endpoint's scheme, host and port; the bearer token is
 /// sent to no other host.
-fn check_origin(client: &Client, url: &Url) -> std::result::Result<(), String> {
+pub(super) fn check_origin(client: &Client, url: &Url) -> std::result::Result<(), String> {
     let endpoint = &client.inner.endpoint;
     let same = url.scheme() == endpoint.scheme()
         && url.host_str() == endpoint.host_str()
@@ -111,10 +121,22 @@ pub(super) async fn status(client: &Client, reference: &OperationRef) -> Result<
     {
         return read_job(client, &tracking, url).await;
     }
-    match (&tracking.async_operation, &tracking.location) {
-        (Some(url), _) => read_async(client, &tracking, url.clone()).await,
-        (None, Some(url)) => read_location(client, &tracking, url.clone()).await,
-        (None, None) => Err(Error::invalid_input(
+    match (
+        &tracking.async_operation,
+        &tracking.location,
+        &tracking.job_id,
+    ) {
+        (Some(url), _, _) => read_async(client, &tracking, url.clone()).await,
+        (None, Some(url), _) => read_location(client, &tracking, url.clone()).await,
+        // A backup found in the job list: accepted, as its job exists.
+        (None, None, Some(job_id)) => Ok(Operation::new(
+            tracking.to_reference(),
+            OperationStatus::Succeeded,
+        )
+        .with_job_id(Some(job_id.clone()))
+        .with_vendor_status("Accepted")
+        .with_message(Some(format!("the service runs the backup as job {job_id}")))),
+        (None, None, None) => Err(Error::invalid_input(
             VENDOR,
             "reference",
             "needs an Azure-AsyncOperation or a Location URL",
@@ -132,7 +154,7 @@ async fn get(client: &Client, url: Url, action: &'static str) -> Result<Response
 
 /// A GET whose JSON answer is decoded, with the answer's `Retry-After`; an answer
 /// that does not decode is read again within the retry policy.
-async fn get_json<T: serde::de::DeserializeOwned>(
+pub(super) async fn get_json<T: serde::de::DeserializeOwned>(
     client: &Client,
     url: Url,
     action: &'static str,

@@ -2,6 +2,7 @@
 
 mod builder;
 mod calls;
+mod lookup;
 
 use std::fmt;
 use std::sync::Arc;
@@ -143,34 +144,42 @@ impl BackupClient for Client {
         Ok(vec![calls::trigger(self, request).await?])
     }
 
-    /// Triggers again. While the backup the lost trigger started still runs, Azure
-    /// refuses a second one of the item (`UserErrorBackupOperationInProgress`): nothing
-    /// new starts, and the answer says where to find the running job. An item with no
-    /// backup running is backed up now (the lost trigger never reached Azure, or its
-    /// backup has already ended).
+    /// A fresh (or the given) `x-ms-client-request-id` for the trigger: ARM's
+    /// caller-chosen request id, which Azure Backup keeps as the `activityId` of the job
+    /// the trigger starts (Microsoft's VM backup and file-share restore tutorials show
+    /// the trigger's id as its job's `activityId`). A fresh one is a version 7 UUID
+    /// whose first 48 bits are the time it was made. Azure does not deduplicate on it:
+    /// [`BackupClient::recover_trigger`] uses it to find the job, never to send the
+    /// trigger again blindly.
+    fn idempotency_key(request: &mut TriggerRequest, key: Option<&str>) -> Option<String> {
+        let id = key.map_or_else(lookup::new_client_request_id, str::to_owned);
+        request.client_request_id = Some(id.clone());
+        Some(id)
+    }
+
+    /// Finds the backup a lost trigger started in the vault's job list (`Jobs - List`:
+    /// `GET .../vaults/{vault}/backupJobs?$filter=startTime eq '…' and endTime eq '…' and
+    /// operation eq 'Backup' and backupManagementType eq '…'`, from a day before the
+    /// trigger's time): the job whose `activityId` is the trigger's
+    /// `x-ms-client-request-id`; else the first job of the item (its
+    /// `entityFriendlyName` and container) started after the trigger's time (the time
+    /// the id carries, less five minutes of clock skew); else a job of the item still
+    /// running (which a second trigger would run into). Running or ended, a job found is
+    /// followed and no trigger is sent: never a second backup. A job that already
+    /// ended well comes with what it made ([`BackupClient::produced`]).
+    ///
+    /// When the list shows no job of the item, nothing was started: the trigger is sent
+    /// (if the trigger's time is less than two minutes ago, the list is first read
+    /// again, at once then up to twice two seconds apart, as its job may not exist yet).
+    /// If Azure refuses it as "in progress" (the lost trigger is still being accepted),
+    /// the list is read again the same way. Without the
+    /// trigger's time (no client request id), a job of the item that has already ended
+    /// cannot be told apart from an older backup: [`Recovered::Unknown`] names it.
     ///
     /// # Errors
-    /// As [`BackupClient::trigger`], except that a backup in progress is
-    /// [`Recovered::Unknown`].
+    /// As [`BackupClient::trigger`], and the errors of the list reads.
     async fn recover_trigger(&self, request: &TriggerRequest) -> Result<Recovered> {
-        match calls::trigger(self, request).await {
-            Ok(operation) => Ok(Recovered::Operations(vec![operation])),
-            Err(error) => {
-                let in_progress = error
-                    .api()
-                    .and_then(|api| api.code.as_deref())
-                    .filter(|code| crate::error::is_in_progress_code(code));
-                match in_progress {
-                    Some(code) => Ok(Recovered::Unknown(format!(
-                        "Azure refuses a second backup of item {} in vault {}: a backup is in \
-                         progress ({code}), most likely the one the lost trigger started; its \
-                         job is in the vault's Backup jobs",
-                        request.item.item, request.item.vault
-                    ))),
-                    None => Err(error),
-                }
-            }
-        }
+        lookup::recover(self, request).await
     }
 
     /// Reads the backup again from its reference alone: the async operation, then
@@ -182,6 +191,21 @@ impl BackupClient for Client {
     /// errors of the reads.
     async fn status(&self, reference: &OperationRef) -> Result<Operation> {
         calls::status(self, reference).await
+    }
+
+    /// After a job ended well, the recovery point it made: one read of the item's
+    /// recovery points taken while the job ran (`GET .../protectedItems/{item}/
+    /// recoveryPoints?$filter=startDate eq '…' and endDate eq '…'`, from two minutes
+    /// before the job's start to two minutes after its end), the one closest to the
+    /// job's start, as [`Produced`](backup_core::operation::Produced) `recovery_point` (its name);
+    /// its `recoveryPointSizeInGB` as the size when the job gave none. Nothing is read
+    /// when only the acceptance is followed ([`Tracking::Accepted`]) or when no job is
+    /// known.
+    ///
+    /// # Errors
+    /// The errors of the read (the poller keeps the operation and adds a warning).
+    async fn produced(&self, operation: &Operation) -> Result<Operation> {
+        lookup::produced(self, operation).await
     }
 
     /// Cancels the backup job: `POST .../backupJobs/{jobId}/cancel` (the job is first

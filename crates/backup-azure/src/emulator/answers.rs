@@ -10,6 +10,10 @@ use serde_json::{Value, json};
 
 use super::state::BackupJob;
 
+/// The `endTime` of an operation that has not ended: .NET's `DateTime.MinValue`, as
+/// ARM writes it.
+pub(crate) const NOT_ENDED: &str = "0001-01-01T00:00:00Z";
+
 /// A GUID-shaped random id (`8-4-4-4-12` lower-case hex digits).
 pub(crate) fn guid() -> String {
     let hex = random_hex(32);
@@ -110,6 +114,8 @@ pub(crate) fn operation_status(
         "name": op_id,
         "status": status,
         "startTime": format_rfc3339(life.created_at()),
+        // ARM's "no end yet": .NET's DateTime.MinValue.
+        "endTime": NOT_ENDED,
     });
     if let Some(end) = life.finished_at() {
         body["endTime"] = json!(format_rfc3339(end));
@@ -123,13 +129,32 @@ pub(crate) fn operation_status(
     body
 }
 
-/// The job's answer (`JobResource`) for `phase`.
-pub(crate) fn job_resource(id: &str, job_id: &str, job: &BackupJob, phase: &Phase) -> Value {
+/// The job's answer (`JobResource`) for `phase`, `size_mb` its `Backup Size` once
+/// completed. Fields as Microsoft's examples show them: `duration` in ISO 8601 (the
+/// spec's `GetJobDetails`), `Backup Size` in the property bag ("track jobs" tutorial),
+/// `activityId` the trigger's `x-ms-client-request-id`, `containerName` and
+/// `isUserTriggered` of `AzureIaaSVMJob`; a failed job's `errorDetails` carry
+/// `recommendations`, and so does the one warning of a job completed with warnings.
+pub(crate) fn job_resource(
+    id: &str,
+    job_id: &str,
+    job: &BackupJob,
+    phase: &Phase,
+    size_mb: u64,
+) -> Value {
     let (status, errors) = match phase {
         Phase::Queued | Phase::Running { .. } => ("InProgress", None),
         Phase::Cancelling => ("Cancelling", None),
         Phase::Done(Outcome::Success) => ("Completed", None),
-        Phase::Done(Outcome::Warning) => ("CompletedWithWarnings", None),
+        Phase::Done(Outcome::Warning) => (
+            "CompletedWithWarnings",
+            Some(json!([{
+                "errorCode": 400_111,
+                "errorString": "Backup completed with warnings: some files were skipped.",
+                "errorTitle": "UserErrorBackupCompletedWithWarnings",
+                "recommendations": ["Check the skipped files and back up again."],
+            }])),
+        ),
         Phase::Done(Outcome::Failure { reason }) => {
             let (code, message) = split_reason(reason, "UserErrorBackupFailed");
             (
@@ -145,7 +170,7 @@ pub(crate) fn job_resource(id: &str, job_id: &str, job: &BackupJob, phase: &Phas
         Phase::Done(Outcome::Cancelled) => ("Cancelled", None),
     };
     let life = &job.life;
-    let started = life.started_at().unwrap_or_else(|| life.created_at());
+    let started = job_started_at(job);
     let elapsed = life
         .finished_at()
         .unwrap_or_else(time::OffsetDateTime::now_utc)
@@ -155,6 +180,11 @@ pub(crate) fn job_resource(id: &str, job_id: &str, job: &BackupJob, phase: &Phas
     } else {
         "InProgress"
     };
+    let completed = matches!(phase, Phase::Done(Outcome::Success | Outcome::Warning));
+    let mut bag = json!({});
+    if completed {
+        bag["Backup Size"] = json!(format!("{size_mb} MB"));
+    }
     let mut properties = json!({
         "jobType": job.kind.job_type(),
         "entityFriendlyName": job.friendly_name,
@@ -164,16 +194,25 @@ pub(crate) fn job_resource(id: &str, job_id: &str, job: &BackupJob, phase: &Phas
         "startTime": format_rfc3339(started),
         "activityId": job.activity_id,
         "duration": iso_duration(elapsed),
+        "isUserTriggered": true,
         "actionsInfo": if phase.is_terminal() { json!([]) } else { json!(["Cancellable"]) },
         "extendedInfo": {
             "tasksList": [
                 { "taskId": "Take Snapshot", "status": task_status },
                 { "taskId": "Transfer data to vault", "status": task_status },
             ],
-            "propertyBag": { "Backup Size": "0 MB" },
+            "propertyBag": bag,
             "progressPercentage": f64::from(phase.progress()),
         },
     });
+    if job.kind == super::options::ItemKind::IaasVm {
+        properties["virtualMachineVersion"] = json!("Compute");
+        let container = job
+            .container
+            .split_once(';')
+            .map_or(job.container.as_str(), |(_, rest)| rest);
+        properties["containerName"] = json!(container);
+    }
     if let Some(end) = life.finished_at() {
         properties["endTime"] = json!(format_rfc3339(end));
     }
@@ -186,6 +225,13 @@ pub(crate) fn job_resource(id: &str, job_id: &str, job: &BackupJob, phase: &Phas
         "type": "Microsoft.RecoveryServices/vaults/backupJobs",
         "properties": properties,
     })
+}
+
+/// When the job started (when it was accepted, if it has not run yet).
+pub(crate) fn job_started_at(job: &BackupJob) -> time::OffsetDateTime {
+    job.life
+        .started_at()
+        .unwrap_or_else(|| job.life.created_at())
 }
 
 /// An ISO 8601 duration (`PT12.5S`), as ARM serialises a `TimeSpan`.

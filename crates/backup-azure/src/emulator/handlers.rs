@@ -9,23 +9,32 @@ use backup_core::path::join_segments;
 use url::Url;
 
 use super::answers::{bad_request, cloud_error, guid, json_answer, operation_status, split_reason};
-use super::jobs::{cancel_job, read_job};
+use super::jobs::{cancel_job, read_cancel_result, read_job};
+use super::lists::{list_jobs, list_recovery_points, read_recovery_point};
 use super::routes::Route;
-use super::state::{AsyncOperation, BackupJob, ItemKey, State};
+use super::state::{AsyncOperation, BackupJob, ItemKey, State, VaultKey};
 use super::validate::validate_body;
 
-/// The api-versions the emulator accepts on the trigger and job endpoints.
-pub const SUPPORTED_API_VERSIONS: [&str; 6] = [
+/// The api-versions the emulator accepts on every endpoint: the stable versions of
+/// the specs whose requests it serves, up to 2026-10-01 (the default of the official
+/// Python SDK, `azure-mgmt-recoveryservicesbackup` 11.2).
+pub const SUPPORTED_API_VERSIONS: [&str; 9] = [
     "2016-12-01",
+    "2017-07-01",
     "2019-05-13",
     "2021-12-01",
     "2023-04-01",
     "2024-04-01",
+    "2025-02-01",
     "2025-08-01",
+    "2026-10-01",
 ];
 
 /// The api-version of the status URLs the emulator hands out (the document's).
 pub const STATUS_API_VERSION: &str = "2016-12-01";
+
+/// ARM's caller-chosen request id.
+const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 
 /// The one handler: route, check the token and the api-version, answer.
 pub(crate) async fn dispatch(
@@ -37,6 +46,13 @@ pub(crate) async fn dispatch(
 ) -> Response {
     let mut response = answer(&state, &method, &uri, &headers, &body);
     let ids = response.headers_mut();
+    // ARM echoes the caller's request id (Microsoft's tutorials show it on every answer).
+    if let Some(client_id) = headers.get(CLIENT_REQUEST_ID) {
+        ids.insert(
+            HeaderName::from_static(CLIENT_REQUEST_ID),
+            client_id.clone(),
+        );
+    }
     for (name, value) in [
         ("x-ms-request-id", guid()),
         (
@@ -101,12 +117,30 @@ fn answer(state: &State, method: &Method, uri: &Uri, headers: &HeaderMap, body: 
             ),
         );
     }
+    let filter = query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("$filter"))
+        .map(|(_, v)| v.as_str());
+    let skip_token = query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("$skipToken"))
+        .map(|(_, v)| v.as_str());
     match route {
         Route::Trigger(item) => trigger(state, &item, headers, body),
-        Route::OperationStatus(item, op) => read_operation(state, &item, &op, false),
-        Route::OperationResult(item, op) => read_operation(state, &item, &op, true),
+        Route::OperationStatus(item, op) => read_operation(state, &Scope::Item(&item), &op, false),
+        Route::OperationResult(item, op) => read_operation(state, &Scope::Item(&item), &op, true),
+        Route::VaultOperationStatus(vault, op) => {
+            read_operation(state, &Scope::Vault(&vault), &op, false)
+        }
+        Route::VaultOperationResult(vault, op) => {
+            read_operation(state, &Scope::Vault(&vault), &op, true)
+        }
         Route::Job(vault, job) => read_job(state, &vault, &job),
-        Route::CancelJob(vault, job) => cancel_job(state, &vault, &job),
+        Route::CancelJob(vault, job) => cancel_job(state, &vault, &job, api_version),
+        Route::JobOperationResult(vault, job, op) => read_cancel_result(state, &vault, &job, &op),
+        Route::JobList(vault) => list_jobs(state, &vault, filter, skip_token, api_version),
+        Route::RecoveryPoints(item) => list_recovery_points(state, &item, filter),
+        Route::RecoveryPoint(item, id) => read_recovery_point(state, &item, &id),
         Route::Unknown => cloud_error(StatusCode::NOT_FOUND, "NotFound", "No such resource."),
     }
 }
@@ -238,13 +272,21 @@ fn trigger(state: &State, item: &[String; 6], headers: &HeaderMap, body: &[u8]) 
             job_id: job_id.clone(),
         },
     );
+    let activity_id = headers
+        .get(CLIENT_REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|id| !id.is_empty() && id.len() <= 128)
+        .map_or_else(guid, str::to_owned);
     data.jobs.insert(
         job_id,
         BackupJob {
             vault,
+            item: key.clone(),
+            container: names[4].clone(),
             kind: known.kind,
             friendly_name: friendly,
-            activity_id: guid(),
+            activity_id,
             operation_id: op_id,
             life: job_life,
         },
@@ -268,14 +310,41 @@ fn trigger(state: &State, item: &[String; 6], headers: &HeaderMap, body: &[u8]) 
     response
 }
 
-fn read_operation(state: &State, item: &[String; 6], op_id: &str, as_result: bool) -> Response {
-    let key = ItemKey::new(item.each_ref().map(String::as_str));
+/// Where an operation id is looked up: under its protected item (the trigger's status
+/// URLs) or anywhere in its vault (`backupOperations/{op}`, the URL Microsoft's
+/// tutorials and the Azure CLI poll).
+pub(crate) enum Scope<'a> {
+    Item(&'a [String; 6]),
+    Vault(&'a [String; 3]),
+}
+
+impl Scope<'_> {
+    fn holds(&self, op: &AsyncOperation) -> bool {
+        match self {
+            Scope::Item(item) => op.item == ItemKey::new(item.each_ref().map(String::as_str)),
+            Scope::Vault(vault) => {
+                let key: VaultKey = (
+                    vault[0].to_ascii_lowercase(),
+                    vault[1].to_ascii_lowercase(),
+                    vault[2].to_ascii_lowercase(),
+                );
+                (
+                    &op.item.subscription,
+                    &op.item.resource_group,
+                    &op.item.vault,
+                ) == (&key.0, &key.1, &key.2)
+            }
+        }
+    }
+}
+
+fn read_operation(state: &State, scope: &Scope<'_>, op_id: &str, as_result: bool) -> Response {
     let mut data = state.lock();
     let retry_after = data.retry_after.as_secs();
     let Some(op) = data
         .operations
         .get_mut(&op_id.to_ascii_lowercase())
-        .filter(|op| op.item == key)
+        .filter(|op| scope.holds(op))
     else {
         return cloud_error(
             StatusCode::NOT_FOUND,

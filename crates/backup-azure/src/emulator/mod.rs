@@ -6,7 +6,8 @@
 //! - `POST .../protectedItems/{item}/backup?api-version=...` checks the bearer token
 //!   (401 `AuthenticationFailed`, `InvalidAuthenticationToken`,
 //!   `ExpiredAuthenticationToken`, with a `WWW-Authenticate` challenge), the
-//!   api-version ([`SUPPORTED_API_VERSIONS`]), the vault and item (404), the content
+//!   api-version ([`SUPPORTED_API_VERSIONS`], up to the Python SDK's default
+//!   2026-10-01; every endpoint checks it), the vault and item (404), the content
 //!   type (415) and the `BackupRequestResource` (400 for an `objectType` that does not
 //!   fit the item, an unknown `backupType`, a bad `recoveryPointExpiryTimeInUTC`);
 //!   refuses a second backup of an item whose backup still runs with 400
@@ -14,16 +15,37 @@
 //!   `Azure-AsyncOperation` (both on the emulator's own address, with their own
 //!   `api-version=2016-12-01`) and `Retry-After` (default 0 seconds).
 //! - `GET .../operationsStatus/{opId}` answers 200 with `{id, name, status, startTime,
-//!   endTime, error, properties: {objectType: OperationStatusJobExtendedInfo, jobId}}`.
+//!   endTime, error, properties: {objectType: OperationStatusJobExtendedInfo, jobId}}`
+//!   (`endTime` `0001-01-01T00:00:00Z`, ARM's "not ended", while in progress).
 //! - `GET .../operationResults/{opId}` answers 202 while running, 204 once done, the
 //!   operation's `CloudError` (400) when it failed.
 //! - `GET .../vaults/{vault}/backupJobs/{jobId}` answers the `JobResource`
 //!   (`AzureIaaSVMJob`, `AzureStorageJob` or `AzureWorkloadJob`) with status
 //!   InProgress, Cancelling, Completed, CompletedWithWarnings, Failed or Cancelled.
-//! - `POST .../vaults/{vault}/backupJobs/{jobId}/cancel` answers 202 and moves a
-//!   running job to Cancelling, then Cancelled; a job that ended is refused (400
+//!   Its `activityId` is the trigger's `x-ms-client-request-id` (as in Microsoft's
+//!   tutorials), `duration` is ISO 8601, a completed job has `Backup Size` in its
+//!   property bag ([`EmulatorOptions::backup_size_mb`]), a VM job its `containerName`.
+//! - `GET .../vaults/{vault}/backupOperations/{opId}` and
+//!   `.../backupOperationResults/{opId}`: the same operation found by its vault (the
+//!   URLs the Azure CLI and Microsoft's tutorials poll).
+//! - `GET .../vaults/{vault}/backupJobs` (`BackupJobs_List`): the vault's jobs, newest
+//!   first, `$filter` on `status`, `backupManagementType`, `operation`, `jobId` and the
+//!   `startTime`/`endTime` window (`yyyy-MM-dd hh:mm:ss tt`, or RFC 3339; any other
+//!   property is a 400 `BMSUserErrorInvalidInput`), pages of
+//!   [`EmulatorOptions::job_page_size`] with a `nextLink` (`$skipToken`). Reading the
+//!   list moves the vault's async operations on, as a poll would.
+//! - `GET .../protectedItems/{item}/recoveryPoints` (`$filter` window
+//!   `startDate`/`endDate`) and `.../recoveryPoints/{id}`: one recovery point per
+//!   completed job of the item, taken when the job started, in its kind's shape
+//!   (`IaasVMRecoveryPoint`, `AzureFileShareRecoveryPoint` with its size in GB,
+//!   `AzureWorkloadSQLRecoveryPoint`).
+//! - `POST .../vaults/{vault}/backupJobs/{jobId}/cancel` answers 202 with a `Location`
+//!   naming its operation result (`.../backupJobs/{jobId}/operationResults/{opId}`:
+//!   202 while the job is being cancelled, 204 once it ended) and moves a running job
+//!   to Cancelling, then Cancelled; a job that ended is refused (400
 //!   `BMSUserErrorJobNotCancellable`).
-//! - Every answer carries `x-ms-request-id` and `x-ms-correlation-request-id`.
+//! - Every answer carries `x-ms-request-id` and `x-ms-correlation-request-id`, and
+//!   echoes the caller's `x-ms-client-request-id`.
 //!
 //! Tokens: Entra ID cannot be emulated on `http`, and `azure_identity` refuses
 //! non-https authorities, so the emulator hands its tokens out through
@@ -32,11 +54,14 @@
 //! far.
 //!
 //! Faults ([`VendorEmulator::faults`]) target [`RouteClass::Trigger`] (the backup POST),
-//! [`RouteClass::Poll`] (the three reads) or [`RouteClass::Control`] (the job cancel).
+//! [`RouteClass::Poll`] (the operation, operation-result and job reads) or
+//! [`RouteClass::Control`] (the job cancel); the job and recovery-point lists are
+//! [`RouteClass::Other`].
 //!
 //! The error codes of the refusals that Azure's documents do not spell out (unknown
-//! item or job, a body that does not fit the item, a job that cannot be cancelled) are
-//! the emulator's own choice, in Azure's `CloudError` shape.
+//! item, job, operation or recovery point, a body that does not fit the item, a job
+//! that cannot be cancelled, a filter it cannot read) are the emulator's own choice, in
+//! Azure's `CloudError` shape.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -71,6 +96,7 @@ mod answers;
 mod credential;
 mod handlers;
 mod jobs;
+mod lists;
 mod options;
 mod routes;
 mod state;
@@ -296,6 +322,7 @@ impl VendorEmulator for Emulator {
             resource_group: DEMO_RESOURCE_GROUP.to_owned(),
             vault: DEMO_VAULT.to_owned(),
             fabric: DEMO_FABRIC.to_owned(),
+            vm: None,
             container: DEMO_VM_CONTAINER.to_owned(),
             item: DEMO_VM_ITEM.to_owned(),
             object_type: ObjectType::IaasVm,

@@ -84,13 +84,16 @@ pub struct EmulatorOptions {
     pub(crate) retry_after: Duration,
     pub(crate) token_ttl: Duration,
     pub(crate) async_operation_header: bool,
+    pub(crate) job_page_size: usize,
+    pub(crate) backup_size_mb: u64,
 }
 
 impl Default for EmulatorOptions {
     /// The three demo items (a VM, a file share, a SQL database) in the demo vault;
     /// jobs running for two polls, then completed; async operations in progress for one
     /// poll, then succeeded; `Retry-After: 0`; tokens valid for an hour; both status
-    /// headers on a 202.
+    /// headers on a 202; 200 jobs a page of the job list; completed backups of 2332 MB
+    /// (the size in Microsoft's "track jobs" tutorial).
     fn default() -> Self {
         let demo = |container: &str, item: &str, kind| {
             (
@@ -125,6 +128,8 @@ impl Default for EmulatorOptions {
             retry_after: Duration::ZERO,
             token_ttl: Duration::from_secs(3600),
             async_operation_header: true,
+            job_page_size: 200,
+            backup_size_mb: 2332,
         }
     }
 }
@@ -187,6 +192,22 @@ impl EmulatorOptions {
     #[must_use]
     pub fn async_operation_header(mut self, send: bool) -> Self {
         self.async_operation_header = send;
+        self
+    }
+
+    /// How many jobs a page of the job list holds (at least one; the rest follows
+    /// through `nextLink`).
+    #[must_use]
+    pub fn job_page_size(mut self, jobs: usize) -> Self {
+        self.job_page_size = jobs;
+        self
+    }
+
+    /// The `Backup Size` a completed job reports, in MB (its recovery point's
+    /// `recoveryPointSizeInGB`, for a file share, is that rounded up to whole GB).
+    #[must_use]
+    pub fn backup_size_mb(mut self, megabytes: u64) -> Self {
+        self.backup_size_mb = megabytes;
         self
     }
 }

@@ -19,6 +19,19 @@ pub(crate) enum Route {
     Job([String; 3], String),
     /// `.../vaults/{vault}/backupJobs/{jobId}/cancel`.
     CancelJob([String; 3], String),
+    /// `.../vaults/{vault}/backupJobs` (`BackupJobs_List`).
+    JobList([String; 3]),
+    /// `.../vaults/{vault}/backupJobs/{jobId}/operationResults/{opId}`
+    /// (`JobOperationResults_Get`: the cancel's result).
+    JobOperationResult([String; 3], String, String),
+    /// `.../vaults/{vault}/backupOperations/{opId}` (`BackupOperationStatuses_Get`).
+    VaultOperationStatus([String; 3], String),
+    /// `.../vaults/{vault}/backupOperationResults/{opId}` (`BackupOperationResults_Get`).
+    VaultOperationResult([String; 3], String),
+    /// `.../protectedItems/{item}/recoveryPoints` (`RecoveryPoints_List`).
+    RecoveryPoints([String; 6]),
+    /// `.../protectedItems/{item}/recoveryPoints/{id}` (`RecoveryPoints_Get`).
+    RecoveryPoint([String; 6], String),
     /// Anything else.
     Unknown,
 }
@@ -47,11 +60,25 @@ impl Route {
             return Self::Unknown;
         }
         let vault = [name(1), name(3), name(7)];
-        if segments.len() == 10 && literal(8, "backupJobs") {
-            return Self::Job(vault, name(9));
+        if segments.iter().skip(8).any(String::is_empty) {
+            return Self::Unknown;
         }
-        if segments.len() == 11 && literal(8, "backupJobs") && literal(10, "cancel") {
-            return Self::CancelJob(vault, name(9));
+        match segments.len() {
+            9 if literal(8, "backupJobs") => return Self::JobList(vault),
+            10 if literal(8, "backupJobs") => return Self::Job(vault, name(9)),
+            10 if literal(8, "backupOperations") => {
+                return Self::VaultOperationStatus(vault, name(9));
+            }
+            10 if literal(8, "backupOperationResults") => {
+                return Self::VaultOperationResult(vault, name(9));
+            }
+            11 if literal(8, "backupJobs") && literal(10, "cancel") => {
+                return Self::CancelJob(vault, name(9));
+            }
+            12 if literal(8, "backupJobs") && literal(10, "operationResults") => {
+                return Self::JobOperationResult(vault, name(9), name(11));
+            }
+            _ => {}
         }
         let item_prefix = literal(8, "backupFabrics")
             && literal(10, "protectionContainers")
@@ -64,6 +91,8 @@ impl Route {
             15 if literal(14, "backup") => Self::Trigger(item),
             16 if literal(14, "operationsStatus") => Self::OperationStatus(item, name(15)),
             16 if literal(14, "operationResults") => Self::OperationResult(item, name(15)),
+            15 if literal(14, "recoveryPoints") => Self::RecoveryPoints(item),
+            16 if literal(14, "recoveryPoints") => Self::RecoveryPoint(item, name(15)),
             _ => Self::Unknown,
         }
     }
@@ -80,11 +109,19 @@ impl Route {
     pub(crate) fn class(&self) -> RouteClass {
         match self {
             Self::Trigger(_) => RouteClass::Trigger,
-            Self::OperationStatus(..) | Self::OperationResult(..) | Self::Job(..) => {
-                RouteClass::Poll
-            }
+            Self::OperationStatus(..)
+            | Self::OperationResult(..)
+            | Self::Job(..)
+            | Self::VaultOperationStatus(..)
+            | Self::VaultOperationResult(..)
+            | Self::JobOperationResult(..) => RouteClass::Poll,
             Self::CancelJob(..) => RouteClass::Control,
-            Self::Unknown => RouteClass::Other,
+            // Finding backups (after a lost trigger) and what they made: not the reads
+            // that follow a backup.
+            Self::JobList(_)
+            | Self::RecoveryPoints(_)
+            | Self::RecoveryPoint(..)
+            | Self::Unknown => RouteClass::Other,
         }
     }
 }
@@ -127,10 +164,38 @@ mod tests {
             "{VAULT}/backupFabrics/f/protectionContainers/c/protectedItems/i/operationsStatus/o"
         );
         assert!(matches!(Route::parse(&status), Route::OperationStatus(_, ref op) if op == "o"));
+        assert!(matches!(
+            Route::parse(&format!("{VAULT}/backupJobs")),
+            Route::JobList(ref v) if v[2] == "v"
+        ));
+        assert_eq!(
+            classify(&Method::GET, &format!("{VAULT}/backupJobs")),
+            RouteClass::Other
+        );
+        assert!(matches!(
+            Route::parse(&format!("{VAULT}/backupJobs/j1/operationResults/o1")),
+            Route::JobOperationResult(_, ref j, ref o) if j == "j1" && o == "o1"
+        ));
+        assert!(matches!(
+            Route::parse(&format!("{VAULT}/BackupOperations/o1")),
+            Route::VaultOperationStatus(_, ref o) if o == "o1"
+        ));
+        assert!(matches!(
+            Route::parse(&format!("{VAULT}/backupOperationResults/o1")),
+            Route::VaultOperationResult(_, ref o) if o == "o1"
+        ));
+        let points = format!(
+            "{VAULT}/backupFabrics/f/protectionContainers/c/protectedItems/i/recoveryPoints"
+        );
+        assert!(matches!(Route::parse(&points), Route::RecoveryPoints(_)));
+        assert!(matches!(
+            Route::parse(&format!("{points}/123")),
+            Route::RecoveryPoint(_, ref id) if id == "123"
+        ));
         for bad in [
             "/",
             "/subscriptions/s",
-            &format!("{VAULT}/backupJobs"),
+            &format!("{VAULT}/backupJobs/"),
             &format!("{VAULT}/x/y"),
         ] {
             assert_eq!(Route::parse(bad), Route::Unknown, "{bad}");

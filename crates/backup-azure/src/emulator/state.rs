@@ -60,8 +60,14 @@ pub(crate) struct AsyncOperation {
 #[derive(Debug)]
 pub(crate) struct BackupJob {
     pub(crate) vault: VaultKey,
+    /// The protected item it backs up.
+    pub(crate) item: ItemKey,
+    /// The item's container, as registered (`IaasVMContainer;iaasvmcontainerv2;rg;vm`).
+    pub(crate) container: String,
     pub(crate) kind: ItemKind,
     pub(crate) friendly_name: String,
+    /// The trigger's `x-ms-client-request-id`, else a fresh GUID (Microsoft's examples
+    /// show the trigger's id as its job's `activityId`).
     pub(crate) activity_id: String,
     /// The async operation that starts it; the job exists once that one succeeded.
     pub(crate) operation_id: String,
@@ -79,9 +85,28 @@ pub(crate) struct Data {
     pub(crate) operation_spec: LifecycleSpec,
     pub(crate) retry_after: Duration,
     pub(crate) async_header: bool,
+    /// Cancellations asked for: operation id → job id.
+    pub(crate) cancellations: HashMap<String, String>,
+    /// How many jobs one page of the job list holds.
+    pub(crate) job_page_size: usize,
+    /// The `Backup Size` of a completed job, in MB.
+    pub(crate) backup_size_mb: u64,
 }
 
 impl Data {
+    /// Whether the job's async operation succeeded (a job exists from then on).
+    pub(crate) fn job_started(&self, job: &BackupJob) -> bool {
+        self.operations.get(&job.operation_id).is_some_and(|op| {
+            matches!(
+                op.life.peek(),
+                Phase::Done(
+                    backup_core::emulator::Outcome::Success
+                        | backup_core::emulator::Outcome::Warning
+                )
+            )
+        })
+    }
+
     /// Whether a backup of `item` is still under way: its async operation is not
     /// done, or its job is still running.
     pub(crate) fn busy(&self, item: &ItemKey) -> bool {
@@ -149,6 +174,9 @@ impl State {
                 operation_spec: options.operation_lifecycle.clone(),
                 retry_after: options.retry_after,
                 async_header: options.async_operation_header,
+                cancellations: HashMap::new(),
+                job_page_size: options.job_page_size.max(1),
+                backup_size_mb: options.backup_size_mb,
             })),
             tokens: TokenIssuer::new("eyJ0eXAiOiJKV1Qi.emu-"),
             shared: EmulatorShared::new(options.lifecycle.clone()),

@@ -100,8 +100,8 @@ impl ProtectedItem {
         ]
     }
 
-    /// The path segments of the trigger, from `subscriptions` to `backup`.
-    pub(crate) fn backup_segments(&self) -> Vec<&str> {
+    /// The path segments of the protected item, from `subscriptions` to its name.
+    pub(crate) fn item_segments(&self) -> Vec<&str> {
         let mut segments = self.vault_segments().to_vec();
         segments.extend([
             "backupFabrics",
@@ -110,9 +110,40 @@ impl ProtectedItem {
             &self.container,
             "protectedItems",
             &self.item,
-            "backup",
         ]);
         segments
+    }
+
+    /// The path segments of the trigger, from `subscriptions` to `backup`.
+    pub(crate) fn backup_segments(&self) -> Vec<&str> {
+        let mut segments = self.item_segments();
+        segments.push("backup");
+        segments
+    }
+
+    /// The `backupManagementType` of the item's jobs, from the container's kind (the
+    /// mapping of the Azure CLI's backup module: `IaasVMContainer` → `AzureIaasVM`,
+    /// `StorageContainer` → `AzureStorage`, `VMAppContainer` → `AzureWorkload`);
+    /// `None` for another kind.
+    #[must_use]
+    pub fn backup_management_type(&self) -> Option<&'static str> {
+        let kind = self.container.split(';').next().unwrap_or_default();
+        [
+            ("IaasVMContainer", "AzureIaasVM"),
+            ("StorageContainer", "AzureStorage"),
+            ("VMAppContainer", "AzureWorkload"),
+        ]
+        .into_iter()
+        .find(|(container, _)| container.eq_ignore_ascii_case(kind))
+        .map(|(_, management)| management)
+    }
+
+    /// The name its jobs give as `entityFriendlyName`: the last `;`-separated part of
+    /// the item name (`v1win2012r` for `VM;iaasvmcontainerv2;testrg;v1win2012r`, as in
+    /// Microsoft's examples).
+    #[must_use]
+    pub fn friendly_name(&self) -> &str {
+        self.item.rsplit(';').next().unwrap_or(&self.item)
     }
 }
 
@@ -124,13 +155,30 @@ pub struct TriggerRequest {
     pub item: ProtectedItem,
     /// The `BackupRequestResource` body.
     pub body: BackupRequestResource,
+    /// The trigger's `x-ms-client-request-id` (ARM's caller-chosen request id, a GUID),
+    /// when set: Azure Backup records it as the `activityId` of the job the trigger
+    /// starts, so a lost answer can be found again in the vault's job list
+    /// ([`BackupClient::idempotency_key`](crate::BackupClient::idempotency_key) sets a
+    /// time-ordered one).
+    pub client_request_id: Option<String>,
 }
 
 impl TriggerRequest {
     /// A backup of `item` with `body`.
     #[must_use]
     pub fn new(item: ProtectedItem, body: BackupRequestResource) -> Self {
-        Self { item, body }
+        Self {
+            item,
+            body,
+            client_request_id: None,
+        }
+    }
+
+    /// The same request sent with `x-ms-client-request-id: id`.
+    #[must_use]
+    pub fn client_request_id(mut self, id: impl Into<String>) -> Self {
+        self.client_request_id = Some(id.into());
+        self
     }
 
     /// A backup of `item` with `properties` and nothing else in the body.

@@ -14,6 +14,7 @@ pub use request::{
 };
 pub use response::{
     CloudError, CloudErrorBody, ErrorAdditionalInfo, Job, JobErrorInfo, JobExtendedInfo,
-    JobResource, JobTaskDetails, OperationStatusError, OperationStatusExtendedInfo,
-    OperationStatusResponse,
+    JobResource, JobResourceList, JobTaskDetails, OperationStatusError,
+    OperationStatusExtendedInfo, OperationStatusResponse, RecoveryPoint, RecoveryPointResource,
+    RecoveryPointResourceList, parse_duration, parse_size,
 };

@@ -662,3 +662,432 @@ async fn emulator_debug_shows_no_token() {
             .is_err()
     );
 }
+
+/// What a backup made, on the emulator: the job's duration and `Backup Size`, and the
+/// recovery point named by the follow-up read (issue 15).
+#[tokio::test]
+async fn a_backup_reports_its_duration_size_and_recovery_point() {
+    let emulator = Emulator::start_with(EmulatorOptions::new().backup_size_mb(4096))
+        .await
+        .unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let operation = client
+        .trigger(&emulator.demo_request())
+        .await
+        .unwrap()
+        .single();
+    let done = client.wait(operation, fast()).await.unwrap();
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(done.size_bytes, Some(4096 * 1024 * 1024));
+    assert!(done.duration.is_some(), "the job's own duration");
+    assert_eq!(done.produced.len(), 1, "{:?}", done.produced);
+    assert_eq!(done.produced[0].kind, "recovery_point");
+    assert!(done.produced[0].id.bytes().all(|b| b.is_ascii_digit()));
+    assert!(done.warnings.is_empty(), "{:?}", done.warnings);
+    assert_eq!(
+        polls_to(&emulator, "/recoverypoints"),
+        1,
+        "one follow-up read"
+    );
+    // Switched off, nothing is read after the end.
+    let operation = client
+        .trigger(&emulator.demo_request())
+        .await
+        .unwrap()
+        .single();
+    let quiet = client
+        .wait(operation, fast().follow_up(false))
+        .await
+        .unwrap();
+    assert!(quiet.produced.is_empty());
+    assert_eq!(polls_to(&emulator, "/recoverypoints"), 1);
+}
+
+#[tokio::test]
+async fn every_kind_of_item_produces_its_recovery_point() {
+    let emulator = start().await;
+    let client = emulator.client_builder().build().unwrap();
+    let mut points = Vec::new();
+    for request in demo_requests() {
+        let operation = client.trigger(&request).await.unwrap().single();
+        let done = client.wait(operation, fast()).await.unwrap();
+        assert_eq!(done.size_bytes, Some(2332 * 1024 * 1024), "{request:?}");
+        points.push(done.produced.first().cloned().expect("a recovery point"));
+    }
+    points.dedup();
+    assert_eq!(points.len(), 3);
+}
+
+#[tokio::test]
+async fn a_job_completed_with_warnings_keeps_them() {
+    let emulator = start().await;
+    emulator.set_lifecycle(LifecycleSpec::after_polls(1).with_warning());
+    let client = emulator.client_builder().build().unwrap();
+    let operation = client
+        .trigger(&emulator.demo_request())
+        .await
+        .unwrap()
+        .single();
+    let done = client.wait(operation, fast()).await.unwrap();
+    assert_eq!(done.status, OperationStatus::SucceededWithWarnings);
+    assert_eq!(
+        done.warnings,
+        [
+            "400111: Backup completed with warnings: some files were skipped.",
+            "recommendation: Check the skipped files and back up again."
+        ]
+    );
+    assert_eq!(done.produced.len(), 1);
+}
+
+/// A trigger whose answer is lost (the connection drops after the backup was
+/// accepted) is found again in the vault's job list by its client request id: the
+/// trigger is never sent twice, whether the backup still runs or has ended (issue 18).
+#[tokio::test]
+async fn a_lost_trigger_is_found_in_the_job_list_and_never_sent_twice() {
+    for ended_first in [false, true] {
+        let emulator = start().await;
+        let client = emulator.client_builder().build().unwrap();
+        let mut request = emulator.demo_request();
+        backup_azure::Client::idempotency_key(&mut request, None).unwrap();
+        emulator
+            .faults()
+            .inject(RouteClass::Trigger, Fault::DropAfterHandling);
+        let lost = client.trigger(&request).await.unwrap_err();
+        assert!(matches!(lost, Error::OutcomeUnknown { .. }), "{lost:?}");
+        if ended_first {
+            // Someone else saw it through: its job has ended when the answer is sought.
+            let mut job = None;
+            for _ in 0..10 {
+                let found = client.recover_trigger(&request).await.unwrap();
+                let backup_core::contract::Recovered::Operations(ops) = found else {
+                    panic!("{found:?}");
+                };
+                let op = ops.single();
+                if op.status.is_terminal() {
+                    job = Some(op);
+                    break;
+                }
+            }
+            let ended = job.expect("the job ended");
+            assert_eq!(ended.status, OperationStatus::Succeeded);
+        }
+        let recovered = client.recover_trigger(&request).await.unwrap();
+        let backup_core::contract::Recovered::Operations(operations) = recovered else {
+            panic!("not found: {recovered:?}");
+        };
+        let operation = operations.single();
+        assert!(operation.job_id.is_some());
+        assert!(
+            operation
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains("activityId") || ended_first),
+            "{:?}",
+            operation.message
+        );
+        let done = client.wait(operation, fast()).await.unwrap();
+        assert_eq!(done.status, OperationStatus::Succeeded);
+        assert_eq!(
+            done.produced.len(),
+            1,
+            "the recovery point of the found job"
+        );
+        assert_eq!(emulator.accepted_backups(), 1, "ended first: {ended_first}");
+        assert_eq!(emulator.requests().count(RouteClass::Trigger), 1);
+    }
+}
+
+/// A trigger that never reached the service (dropped before it was handled) is sent
+/// by the recovery: the job list shows nothing of it.
+#[tokio::test]
+async fn a_trigger_that_never_arrived_is_sent_by_the_recovery() {
+    let emulator = start().await;
+    let client = emulator.client_builder().build().unwrap();
+    let mut request = emulator.demo_request();
+    backup_azure::Client::idempotency_key(&mut request, None).unwrap();
+    emulator
+        .faults()
+        .inject(RouteClass::Trigger, Fault::DropBeforeHandling);
+    let _ = client.trigger(&request).await;
+    assert_eq!(emulator.accepted_backups(), 0);
+    let recovered = client.recover_trigger(&request).await.unwrap();
+    let backup_core::contract::Recovered::Operations(operations) = recovered else {
+        panic!("{recovered:?}");
+    };
+    let done = client.wait(operations.single(), fast()).await.unwrap();
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    assert_eq!(emulator.accepted_backups(), 1);
+}
+
+/// Raw HTTP to the emulator, as the vendor's own clients send it.
+async fn raw(
+    emulator: &Emulator,
+    method: reqwest::Method,
+    path_and_query: &str,
+) -> reqwest::Response {
+    use azure_core::credentials::TokenCredential;
+    let token = emulator
+        .credential()
+        .get_token(&["https://management.azure.com/.default"], None)
+        .await
+        .unwrap();
+    let url = format!(
+        "{}{}",
+        emulator.url().as_str().trim_end_matches('/'),
+        path_and_query
+    );
+    reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(token.token.secret())
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap()
+}
+
+const VAULT_PATH: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/linuxRsVaultRG/providers/Microsoft.RecoveryServices/vaults/linuxRsVault";
+
+/// `backupOperations/{op}` and `backupOperationResults/{op}` (the vault-level URLs the
+/// Azure CLI and Microsoft's tutorials poll) answer as the item-level ones; the job is
+/// read with the Python SDK's default api-version, 2026-10-01.
+#[tokio::test]
+async fn the_vault_level_operation_urls_and_2026_10_01_are_served() {
+    let emulator = start().await;
+    let client = emulator.client_builder().build().unwrap();
+    let operation = client
+        .trigger(&emulator.demo_request())
+        .await
+        .unwrap()
+        .single();
+    let tracking = TrackingRef::from_reference(&operation.reference).unwrap();
+    let async_url = tracking.async_operation.unwrap();
+    let op_id = async_url
+        .path_segments()
+        .unwrap()
+        .next_back()
+        .unwrap()
+        .to_owned();
+    let status = raw(
+        &emulator,
+        reqwest::Method::GET,
+        &format!("{VAULT_PATH}/backupOperations/{op_id}?api-version=2026-10-01"),
+    )
+    .await;
+    assert_eq!(status.status(), 200);
+    let body: serde_json::Value = status.json().await.unwrap();
+    assert_eq!(body["status"], "InProgress");
+    assert_eq!(
+        body["endTime"], "0001-01-01T00:00:00Z",
+        "ARM's not ended yet"
+    );
+    let body: serde_json::Value = raw(
+        &emulator,
+        reqwest::Method::GET,
+        &format!("{VAULT_PATH}/backupOperations/{op_id}?api-version=2026-10-01"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(body["status"], "Succeeded");
+    let job_id = body["properties"]["jobId"].as_str().unwrap().to_owned();
+    let result = raw(
+        &emulator,
+        reqwest::Method::GET,
+        &format!("{VAULT_PATH}/backupOperationResults/{op_id}?api-version=2026-10-01"),
+    )
+    .await;
+    assert_eq!(result.status(), 204);
+    let job = raw(
+        &emulator,
+        reqwest::Method::GET,
+        &format!("{VAULT_PATH}/backupJobs/{job_id}?api-version=2026-10-01"),
+    )
+    .await;
+    assert_eq!(job.status(), 200);
+    let job: serde_json::Value = job.json().await.unwrap();
+    assert_eq!(
+        job["properties"]["containerName"],
+        "iaasvmcontainerv2;testrg;v1win2012r"
+    );
+    assert_eq!(job["properties"]["isUserTriggered"], true);
+    // Another vault does not know the operation.
+    let elsewhere = raw(
+        &emulator,
+        reqwest::Method::GET,
+        &format!(
+            "{}/backupOperations/{op_id}?api-version=2026-10-01",
+            VAULT_PATH.replace("linuxRsVault", "otherVault")
+        ),
+    )
+    .await;
+    assert_eq!(elsewhere.status(), 404);
+}
+
+/// Cancel answers `202` with a `Location` naming its operation result
+/// (`backupJobs/{job}/operationResults/{op}`): `202` while the job is being cancelled,
+/// `204` once it has ended.
+#[tokio::test]
+async fn a_cancel_answers_the_location_of_its_operation_result() {
+    let emulator =
+        Emulator::start_with(EmulatorOptions::new().lifecycle(LifecycleSpec::after_polls(50)))
+            .await
+            .unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let operation = client
+        .trigger(&emulator.demo_request())
+        .await
+        .unwrap()
+        .single();
+    let mut running = client.status(&operation.reference).await.unwrap();
+    while running.job_id.is_none() {
+        running = client.status(&running.reference).await.unwrap();
+    }
+    let job_id = running.job_id.clone().unwrap();
+    let cancel = raw(
+        &emulator,
+        reqwest::Method::POST,
+        &format!("{VAULT_PATH}/backupJobs/{job_id}/cancel?api-version=2026-10-01"),
+    )
+    .await;
+    assert_eq!(cancel.status(), 202);
+    let location = cancel
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap()
+        .to_owned();
+    assert!(
+        location.contains(&format!("/backupJobs/{job_id}/operationResults/"))
+            && location.ends_with("?api-version=2026-10-01"),
+        "{location}"
+    );
+    assert!(cancel.headers().contains_key("retry-after"));
+    let path = location.trim_start_matches(emulator.url().as_str().trim_end_matches('/'));
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let answer = raw(&emulator, reqwest::Method::GET, path).await;
+        seen.push(answer.status().as_u16());
+        if answer.status() == 204 {
+            break;
+        }
+    }
+    assert_eq!(seen, [202, 204]);
+    let ended = client.status(&running.reference).await.unwrap();
+    assert_eq!(ended.status, OperationStatus::Cancelled);
+    let unknown = raw(
+        &emulator,
+        reqwest::Method::GET,
+        &format!("{VAULT_PATH}/backupJobs/{job_id}/operationResults/nope?api-version=2026-10-01"),
+    )
+    .await;
+    assert_eq!(unknown.status(), 404);
+}
+
+/// The job list (`BackupJobs_List`) filters as the spec's example does and pages
+/// through `nextLink`; a filter it cannot read is a `400`.
+#[tokio::test]
+async fn the_job_list_filters_and_pages() {
+    let emulator = Emulator::start_with(EmulatorOptions::new().job_page_size(2))
+        .await
+        .unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    for request in demo_requests() {
+        let operation = client.trigger(&request).await.unwrap().single();
+        client.wait(operation, fast()).await.unwrap();
+    }
+    let list = |query: String| {
+        let emulator = &emulator;
+        async move {
+            let answer = raw(
+                emulator,
+                reqwest::Method::GET,
+                &format!("{VAULT_PATH}/backupJobs?api-version=2026-10-01{query}"),
+            )
+            .await;
+            (
+                answer.status().as_u16(),
+                answer.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, first) = list(String::new()).await;
+    assert_eq!(status, 200);
+    assert_eq!(first["value"].as_array().unwrap().len(), 2);
+    let next = first["nextLink"].as_str().unwrap().to_owned();
+    let path = next.trim_start_matches(emulator.url().as_str().trim_end_matches('/'));
+    let second: serde_json::Value = raw(&emulator, reqwest::Method::GET, path)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["value"].as_array().unwrap().len(), 1);
+    assert!(second.get("nextLink").is_none());
+    let encode = |filter: &str| {
+        format!(
+            "&$filter={}",
+            percent_encoding::utf8_percent_encode(filter, percent_encoding::NON_ALPHANUMERIC)
+        )
+    };
+    let (_, vms) = list(encode(
+        "operation eq 'Backup' and backupManagementType eq 'AzureIaasVM' and status eq 'Completed'",
+    ))
+    .await;
+    let vms = vms["value"].as_array().unwrap().clone();
+    assert_eq!(vms.len(), 1);
+    assert_eq!(vms[0]["properties"]["entityFriendlyName"], "v1win2012r");
+    let (_, old) = list(encode(
+        "startTime eq '2016-01-01 00:00:00 AM' and endTime eq '2017-11-29 00:00:00 AM'",
+    ))
+    .await;
+    assert_eq!(old["value"].as_array().unwrap().len(), 0);
+    let (_, none_running) = list(encode("status eq 'InProgress'")).await;
+    assert_eq!(none_running["value"].as_array().unwrap().len(), 0);
+    let (status, refused) = list(encode("colour eq 'blue'")).await;
+    assert_eq!(status, 400);
+    assert_eq!(refused["error"]["code"], "BMSUserErrorInvalidInput");
+    // The recovery points of the VM: the one its job made.
+    let points: serde_json::Value = raw(
+        &emulator,
+        reqwest::Method::GET,
+        &format!(
+            "{VAULT_PATH}/backupFabrics/Azure/protectionContainers/{}/protectedItems/{DEMO_VM_ITEM}/recoveryPoints?api-version=2026-10-01",
+            backup_azure::emulator::DEMO_VM_CONTAINER
+        ),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let points = points["value"].as_array().unwrap();
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0]["properties"]["objectType"], "IaasVMRecoveryPoint");
+}
+
+#[tokio::test]
+async fn a_triggers_client_request_id_is_its_jobs_activity_id() {
+    let emulator = start().await;
+    let client = emulator.client_builder().build().unwrap();
+    let request = emulator
+        .demo_request()
+        .client_request_id("7df8e874-1d66-4f81-8e91-da2fe054811d");
+    let operation = client.trigger(&request).await.unwrap().single();
+    let done = client.wait(operation, fast()).await.unwrap();
+    let job: serde_json::Value = raw(
+        &emulator,
+        reqwest::Method::GET,
+        &format!(
+            "{VAULT_PATH}/backupJobs/{}?api-version=2024-04-01",
+            done.job_id.unwrap()
+        ),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        job["properties"]["activityId"],
+        "7df8e874-1d66-4f81-8e91-da2fe054811d"
+    );
+}

@@ -8,7 +8,10 @@
 #![cfg(feature = "emulator")]
 
 use backup_azure::emulator::{Emulator, demo_vm};
-use backup_azure::model::{CloudError, JobResource, OperationStatusResponse};
+use backup_azure::model::{
+    CloudError, JobResource, JobResourceList, OperationStatusResponse, RecoveryPointResourceList,
+    parse_duration, parse_size,
+};
 use backup_azure::operation::{from_job, from_operation_status};
 use backup_azure::prelude::*;
 use backup_azure::{ApiErrors, Error, OperationRef, ProtectedItem, TrackingRef, TriggerRequest};
@@ -22,8 +25,14 @@ use proptest::prelude::*;
 use serde_json::Value;
 use url::Url;
 
-/// The answers of the vendor document and the notes (as in `tests/it/fixtures.rs`).
-const FIXTURES: [&str; 7] = [
+/// The answers of the vendor document and the notes (as in `tests/it/fixtures.rs`), and
+/// Microsoft's documented answers of `tests/fixtures/`; the HTML page last.
+const FIXTURES: [&str; 12] = [
+    include_str!("../fixtures/job-completed.track-jobs.json"),
+    include_str!("../fixtures/job-restore-in-progress.file-share-restore.json"),
+    include_str!("../fixtures/jobs-list.list-jobs.json"),
+    include_str!("../fixtures/recovery-points.file-share-restore.json"),
+    include_str!("../fixtures/operation-in-progress.postgresql-restore.json"),
     r#"{"id":"00000000-0000-0000-0000-000000000000","name":"00000000-0000-0000-0000-000000000000","status":"InProgress","startTime":"2024-05-01T10:00:00.1234567Z"}"#,
     r#"{"id":"0","name":"0","status":"Succeeded","startTime":"2024-05-01T10:00:00Z","endTime":"2024-05-01T10:00:08Z","properties":{"objectType":"OperationStatusJobExtendedInfo","jobId":"7cbc1ad1-7a5e-4d1b-9a8c-1d0e7a0b9f11"}}"#,
     r#"{"status":"Failed","startTime":"2024-05-01T10:00:00Z","endTime":"2024-05-01T10:00:02Z","error":{"code":"UserErrorGuestAgentStatusUnavailableUserError","message":"VM agent is unable to communicate."}}"#,
@@ -44,7 +53,7 @@ fn decode_everything(body: &[u8]) {
         let _ = format!("{operation:?}");
     }
     if let Ok(answer) = serde_json::from_slice::<JobResource>(body) {
-        let operation = from_job(reference, &answer, "job");
+        let operation = from_job(reference.clone(), &answer, "job");
         assert!(
             operation
                 .progress
@@ -52,6 +61,18 @@ fn decode_everything(body: &[u8]) {
             "{operation:?}"
         );
     }
+    if let Ok(list) = serde_json::from_slice::<JobResourceList>(body) {
+        for job in &list.value {
+            let _ = from_job(reference.clone(), job, "job");
+        }
+    }
+    if let Ok(points) = serde_json::from_slice::<RecoveryPointResourceList>(body) {
+        for point in &points.value {
+            let _ = point.properties.as_ref().and_then(|p| p.time());
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    let _ = (parse_duration(&text), parse_size(&text));
     let _ = serde_json::from_slice::<CloudError>(body);
     let mut headers = HeaderMap::new();
     headers.insert("retry-after", HeaderValue::from_static("3"));

@@ -958,3 +958,599 @@ async fn every_environment_credential_builds_without_a_request() {
     assert!(format!("{client:?}").contains("developer_tools"));
     std::fs::remove_file(&token_file).unwrap();
 }
+
+#[tokio::test]
+async fn api_version_2026_10_01_is_selectable() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(DOC_PATH))
+        .and(query_param("api-version", "2026-10-01"))
+        .respond_with(accepted(&server))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let credential = Arc::new(TestCredential::new());
+    let client = builder(&server, &credential)
+        .api_version(ApiVersion::V2026_10_01)
+        .build()
+        .unwrap();
+    client
+        .trigger(&TriggerRequest::azure_vm(doc_item()))
+        .await
+        .unwrap();
+    let config = Config {
+        api_version: Some("2026-10-01".into()),
+        ..Config::default()
+    };
+    let lookup = |name: &str| (name == "AZURE_ACCESS_TOKEN").then(|| "t".to_owned());
+    let built = ClientBuilder::from_config(&config, &lookup)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(built.api_version(), ApiVersion::V2026_10_01);
+}
+
+#[tokio::test]
+async fn the_client_request_id_is_sent_with_the_trigger_and_must_be_a_guid() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(DOC_PATH))
+        .and(header(
+            "x-ms-client-request-id",
+            "7df8e874-1d66-4f81-8e91-da2fe054811d",
+        ))
+        .respond_with(accepted(&server))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let request = TriggerRequest::azure_vm(doc_item())
+        .client_request_id("7df8e874-1d66-4f81-8e91-da2fe054811d");
+    client.trigger(&request).await.unwrap();
+    for bad in [
+        "not-a-guid",
+        " 7df8e874-1d66-4f81-8e91-da2fe054811d",
+        "a\nb",
+    ] {
+        let request = TriggerRequest::azure_vm(doc_item()).client_request_id(bad);
+        let err = client.trigger(&request).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field, .. } if field == "client_request_id"),
+            "{bad:?}: {err}"
+        );
+        let err = client.recover_trigger(&request).await.unwrap_err();
+        assert!(matches!(&err, Error::InvalidInput { .. }), "{err}");
+    }
+    // Nothing else was sent.
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[test]
+fn the_idempotency_key_is_a_time_ordered_client_request_id() {
+    let mut request = TriggerRequest::azure_vm(doc_item());
+    let before = time::OffsetDateTime::now_utc();
+    let key = Client::idempotency_key(&mut request, None).unwrap();
+    let parsed = uuid_version_and_time(&key);
+    assert_eq!(parsed.0, 7, "{key}");
+    let made = parsed.1;
+    assert!(
+        made >= before - time::Duration::milliseconds(1) && made <= time::OffsetDateTime::now_utc(),
+        "{key}"
+    );
+    assert_eq!(request.client_request_id.as_deref(), Some(key.as_str()));
+    // The journal gives the recorded key back: the same id.
+    let mut again = TriggerRequest::azure_vm(doc_item());
+    assert_eq!(
+        Client::idempotency_key(&mut again, Some(&key)).as_deref(),
+        Some(key.as_str())
+    );
+    assert_eq!(again.client_request_id, request.client_request_id);
+}
+
+/// The version and the Unix-millisecond time of a UUID's text (RFC 9562, version 7).
+fn uuid_version_and_time(text: &str) -> (u8, time::OffsetDateTime) {
+    let hex: String = text.chars().filter(char::is_ascii_hexdigit).collect();
+    assert_eq!(hex.len(), 32, "{text}");
+    let millis = i128::from_str_radix(&hex[..12], 16).unwrap();
+    let version = u8::from_str_radix(&hex[12..13], 16).unwrap();
+    (
+        version,
+        time::OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000).unwrap(),
+    )
+}
+
+/// A job of the document's VM in the job list.
+fn listed_job(
+    name: &str,
+    status: &str,
+    started: time::OffsetDateTime,
+    activity: &str,
+) -> serde_json::Value {
+    json!({
+        "id": format!("{DOC_VAULT}/backupJobs/{name}"),
+        "name": name,
+        "type": "Microsoft.RecoveryServices/vaults/backupJobs",
+        "properties": {
+            "jobType": "AzureIaaSVMJob",
+            "entityFriendlyName": "v1win2012r",
+            "containerName": "iaasvmcontainerv2;testrg;v1win2012r",
+            "backupManagementType": "AzureIaasVM",
+            "operation": "Backup",
+            "status": status,
+            "startTime": backup_core::timefmt::format_rfc3339(started),
+            "activityId": activity,
+        }
+    })
+}
+
+fn jobs_answer(jobs: &[serde_json::Value]) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({ "value": jobs }))
+}
+
+/// `yyyy-MM-dd hh:mm:ss tt` in UTC.
+fn filter_time(value: time::OffsetDateTime) -> String {
+    let hour = value.hour() % 12;
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} {}",
+        value.year(),
+        u8::from(value.month()),
+        value.day(),
+        if hour == 0 { 12 } else { hour },
+        value.minute(),
+        value.second(),
+        if value.hour() < 12 { "AM" } else { "PM" }
+    )
+}
+
+fn recovered_operation(recovered: backup_core::contract::Recovered) -> backup_azure::Operation {
+    match recovered {
+        backup_core::contract::Recovered::Operations(operations) => operations.single(),
+        other => panic!("not recovered: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn recovery_lists_the_vaults_backup_jobs_exactly_and_sends_no_trigger() {
+    let server = MockServer::start().await;
+    let mut request = TriggerRequest::azure_vm(doc_item());
+    let key = Client::idempotency_key(&mut request, None).unwrap();
+    let intent = uuid_version_and_time(&key).1;
+    // The job of the lost trigger ended already: it is followed, not started again.
+    let job = listed_job(
+        JOB_ID,
+        "Completed",
+        intent + time::Duration::seconds(3),
+        &key,
+    );
+    let captured = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = captured.clone();
+    Mock::given(method("GET"))
+        .and(path(format!("{DOC_VAULT}/backupJobs")))
+        .and(query_param("api-version", "2024-04-01"))
+        .and(header("authorization", "Bearer test-token-1"))
+        .respond_with(move |request: &Request| {
+            let filter = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "$filter")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            seen.lock().unwrap().push(filter);
+            jobs_answer(std::slice::from_ref(&job))
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(accepted(&server))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let done = recovered_operation(client.recover_trigger(&request).await.unwrap());
+    assert_eq!(done.job_id.as_deref(), Some(JOB_ID));
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    let filter = captured.lock().unwrap()[0].clone();
+    let (from, rest) = filter
+        .strip_prefix("startTime eq '")
+        .and_then(|f| f.split_once("' and endTime eq '"))
+        .unwrap_or_else(|| panic!("{filter}"));
+    let (to, rest) = rest.split_once('\'').unwrap();
+    assert_eq!(
+        rest,
+        " and operation eq 'Backup' and backupManagementType eq 'AzureIaasVM'"
+    );
+    // From a day before the trigger's time to a little after now, in the list's form.
+    assert_eq!(from, filter_time(intent - time::Duration::hours(24)));
+    // `yyyy-MM-dd hh:mm:ss tt`, five minutes after now at most.
+    assert_eq!(to.split([' ', ':']).count(), 5, "{to}");
+    assert!(to.ends_with(" AM") || to.ends_with(" PM"), "{to}");
+    // The reference names the item and the job: it reads the job from then on.
+    let tracking = TrackingRef::from_reference(&done.reference).unwrap();
+    assert_eq!(tracking.job_id.as_deref(), Some(JOB_ID));
+    assert!(tracking.async_operation.is_none() && tracking.location.is_none());
+    let raw = server.received_requests().await.unwrap();
+    let list = raw.iter().find(|r| r.method.as_str() == "GET").unwrap();
+    assert!(
+        list.url.query().unwrap_or_default().contains("%20eq%20"),
+        "spaces are sent as %20: {:?}",
+        list.url.query()
+    );
+}
+
+#[tokio::test]
+async fn recovery_picks_the_first_job_of_the_item_started_after_the_trigger() {
+    let server = MockServer::start().await;
+    let mut request = TriggerRequest::azure_vm(doc_item());
+    let key = Client::idempotency_key(&mut request, None).unwrap();
+    let intent = uuid_version_and_time(&key).1;
+    let other_item = {
+        let mut job = listed_job("other", "InProgress", intent, "x");
+        job["properties"]["entityFriendlyName"] = json!("anothervm");
+        job
+    };
+    let jobs = vec![
+        // Before the trigger (beyond the clock-skew margin): an older backup.
+        listed_job(
+            "older",
+            "Completed",
+            intent - time::Duration::minutes(30),
+            "x",
+        ),
+        other_item,
+        listed_job(
+            "later",
+            "Completed",
+            intent + time::Duration::minutes(9),
+            "y",
+        ),
+        listed_job(
+            "first",
+            "Completed",
+            intent + time::Duration::seconds(20),
+            "z",
+        ),
+    ];
+    Mock::given(method("GET"))
+        .and(path(format!("{DOC_VAULT}/backupJobs")))
+        .respond_with(jobs_answer(&jobs))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let found = recovered_operation(client.recover_trigger(&request).await.unwrap());
+    assert_eq!(found.job_id.as_deref(), Some("first"));
+    assert!(
+        found
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("started after the trigger")),
+        "{:?}",
+        found.message
+    );
+}
+
+#[tokio::test]
+async fn recovery_follows_the_running_backup_of_the_item() {
+    let server = MockServer::start().await;
+    let request = TriggerRequest::azure_vm(doc_item());
+    let long_ago = time::OffsetDateTime::now_utc() - time::Duration::hours(3);
+    Mock::given(method("GET"))
+        .and(path(format!("{DOC_VAULT}/backupJobs")))
+        .respond_with(jobs_answer(&[
+            listed_job("old", "Completed", long_ago, "a"),
+            listed_job("running", "InProgress", long_ago, "b"),
+        ]))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let found = recovered_operation(client.recover_trigger(&request).await.unwrap());
+    assert_eq!(found.job_id.as_deref(), Some("running"));
+    assert_eq!(found.status, OperationStatus::Running);
+}
+
+#[tokio::test]
+async fn recovery_without_the_trigger_time_and_an_ended_job_is_unknown() {
+    let server = MockServer::start().await;
+    let request = TriggerRequest::azure_vm(doc_item());
+    let earlier = time::OffsetDateTime::now_utc() - time::Duration::minutes(10);
+    Mock::given(method("GET"))
+        .and(path(format!("{DOC_VAULT}/backupJobs")))
+        .respond_with(jobs_answer(&[listed_job(
+            "ended",
+            "Completed",
+            earlier,
+            "a",
+        )]))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(accepted(&server))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let recovered = client.recover_trigger(&request).await.unwrap();
+    let backup_core::contract::Recovered::Unknown(what) = recovered else {
+        panic!("{recovered:?}");
+    };
+    assert!(
+        what.contains("ended") && what.contains("linuxRsVault"),
+        "{what}"
+    );
+}
+
+/// A version 7 UUID made at `at` (RFC 9562): a client request id from then.
+fn client_request_id_at(at: time::OffsetDateTime) -> String {
+    let millis = u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap();
+    let hex = format!("{millis:012x}7abc8def0123456789ab");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// A trigger sent a while ago whose job the list does not show never reached Azure: it
+/// is sent now, once, with its client request id.
+#[tokio::test]
+async fn recovery_with_no_job_listed_sends_the_trigger_once() {
+    let server = MockServer::start().await;
+    let key = client_request_id_at(time::OffsetDateTime::now_utc() - time::Duration::hours(1));
+    assert_eq!(uuid_version_and_time(&key).0, 7);
+    let request = TriggerRequest::azure_vm(doc_item()).client_request_id(key.clone());
+    Mock::given(method("GET"))
+        .and(path(format!("{DOC_VAULT}/backupJobs")))
+        .respond_with(jobs_answer(&[]))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(DOC_PATH))
+        .and(header("x-ms-client-request-id", key.as_str()))
+        .respond_with(accepted(&server))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let started = recovered_operation(client.recover_trigger(&request).await.unwrap());
+    assert_eq!(started.status, OperationStatus::Pending);
+}
+
+/// A trigger sent moments ago may not have its job yet: the list is read again before
+/// anything is sent, and the job found then is followed.
+#[tokio::test]
+async fn recovery_of_a_recent_trigger_reads_the_list_again_before_sending() {
+    let server = MockServer::start().await;
+    let mut request = TriggerRequest::azure_vm(doc_item());
+    let key = Client::idempotency_key(&mut request, None).unwrap();
+    let intent = uuid_version_and_time(&key).1;
+    let lists = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = lists.clone();
+    let job = listed_job(JOB_ID, "InProgress", intent, &key);
+    Mock::given(method("GET"))
+        .and(path(format!("{DOC_VAULT}/backupJobs")))
+        .respond_with(move |_: &Request| {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            jobs_answer(if n >= 2 {
+                std::slice::from_ref(&job)
+            } else {
+                &[]
+            })
+        })
+        .expect(3)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(accepted(&server))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let found = recovered_operation(client.recover_trigger(&request).await.unwrap());
+    assert_eq!(found.job_id.as_deref(), Some(JOB_ID));
+}
+
+#[tokio::test]
+async fn recovery_reads_the_list_again_after_an_in_progress_refusal() {
+    let server = MockServer::start().await;
+    let intent = time::OffsetDateTime::now_utc() - time::Duration::minutes(10);
+    let key = client_request_id_at(intent);
+    let request = TriggerRequest::azure_vm(doc_item()).client_request_id(key.clone());
+    let lists = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = lists.clone();
+    let job = listed_job(JOB_ID, "InProgress", intent, &key);
+    Mock::given(method("GET"))
+        .and(path(format!("{DOC_VAULT}/backupJobs")))
+        .respond_with(move |_: &Request| {
+            // The lost trigger's job appears on the third read.
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            jobs_answer(if n >= 2 {
+                std::slice::from_ref(&job)
+            } else {
+                &[]
+            })
+        })
+        .expect(3)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(DOC_PATH))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "code": "UserErrorBackupOperationInProgress",
+            "message": "Backup is already in progress for this item."
+        }})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let found = recovered_operation(client.recover_trigger(&request).await.unwrap());
+    assert_eq!(found.job_id.as_deref(), Some(JOB_ID));
+    assert_eq!(lists.load(std::sync::atomic::Ordering::SeqCst), 3);
+    // The job started ten minutes after the trigger's time is the first since then.
+    assert!(
+        found
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("activityId"))
+    );
+}
+
+#[tokio::test]
+async fn recovery_refused_in_progress_with_no_job_ever_listed_is_unknown() {
+    let server = MockServer::start().await;
+    let request = TriggerRequest::azure_vm(doc_item());
+    Mock::given(method("GET"))
+        .and(path(format!("{DOC_VAULT}/backupJobs")))
+        .respond_with(jobs_answer(&[]))
+        .expect(4)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(409).set_body_json(json!({"error": {
+            "code": "UserErrorAnotherOperationInProgress", "message": "busy"
+        }})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let recovered = client.recover_trigger(&request).await.unwrap();
+    let backup_core::contract::Recovered::Unknown(what) = recovered else {
+        panic!("{recovered:?}");
+    };
+    assert!(
+        what.contains("UserErrorAnotherOperationInProgress"),
+        "{what}"
+    );
+}
+
+#[tokio::test]
+async fn the_job_lists_next_pages_are_read() {
+    let server = MockServer::start().await;
+    let request = TriggerRequest::azure_vm(doc_item());
+    let now = time::OffsetDateTime::now_utc();
+    let next = format!(
+        "{}{DOC_VAULT}/backupJobs?api-version=2024-04-01&$skipToken=1",
+        server.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path(format!("{DOC_VAULT}/backupJobs")))
+        .and(query_param("$skipToken", "1"))
+        .respond_with(jobs_answer(&[listed_job("second", "InProgress", now, "b")]))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{DOC_VAULT}/backupJobs")))
+        .and(query_param("api-version", "2024-04-01"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [], "nextLink": next
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let found = recovered_operation(client.recover_trigger(&request).await.unwrap());
+    assert_eq!(found.job_id.as_deref(), Some("second"));
+}
+
+#[tokio::test]
+async fn produced_reads_the_recovery_points_of_the_jobs_window() {
+    let server = MockServer::start().await;
+    let (async_url, _) = status_urls(&server);
+    let reference = TrackingRef::new(Some(url::Url::parse(&async_url).unwrap()), None)
+        .unwrap()
+        .with_job_id(Some(JOB_ID.to_owned()))
+        .to_reference();
+    let item_path = STATUS_PATH
+        .split("/operationsStatus/")
+        .next()
+        .unwrap()
+        .to_owned();
+    Mock::given(method("GET"))
+        .and(path(format!("{item_path}/recoveryPoints")))
+        .and(query_param("api-version", "2024-04-01"))
+        .and(query_param(
+            "$filter",
+            "startDate eq '2018-05-21 08:33:40 AM' and endDate eq '2018-05-21 08:58:04 AM'",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
+            {"name": "111", "properties": {"objectType": "IaasVMRecoveryPoint",
+                "recoveryPointTime": "2018-05-21T08:20:00Z"}},
+            {"name": "222", "properties": {"objectType": "IaasVMRecoveryPoint",
+                "recoveryPointTime": "2018-05-21T08:36:02.1234567Z"}},
+            {"name": "333", "properties": {"objectType": "IaasVMRecoveryPoint",
+                "recoveryPointTime": "2018-05-21T08:50:00Z"}},
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let ended = backup_azure::Operation::new(reference, OperationStatus::Succeeded).with_times(
+        Some(time::macros::datetime!(2018-05-21 08:35:40.9488967 UTC)),
+        Some(time::macros::datetime!(2018-05-21 08:56:04.0385664 UTC)),
+    );
+    let read = client.produced(&ended).await.unwrap();
+    assert_eq!(
+        read.produced,
+        [backup_core::operation::Produced::new(
+            "recovery_point",
+            "222"
+        )]
+    );
+    // Reading it again reads nothing more.
+    let again = client.produced(&read).await.unwrap();
+    assert_eq!(again.produced, read.produced);
+    // Nothing is read for a failed backup, or when only the acceptance is followed.
+    let failed = backup_azure::Operation::new(read.reference.clone(), OperationStatus::Failed);
+    assert!(client.produced(&failed).await.unwrap().produced.is_empty());
+    let accepted_only = client.with_tracking(Tracking::Accepted);
+    let mut fresh = read.clone();
+    fresh.produced.clear();
+    assert!(
+        accepted_only
+            .produced(&fresh)
+            .await
+            .unwrap()
+            .produced
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn produced_takes_a_file_shares_size_from_its_recovery_point() {
+    let server = MockServer::start().await;
+    let item = format!(
+        "{}{DOC_VAULT}/backupFabrics/Azure/protectionContainers/StorageContainer;storage;rg;acct/protectedItems/AzureFileShare;share",
+        server.uri()
+    );
+    let reference = TrackingRef::for_job(url::Url::parse(&item).unwrap(), JOB_ID)
+        .unwrap()
+        .to_reference();
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{DOC_VAULT}/backupFabrics/Azure/protectionContainers/StorageContainer;storage;rg;acct/protectedItems/AzureFileShare;share/recoveryPoints"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
+            {"name": "932881138555802864", "properties": {
+                "objectType": "AzureFileShareRecoveryPoint",
+                "recoveryPointSizeInGb": 3,
+                "recoveryPointTime": "2020-02-04T08:01:35+00:00"}},
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let ended = backup_azure::Operation::new(reference, OperationStatus::Succeeded).with_times(
+        Some(time::macros::datetime!(2020-02-04 08:01:30 UTC)),
+        Some(time::macros::datetime!(2020-02-04 08:03:00 UTC)),
+    );
+    let read = client.produced(&ended).await.unwrap();
+    assert_eq!(read.produced[0].id, "932881138555802864");
+    assert_eq!(read.size_bytes, Some(3 * 1024 * 1024 * 1024));
+}
