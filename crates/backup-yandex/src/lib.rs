@@ -10,6 +10,11 @@
 //!   `done`, honouring `x-operation-poll-interval` and tolerating up to three NotFound
 //!   answers for a fresh operation (replica lag), as Yandex's SDKs do;
 //! - [`BackupClient::cancel`]: `GET {operation}/operations/{id}:cancel`;
+//! - [`BackupClient::produced`]: after a successful end, the backup the run made, from
+//!   `Backup.List` by instance and policy ([`operation::find_backup`]), and its size;
+//! - [`BackupClient::recover_trigger`]: a trigger whose answer was lost is sent again
+//!   with its recorded `Idempotency-Key`, which answers the operation the first one
+//!   started (Yandex's documented idempotency), never a second backup;
 //! - [`auth`]: a static IAM token, OAuth token exchange, service-account authorized key
 //!   (PS256 JWT) and the VM metadata service, all cached and refreshed hourly;
 //! - [`ApiErrors`]: `google.rpc.Status` bodies mapped onto backup-core's [`Error`];
@@ -71,7 +76,7 @@ pub use backup_core::{
     Result, RetryPolicy, WaitOptions,
 };
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BACKUP_ENDPOINT, DEFAULT_IAM_ENDPOINT,
+    BACKUP_PAGE_SIZE, Client, ClientBuilder, DEFAULT_BACKUP_ENDPOINT, DEFAULT_IAM_ENDPOINT,
     DEFAULT_OPERATION_ENDPOINT, IDEMPOTENCY_KEY_HEADER, MAX_ID_LEN, MAX_OPERATION_ID_LEN,
     TriggerRequest,
 };

@@ -1,6 +1,6 @@
 //! Request and response types of the Cloud Backup and Operation APIs, field for field as
-//! Yandex documents them (`Policy.Execute`, `Operation`, `google.rpc.Status`, the IAM
-//! token exchange and the VM metadata token).
+//! Yandex documents them (`Policy.Execute`, `Operation`, `google.rpc.Status`,
+//! `Backup.List`, the IAM token exchange and the VM metadata token).
 //!
 //! Unknown fields are ignored; every documented enum value is mapped and unknown ones are
 //! kept raw. Where the REST page and the proto disagree (`progressPercentage` is a
@@ -10,6 +10,13 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
+
+mod backup;
+
+pub use backup::{
+    Backup, BackupAttributes, BackupType, Disk, ListBackupsResponse, MAX_PAGE_SIZE, QUERY_INSTANCE,
+    QUERY_PAGE_SIZE, QUERY_POLICY, Volume,
+};
 
 /// The `@type` of the metadata of `Policy.Execute`.
 pub const EXECUTE_METADATA_TYPE: &str =
@@ -64,17 +71,13 @@ impl Operation {
     /// [`Operation::created_at`] parsed.
     #[must_use]
     pub fn created_at_time(&self) -> Option<OffsetDateTime> {
-        self.created_at
-            .as_deref()
-            .and_then(backup_core::timefmt::parse_rfc3339)
+        opt_time(self.created_at.as_deref())
     }
 
     /// [`Operation::modified_at`] parsed.
     #[must_use]
     pub fn modified_at_time(&self) -> Option<OffsetDateTime> {
-        self.modified_at
-            .as_deref()
-            .and_then(backup_core::timefmt::parse_rfc3339)
+        opt_time(self.modified_at.as_deref())
     }
 }
 
@@ -125,6 +128,48 @@ impl Status {
                 None
             }
         })
+    }
+
+    /// The details other than `RequestInfo` (`google.rpc.BadRequest`, `ErrorInfo`,
+    /// `LocalizedMessage` ...), each as `<type>: <its fields as JSON>` (at most
+    /// [`MAX_DETAIL_NOTE`] characters): what the error says beyond its code and message.
+    #[must_use]
+    pub fn detail_notes(&self) -> Vec<String> {
+        self.details
+            .iter()
+            .filter_map(|detail| {
+                let type_url = detail.get("@type").and_then(|t| t.as_str()).unwrap_or("");
+                if type_url.ends_with("google.rpc.RequestInfo") {
+                    return None;
+                }
+                let name = type_url.rsplit(['/', '.']).next().unwrap_or("");
+                let fields = match detail {
+                    serde_json::Value::Object(map) => serde_json::Value::Object(
+                        map.iter()
+                            .filter(|(key, _)| key.as_str() != "@type")
+                            .map(|(key, value)| (key.clone(), value.clone()))
+                            .collect(),
+                    ),
+                    other => other.clone(),
+                };
+                let note = if name.is_empty() {
+                    fields.to_string()
+                } else {
+                    format!("{name}: {fields}")
+                };
+                Some(truncate_chars(note, MAX_DETAIL_NOTE))
+            })
+            .collect()
+    }
+}
+
+/// The longest note [`Status::detail_notes`] makes of one detail, in characters.
+pub const MAX_DETAIL_NOTE: usize = 300;
+
+fn truncate_chars(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
     }
 }
 
@@ -305,6 +350,11 @@ pub struct MetadataTokenResponse {
     /// `Bearer`.
     #[serde(default)]
     pub token_type: Option<String>,
+}
+
+/// An RFC 3339 timestamp, parsed.
+fn opt_time(text: Option<&str>) -> Option<OffsetDateTime> {
+    text.and_then(backup_core::timefmt::parse_rfc3339)
 }
 
 fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {

@@ -20,15 +20,29 @@
 //! | true | any other code | Failed | `failed` |
 //!
 //! Progress is `metadata.progressPercentage`; start time `createdAt`; end time
-//! `modifiedAt` once done; the message is the error's message, else `description`.
+//! `modifiedAt` once done; the message is the error's message, else `description`; the
+//! error's details other than `RequestInfo` become warnings. The Operation API has no
+//! duration field: [`Operation::duration`] is `modifiedAt` minus `createdAt`.
+//!
+//! # What the backup produced
+//!
+//! The operation does not name the backup it made. [`find_backup`] picks it from
+//! `Backup.List` filtered by the instance and the policy (`instancePolicy`): the backup
+//! created while the operation ran, from `createdAt` to `modifiedAt` (of several, the
+//! first created); failing that, the one created nearest to the run within
+//! [`BACKUP_TIME_SKEW`] of it (the API's clock and the VM agent's need not agree). [`with_backup`] reports it as `produced` (`backup`, its id) and its
+//! `size` as the size.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use backup_core::{ApiErrorKind, Operation, OperationRef, OperationStatus, VendorError};
+use backup_core::{
+    ApiErrorKind, Operation, OperationRef, OperationStatus, VendorError, operation::Produced,
+};
+use time::OffsetDateTime;
 
-use crate::model::{self, GrpcCode};
+use crate::model::{self, Backup, GrpcCode};
 use crate::{Error, VENDOR};
 
 /// The header by which the Operation API suggests the next poll, in seconds.
@@ -65,10 +79,12 @@ pub fn to_operation(op: &model::Operation, poll_after: Option<Duration>) -> Oper
         .as_ref()
         .and_then(|m| m.progress_percentage)
         .or_else(|| (status == OperationStatus::Succeeded).then_some(100.0));
-    let error = op.error.as_ref().map(|e| VendorError {
-        code: Some(e.code.name()),
-        message: e.message.clone(),
-    });
+    let error = op.error.as_ref().map(vendor_error);
+    let warnings = op
+        .error
+        .as_ref()
+        .map(model::Status::detail_notes)
+        .unwrap_or_default();
     let message = op
         .error
         .as_ref()
@@ -82,7 +98,167 @@ pub fn to_operation(op: &model::Operation, poll_after: Option<Duration>) -> Oper
         .with_times(op.created_at_time(), finished_at)
         .with_message(message)
         .with_error(error)
+        .with_warnings(warnings)
         .with_poll_after(poll_after)
+}
+
+/// The backup-core error of an operation's `google.rpc.Status`: the code by name and the
+/// message. (`RequestInfo.requestId` is read by [`model::Status::request_id`]; backup-core's
+/// `VendorError` has no field for it yet.)
+#[must_use]
+pub fn vendor_error(status: &model::Status) -> VendorError {
+    VendorError {
+        code: Some(status.code.name()),
+        message: status.message.clone(),
+    }
+}
+
+/// The `kind` of [`Produced`] for a Cloud Backup backup.
+pub const PRODUCED_BACKUP: &str = "backup";
+
+/// How far a backup's `createdAt` may lie before the operation's `createdAt` or after its
+/// `modifiedAt` and still be the operation's (clock skew between the API and the VM's
+/// backup agent).
+pub const BACKUP_TIME_SKEW: Duration = Duration::from_secs(60);
+
+/// What [`find_backup`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundBackup<'a> {
+    /// The backup the operation made, if one can be told.
+    pub backup: Option<&'a Backup>,
+    /// What the caller should know: other candidates, or why none matched.
+    pub warnings: Vec<String>,
+}
+
+/// Picks the backup that the `Policy.Execute` operation `op` made from `backups` (the
+/// answer of `Backup.List` by instance and policy): not deleted, of the operation's
+/// instance and policy, created within the operation's run (`createdAt` to
+/// `modifiedAt`), the first created of several (the others named in a warning); else
+/// the one created nearest to the run within [`BACKUP_TIME_SKEW`] of it.
+#[must_use]
+pub fn find_backup<'a>(op: &model::Operation, backups: &'a [Backup]) -> FoundBackup<'a> {
+    let metadata = op.metadata.clone().unwrap_or_default();
+    let skew = time::Duration::try_from(BACKUP_TIME_SKEW).unwrap_or(time::Duration::MINUTE);
+    let Some(started) = op.created_at_time() else {
+        return FoundBackup {
+            backup: None,
+            warnings: vec![format!(
+                "operation {} has no createdAt: its backup cannot be told from the others",
+                op.id
+            )],
+        };
+    };
+    let from = started - skew;
+    let until = op
+        .modified_at_time()
+        .filter(|_| op.done)
+        .map(|end| end + skew);
+    let same = |mine: Option<&str>, theirs: Option<&str>| match (mine, theirs) {
+        (Some(mine), Some(theirs)) => mine == theirs,
+        _ => true,
+    };
+    let end = until.map(|until| until - skew);
+    // How far outside the run (from `createdAt` to `modifiedAt`) a backup was created.
+    let outside = |at: OffsetDateTime| -> time::Duration {
+        if at < started {
+            started - at
+        } else {
+            end.filter(|end| at > *end)
+                .map_or(time::Duration::ZERO, |end| at - end)
+        }
+    };
+    let mut candidates: Vec<(&Backup, OffsetDateTime)> = backups
+        .iter()
+        .filter(|b| !b.id.is_empty())
+        .filter(|b| {
+            same(
+                metadata.compute_instance_id.as_deref(),
+                b.compute_instance_id.as_deref(),
+            ) && same(metadata.policy_id.as_deref(), b.policy_id.as_deref())
+        })
+        .filter_map(|b| b.created_at_time().map(|at| (b, at)))
+        .filter(|(_, at)| *at >= from && until.is_none_or(|until| *at <= until))
+        .collect();
+    // Those made within the run first, the earliest first; then the nearest to it.
+    candidates.sort_by_key(|(b, at)| (outside(*at), *at, b.id.clone()));
+    let deleted: Vec<&str> = candidates
+        .iter()
+        .filter(|(b, at)| b.deleted && outside(*at).is_zero())
+        .map(|(b, _)| b.id.as_str())
+        .collect();
+    candidates.retain(|(b, _)| !b.deleted);
+    let mut warnings = Vec::new();
+    if !deleted.is_empty() {
+        warnings.push(format!(
+            "backup {} made while operation {} ran is already deleted",
+            deleted.join(", "),
+            op.id
+        ));
+    }
+    let Some(((first, first_at), others)) = candidates.split_first() else {
+        if deleted.is_empty() {
+            warnings.push(format!(
+                "Cloud Backup lists no backup of instance {} by policy {} created while \
+                 operation {} ran (from {}{})",
+                metadata.compute_instance_id.as_deref().unwrap_or("?"),
+                metadata.policy_id.as_deref().unwrap_or("?"),
+                op.id,
+                op.created_at.as_deref().unwrap_or("?"),
+                op.modified_at
+                    .as_deref()
+                    .filter(|_| op.done)
+                    .map(|end| format!(" to {end}"))
+                    .unwrap_or_default(),
+            ));
+        }
+        return FoundBackup {
+            backup: None,
+            warnings,
+        };
+    };
+    // Within the run, the other backups made within it; outside, every other near one.
+    let inside = outside(*first_at).is_zero();
+    let ids: Vec<&str> = others
+        .iter()
+        .filter(|(_, at)| !inside || outside(*at).is_zero())
+        .map(|(b, _)| b.id.as_str())
+        .collect();
+    if !ids.is_empty() {
+        warnings.push(format!(
+            "{} backups were created while operation {} ran; {}, the {}, is reported \
+             (the others: {})",
+            ids.len() + 1,
+            op.id,
+            first.id,
+            if inside { "first" } else { "nearest" },
+            ids.join(", ")
+        ));
+    }
+    FoundBackup {
+        backup: Some(first),
+        warnings,
+    }
+}
+
+/// `operation` with what [`find_backup`] found: the backup as [`Produced`]
+/// ([`PRODUCED_BACKUP`], its id), its `size` as the size, and the warnings.
+#[must_use]
+pub fn with_backup(operation: Operation, found: &FoundBackup<'_>) -> Operation {
+    let mut warnings = operation.warnings.clone();
+    warnings.extend(found.warnings.iter().cloned());
+    let Some(backup) = found.backup else {
+        return operation.with_warnings(warnings);
+    };
+    let mut produced = operation.produced.clone();
+    let made = Produced::new(PRODUCED_BACKUP, backup.id.clone());
+    if !produced.contains(&made) {
+        produced.push(made);
+    }
+    let size = backup.size_bytes().or(operation.size_bytes);
+    operation
+        .with_produced(produced)
+        .with_size(size)
+        .with_warnings(warnings)
 }
 
 /// Reads `x-operation-poll-interval`: seconds (possibly fractional), also with an `s` or
@@ -187,6 +363,66 @@ mod tests {
                 "{n}"
             );
         }
+    }
+
+    fn op_ran(from: &str, to: &str) -> model::Operation {
+        serde_json::from_value(serde_json::json!({
+            "id": "op", "createdAt": from, "modifiedAt": to, "done": true,
+            "metadata": {"policyId": "p", "computeInstanceId": "i"}
+        }))
+        .unwrap()
+    }
+
+    fn backup_at(id: &str, at: &str) -> Backup {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "createdAt": at, "policyId": "p", "computeInstanceId": "i", "size": "7"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_backup_stamped_just_outside_the_run_is_the_nearest_within_the_skew() {
+        let op = op_ran("2026-01-01T10:00:00Z", "2026-01-01T10:10:00Z");
+        let backups = [
+            backup_at("too-early", "2026-01-01T09:58:59Z"),
+            backup_at("early", "2026-01-01T09:59:30Z"),
+            backup_at("earlier", "2026-01-01T09:59:10Z"),
+            backup_at("too-late", "2026-01-01T10:11:01Z"),
+        ];
+        let found = find_backup(&op, &backups);
+        assert_eq!(found.backup.map(|b| b.id.as_str()), Some("early"));
+        assert_eq!(
+            found.warnings,
+            [
+                "2 backups were created while operation op ran; early, the nearest, is reported \
+              (the others: earlier)"
+            ]
+        );
+        // One made within the run wins over any near one, without a warning.
+        let mut with_inside = backups.to_vec();
+        with_inside.push(backup_at("inside", "2026-01-01T10:09:59Z"));
+        let found = find_backup(&op, &with_inside);
+        assert_eq!(found.backup.map(|b| b.id.as_str()), Some("inside"));
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+        // An operation still running has no end: anything after its start is a candidate.
+        let mut running = op.clone();
+        running.done = false;
+        let late = [backup_at("late", "2026-01-02T00:00:00Z")];
+        let found = find_backup(&running, &late);
+        assert_eq!(found.backup.map(|b| b.id.as_str()), Some("late"));
+    }
+
+    #[test]
+    fn without_a_start_no_backup_can_be_told() {
+        let mut op = op_ran("2026-01-01T10:00:00Z", "2026-01-01T10:10:00Z");
+        op.created_at = Some("yesterday".to_owned());
+        let backups = [backup_at("b", "2026-01-01T10:05:00Z")];
+        let found = find_backup(&op, &backups);
+        assert_eq!(found.backup, None);
+        assert_eq!(
+            found.warnings,
+            ["operation op has no createdAt: its backup cannot be told from the others"]
+        );
     }
 
     #[test]

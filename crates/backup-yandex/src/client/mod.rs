@@ -23,7 +23,7 @@ pub use trigger::{IDEMPOTENCY_KEY_HEADER, MAX_ID_LEN, TriggerRequest};
 
 use crate::auth::ENVIRONMENT;
 use crate::model;
-use crate::operation::{NotFoundTolerance, poll_interval, to_operation};
+use crate::operation::{NotFoundTolerance, find_backup, poll_interval, to_operation, with_backup};
 use crate::{Config, TriggerParams};
 use crate::{Error, Operation, OperationRef, Result, VENDOR};
 
@@ -145,7 +145,38 @@ impl Client {
         let request = Request::get(VENDOR, url).action(format!("read operation {id}"));
         self.send_decoding(request).await
     }
+
+    /// The newest backups (at most [`BACKUP_PAGE_SIZE`]) of `compute_instance_id` made by
+    /// `policy_id`: `GET {backup}/backup/v1/backups?instancePolicy.computeInstanceId=..&
+    /// instancePolicy.policyId=..&pageSize=..` (`Backup.List`; newest first, the
+    /// service's default order).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty or overlong id (nothing is sent);
+    /// [`Error::Api`], [`Error::Auth`], [`Error::Decode`] ...
+    pub async fn list_backups(
+        &self,
+        policy_id: &str,
+        compute_instance_id: &str,
+    ) -> Result<model::ListBackupsResponse> {
+        trigger::validate_short_id("policy_id", policy_id)?;
+        trigger::validate_short_id("compute_instance_id", compute_instance_id)?;
+        let mut url = join_segments(VENDOR, &self.backup, &["backup", "v1", "backups"])?;
+        url.query_pairs_mut()
+            .append_pair(model::QUERY_INSTANCE, compute_instance_id)
+            .append_pair(model::QUERY_POLICY, policy_id)
+            .append_pair(model::QUERY_PAGE_SIZE, &BACKUP_PAGE_SIZE.to_string());
+        let request = Request::get(VENDOR, url).action(format!(
+            "list the backups of instance {compute_instance_id} by policy {policy_id}"
+        ));
+        self.transport
+            .send_decoded(request, &self.auth, |response: &Response| response.json())
+            .await
+    }
 }
+
+/// How many of the newest backups [`Client::list_backups`] asks for.
+pub const BACKUP_PAGE_SIZE: u32 = 100;
 
 impl BackupClient for Client {
     const VENDOR: &'static str = VENDOR;
@@ -173,15 +204,18 @@ impl BackupClient for Client {
     }
 
     /// Sends the same `Policy.Execute` again with the request's `Idempotency-Key`: Yandex
-    /// answers a repeat with the operation the first one started (and starts the
-    /// backup only if the first never arrived).
+    /// answers a repeat with the operation the first one started, as it stands now (and
+    /// starts the backup only if the first never arrived). Without a recorded key
+    /// nothing is sent: [`Recovered::Unknown`] (see `docs/vendors/yandex.md`, "A trigger
+    /// whose answer was lost").
     async fn recover_trigger(&self, request: &TriggerRequest) -> Result<Recovered> {
         if request.idempotency_key.is_none() {
-            return Ok(Recovered::Unknown(
-                "the trigger was sent without a recorded Idempotency-Key: check the \
-                 instance's backups in Cloud Backup"
-                    .to_owned(),
-            ));
+            return Ok(Recovered::Unknown(format!(
+                "the execute of policy {} on instance {} was sent without a recorded \
+                 Idempotency-Key, and sending it again could start a second backup: \
+                 check the instance's backups in Cloud Backup before triggering again",
+                request.policy_id, request.compute_instance_id
+            )));
         }
         self.trigger(request).await.map(Recovered::Operations)
     }
@@ -233,6 +267,41 @@ impl BackupClient for Client {
         let response = self.transport.send(request, &self.auth).await?;
         let (operation, poll_after) = decode_operation(&response)?;
         Ok(to_operation(&operation, poll_after))
+    }
+
+    /// After the operation ended well, the backup it made: the operation again (its
+    /// metadata names the instance and the policy; `GET {operation}/operations/{id}`),
+    /// then `Backup.List` by instance and policy ([`Client::list_backups`]); two reads.
+    /// The backup created while the operation ran is `produced` (`backup`, its id) and
+    /// its `size` the size ([`crate::operation::find_backup`]); when none can be told,
+    /// a warning says why.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a reference of another vendor or a bad id; the two
+    /// reads' errors (the waiter keeps the operation and adds a warning).
+    async fn produced(&self, operation: &Operation) -> Result<Operation> {
+        if !operation.status.is_success() {
+            return Ok(operation.clone());
+        }
+        let (op, _) = self.get_operation(&operation.reference).await?;
+        let metadata = op.metadata.clone().unwrap_or_default();
+        let (Some(policy), Some(instance)) = (
+            metadata.policy_id.filter(|p| !p.is_empty()),
+            metadata.compute_instance_id.filter(|i| !i.is_empty()),
+        ) else {
+            let mut warnings = operation.warnings.clone();
+            warnings.push(format!(
+                "operation {} names no policy or instance in its metadata: its backup \
+                 cannot be looked up",
+                op.id
+            ));
+            return Ok(operation.clone().with_warnings(warnings));
+        };
+        let list = self.list_backups(&policy, &instance).await?;
+        Ok(with_backup(
+            operation.clone(),
+            &find_backup(&op, &list.backups),
+        ))
     }
 
     /// Reads the operation again; a NotFound for an operation not seen done yet is

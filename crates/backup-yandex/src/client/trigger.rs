@@ -59,7 +59,7 @@ impl TriggerRequest {
     }
 }
 
-fn validate_short_id(field: &str, value: &str) -> Result<()> {
+pub(crate) fn validate_short_id(field: &str, value: &str) -> Result<()> {
     validate_id(VENDOR, field, value)?;
     if value.len() > MAX_ID_LEN {
         return Err(Error::invalid_input(

@@ -92,12 +92,15 @@ pub(crate) async fn execute(
         );
     }
     let id = format!("cdg{}", random_hex(17));
+    let request_id = uuid::Uuid::new_v4().to_string();
     let spec = state.0.shared.lifecycle();
     let mut op = Op {
         id: id.clone(),
         policy_id: policy_id.to_owned(),
         instance_id,
         lifecycle: Lifecycle::new(spec),
+        backup_id: uuid::Uuid::new_v4().to_string(),
+        request_id: request_id.clone(),
         reads: 0,
         failure_reported: false,
     };
@@ -108,5 +111,9 @@ pub(crate) async fn execute(
         keys.insert(key, id);
     }
     state.0.shared.accepted().increment();
-    with_poll_hint(&state, json_answer(StatusCode::OK, &view))
+    let mut response = json_answer(StatusCode::OK, &view);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    with_poll_hint(&state, response)
 }

@@ -11,13 +11,14 @@
 //! | `POST /backup/v1/policies/{policyId}:execute` | checks the IAM token, the body, the `Idempotency-Key` (a UUID; a repeat returns the same operation), `NOT_FOUND` for an unknown policy, `FAILED_PRECONDITION` for an instance the policy is not applied to |
 //! | `GET /operations/{id}` | moves the operation along its [`LifecycleSpec`]: `progressPercentage` 0 -> 100, `done`, `error` (a failure shows once as "rolling back", error without done) |
 //! | `GET /operations/{id}:cancel` | cancels (the next read shows the error `CANCELLED` without done, the one after done); `POST` is answered 405 |
+//! | `GET /backup/v1/backups` | `Backup.List`: the backup each operation that ended well made (created when it started, `FULL` first, then `INCREMENTAL`, sizes as `int64` strings), selected by exactly one of `computeInstanceId`, `instancePolicy.*`, `policyId`, `resourceId`, `folderId` ([`DEMO_FOLDER_ID`]), `archive.*`, `backup.*`; `orderBy` `createdAt desc` (default) or `asc`; `pageSize` <= 1000; `filter` and unknown parameters are refused |
 //!
 //! Errors are `{code, message, details: [RequestInfo]}` with the gateway's status; every
 //! answer has an `x-request-id`. IAM tokens (`t1.…`) live [`EmulatorOptions::token_ttl`]
 //! on the tokio clock; [`Emulator::expire_tokens`] expires them all.
 //!
 //! Faults ([`Emulator::faults`]) are aimed by [`RouteClass`]: `Auth` (IAM, metadata),
-//! `Trigger` (execute), `Poll` (operation reads), `Control` (cancel).
+//! `Trigger` (execute), `Poll` (operation reads and `Backup.List`), `Control` (cancel).
 //!
 //! # Example
 //!
@@ -43,6 +44,7 @@
 
 mod answer;
 mod backup;
+mod backups;
 mod iam;
 mod operations;
 mod state;
@@ -72,6 +74,10 @@ pub const DEMO_INSTANCE_ID: &str = "fhm0demoinstance0001";
 /// An instance the emulator knows that [`DEMO_POLICY_ID`] is *not* applied to
 /// (executing the policy on it gives `FAILED_PRECONDITION`).
 pub const DEMO_UNAPPLIED_INSTANCE_ID: &str = "fhm0otherinstance002";
+/// The folder of the emulated cloud (`Backup.List` by `folderId`).
+pub const DEMO_FOLDER_ID: &str = backups::FOLDER_ID;
+/// The backup vault every emulated backup is kept in.
+pub const DEMO_VAULT_ID: &str = backups::VAULT_ID;
 /// The OAuth token the emulator exchanges for IAM tokens.
 pub const DEMO_OAUTH_TOKEN: &str = "y0_emulator-demo-oauth-token";
 /// The service account of [`demo_service_account_key`].
@@ -235,6 +241,9 @@ fn classify(method: &Method, path: &str) -> RouteClass {
         && (lower.ends_with(":execute") || lower.ends_with("%3aexecute"))
     {
         RouteClass::Trigger
+    } else if *method == Method::GET && lower.trim_end_matches('/') == "/backup/v1/backups" {
+        // What a backup made is read like its operation.
+        RouteClass::Poll
     } else if lower.starts_with("/operations/") {
         if lower.ends_with(":cancel") || lower.ends_with("%3acancel") {
             RouteClass::Control
@@ -260,6 +269,7 @@ impl Emulator {
                 get(iam::metadata_token),
             )
             .route("/backup/v1/policies/{target}", post(backup::execute))
+            .route("/backup/v1/backups", get(backups::list))
             .route(
                 "/operations/{target}",
                 get(operations::get_or_cancel).post(operations::post_not_allowed),

@@ -8,7 +8,7 @@ use backup_core::emulator::{EmulatorShared, Lifecycle, Outcome, Phase, TokenIssu
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::model::{EMPTY_TYPE, EXECUTE_METADATA_TYPE, GrpcCode};
+use crate::model::{EMPTY_TYPE, EXECUTE_METADATA_TYPE, GrpcCode, REQUEST_INFO_TYPE};
 
 use super::EmulatorOptions;
 
@@ -26,6 +26,11 @@ pub(crate) struct Op {
     pub(crate) policy_id: String,
     pub(crate) instance_id: String,
     pub(crate) lifecycle: Lifecycle,
+    /// The id of the backup it makes, once it ends well (`Backup.List`).
+    pub(crate) backup_id: String,
+    /// The request id of the `Policy.Execute` that started it (the `RequestInfo` of its
+    /// error, if it fails).
+    pub(crate) request_id: String,
     /// Reads answered so far (for the replica lag).
     pub(crate) reads: u32,
     /// Whether the failure was shown once as "rolling back" (error without done).
@@ -141,7 +146,11 @@ impl State {
         body["done"] = json!(done);
         match error {
             Some((code, message)) => {
-                body["error"] = json!({ "code": code.as_i64(), "message": message, "details": [] });
+                body["error"] = json!({
+                    "code": code.as_i64(),
+                    "message": message,
+                    "details": [{ "@type": REQUEST_INFO_TYPE, "requestId": op.request_id }],
+                });
             }
             None if done => body["response"] = json!({ "@type": EMPTY_TYPE }),
             None => {}

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use backup_core::contract::Recovered;
 use backup_core::emulator::{Fault, LifecycleSpec, RouteClass};
 use backup_core::testing::SingleOperation;
 use backup_core::{ApiErrorKind, Pollable};
@@ -21,6 +22,9 @@ fn every() -> WaitOptions {
     WaitOptions::every(Duration::from_millis(5))
         .interval_limits(Duration::from_millis(1), Duration::from_millis(100))
 }
+
+/// The reads `wait` makes after a successful end (`BackupClient::produced`).
+const FOLLOW_UP_READS: usize = 2;
 
 async fn run(emulator: &Emulator, client: &Client) -> Operation {
     let operation = client
@@ -45,7 +49,9 @@ async fn service_account_key_flow_triggers_and_waits() {
     let log = emulator.requests();
     assert_eq!(log.count(RouteClass::Auth), 1);
     assert_eq!(log.count(RouteClass::Trigger), 1);
-    assert_eq!(log.count(RouteClass::Poll), 4);
+    // Four operation reads to the end, then the follow-up: the operation once more
+    // and `Backup.List`.
+    assert_eq!(log.count(RouteClass::Poll), 4 + FOLLOW_UP_READS);
 }
 
 #[tokio::test]
@@ -512,7 +518,10 @@ async fn up_to_three_not_found_after_creation_are_tolerated() {
     let client = emulator.client_builder().build().unwrap();
     let done = run(&emulator, &client).await;
     assert_eq!(done.status, OperationStatus::Succeeded);
-    assert_eq!(emulator.requests().count(RouteClass::Poll), 3 + 4);
+    assert_eq!(
+        emulator.requests().count(RouteClass::Poll),
+        3 + 4 + FOLLOW_UP_READS
+    );
 }
 
 #[tokio::test]
@@ -604,4 +613,69 @@ async fn auth_faults_are_retried_and_one_token_serves_concurrent_triggers() {
     assert_eq!(emulator.token_requests(), 1);
     assert_eq!(client.token_cache().fetch_count(), 1);
     assert_eq!(emulator.requests().count(RouteClass::Auth), 4);
+}
+
+/// Issue 18's lost trigger: the journal set a key with the intent (`idempotency_key`),
+/// the execute was handled but no answer came back (every attempt); `recover_trigger`
+/// sends the same execute with the same key and gets the operation the first one
+/// started, while it runs and after it ended, never a second backup.
+#[tokio::test]
+async fn a_lost_trigger_is_recovered_by_its_key_running_or_done() {
+    let emulator = Emulator::start().await.unwrap();
+    emulator
+        .faults()
+        .inject_n(RouteClass::Trigger, Fault::DropAfterHandling, 5);
+    let client = emulator.client_builder().build().unwrap();
+    let mut request = emulator.demo_request();
+    let key = Client::idempotency_key(&mut request, None).expect("Yandex honours a key");
+    assert!(uuid::Uuid::parse_str(&key).is_ok(), "{key}");
+    assert_eq!(request.idempotency_key.as_deref(), Some(key.as_str()));
+    let err = client.trigger(&request).await.unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err}");
+    assert_eq!(emulator.accepted_backups(), 1);
+
+    let recovered = |recovered: Recovered| match recovered {
+        Recovered::Operations(operations) => operations.single(),
+        other => panic!("expected the operation, got {other:?}"),
+    };
+    let running = recovered(client.recover_trigger(&request).await.unwrap());
+    assert!(!running.status.is_terminal(), "{running:?}");
+    let done = client.wait(running.clone(), every()).await.unwrap();
+    assert_eq!(done.status, OperationStatus::Succeeded);
+    // Again after the end: the same operation, as it stands now.
+    let again = recovered(client.recover_trigger(&request).await.unwrap());
+    assert_eq!(again.reference, running.reference);
+    assert_eq!(again.status, OperationStatus::Succeeded);
+    assert_eq!(emulator.accepted_backups(), 1);
+}
+
+/// Without a recorded key nothing is sent: a second execute could start a second
+/// backup, so the outcome stays unknown with what to check.
+#[tokio::test]
+async fn a_lost_trigger_without_a_key_is_unknown_and_nothing_is_sent() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let mut request = emulator.demo_request();
+    request.idempotency_key = None;
+    match client.recover_trigger(&request).await.unwrap() {
+        Recovered::Unknown(what) => {
+            assert!(what.contains("Idempotency-Key"), "{what}");
+            assert!(what.contains("Cloud Backup"), "{what}");
+        }
+        other => panic!("expected unknown, got {other:?}"),
+    }
+    assert_eq!(emulator.requests().count(RouteClass::Trigger), 0);
+    assert_eq!(emulator.accepted_backups(), 0);
+}
+
+/// A key the caller recorded is used verbatim.
+#[test]
+fn a_given_key_is_set_verbatim() {
+    let mut request = TriggerRequest::new(DEMO_POLICY_ID, DEMO_INSTANCE_ID);
+    let key = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+    assert_eq!(
+        Client::idempotency_key(&mut request, Some(key)).as_deref(),
+        Some(key)
+    );
+    assert_eq!(request.idempotency_key.as_deref(), Some(key));
 }

@@ -46,4 +46,11 @@ async fn live_execute_and_wait() {
         .await
         .expect("the backup ends well");
     eprintln!("done: {done:?}");
+    // `wait` read the backup the run made (Backup.List by instance and policy).
+    assert_eq!(
+        done.produced.len(),
+        1,
+        "the backup made is not told: {:?}",
+        done.warnings
+    );
 }

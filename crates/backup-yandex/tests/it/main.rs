@@ -4,6 +4,7 @@ mod emulator_checks;
 mod emulator_flows;
 mod fixtures;
 mod live;
+mod produced;
 mod properties;
 mod requests;
 mod secrets;

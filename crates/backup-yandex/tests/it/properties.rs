@@ -12,9 +12,10 @@ use backup_core::transport::{ErrorDecoder, Response};
 use backup_yandex::ApiErrors;
 use backup_yandex::emulator::{DEMO_INSTANCE_ID, DEMO_POLICY_ID, Emulator};
 use backup_yandex::model::{
-    ExecuteMetadata, IamTokenResponse, MetadataTokenResponse, Operation, Status,
+    ExecuteMetadata, IamTokenResponse, ListBackupsResponse, MetadataTokenResponse, Operation,
+    Status,
 };
-use backup_yandex::operation::{poll_interval, reference, to_operation};
+use backup_yandex::operation::{find_backup, poll_interval, reference, to_operation, with_backup};
 use backup_yandex::prelude::*;
 use backup_yandex::{Error, ServiceAccountKey, TriggerRequest};
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -23,8 +24,11 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 /// The answers of the vendor document and notes (see `fixtures/README.md`).
-const FIXTURES: [&[u8]; 8] = [
+const FIXTURES: [&[u8]; 11] = [
+    include_bytes!("../fixtures/backup-list-response.json"),
     include_bytes!("../fixtures/error-failed-precondition.json"),
+    include_bytes!("../fixtures/error-unauthenticated.json"),
+    include_bytes!("../fixtures/operation-failed-request-info.json"),
     include_bytes!("../fixtures/execute-response.json"),
     include_bytes!("../fixtures/iam-token-response.json"),
     include_bytes!("../fixtures/metadata-token-response.json"),
@@ -47,10 +51,26 @@ fn decode_everything(body: &[u8]) {
             "{operation:?}"
         );
         let _ = format!("{operation:?}");
+        // The answer as the operation, with the fixture's backups.
+        let list: ListBackupsResponse =
+            serde_json::from_slice(include_bytes!("../fixtures/backup-list-response.json"))
+                .unwrap();
+        let _ = with_backup(operation, &find_backup(&answer, &list.backups));
     }
     let _ = serde_json::from_slice::<ExecuteMetadata>(body);
     if let Ok(status) = serde_json::from_slice::<Status>(body) {
-        let _ = status.request_id();
+        let _ = (status.request_id(), status.detail_notes());
+    }
+    if let Ok(list) = serde_json::from_slice::<ListBackupsResponse>(body) {
+        // The backups found for the fixture's operation, whatever they hold.
+        let op: Operation =
+            serde_json::from_slice(include_bytes!("../fixtures/operation-done.json")).unwrap();
+        let found = find_backup(&op, &list.backups);
+        let done = with_backup(to_operation(&op, None), &found);
+        assert!(done.produced.len() <= 1, "{done:?}");
+        for backup in &list.backups {
+            let _ = (backup.size_bytes(), backup.created_at_time());
+        }
     }
     let _ = serde_json::from_slice::<IamTokenResponse>(body);
     let _ = serde_json::from_slice::<MetadataTokenResponse>(body);

@@ -140,6 +140,31 @@ async fn caller_key_is_sent_verbatim_and_retries_reuse_the_key() {
     assert_eq!(keys[2], key);
 }
 
+/// `recover_trigger` (issue 18) is the same execute with the recorded key, once: the
+/// answer is the operation the lost execute started.
+#[tokio::test]
+async fn recover_trigger_repeats_the_execute_with_the_recorded_key() {
+    let server = MockServer::start().await;
+    let key = "3f1d2c4b-5a69-4e7f-8a1b-9c0d1e2f3a4b";
+    Mock::given(method("POST"))
+        .and(path("/backup/v1/policies/p1:execute"))
+        .and(header("authorization", "Bearer t1.static"))
+        .and(header("idempotency-key", key))
+        .and(body_json(json!({ "computeInstanceId": "i1" })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(operation_json(true)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = TriggerRequest::new("p1", "i1").idempotency_key(key);
+    let recovered = client(&server).recover_trigger(&request).await.unwrap();
+    let backup_core::contract::Recovered::Operations(operations) = recovered else {
+        panic!("expected the operation, got {recovered:?}");
+    };
+    let operation = operations.single();
+    assert_eq!(operation.reference, OperationRef::new("yandex", "cdgop1"));
+    assert_eq!(operation.status, OperationStatus::Succeeded);
+}
+
 #[tokio::test]
 async fn ids_are_percent_encoded_as_one_segment() {
     let server = MockServer::start().await;
