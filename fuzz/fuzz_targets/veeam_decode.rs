@@ -1,11 +1,17 @@
-//! Veeam: policy start answers (job sessions), sessions, session logs, RFC 7807
-//! problem bodies (with the 409 that names a running session), references.
+//! Veeam: policy start answers (job sessions in every documented form: map or array
+//! links, `TimeSpan` or millisecond durations), sessions and their lists, session logs
+//! (message, last error, last warning), protected items and restore points (what a
+//! session produced), RFC 7807 problem bodies (with the 409 that names a running
+//! session), references.
 #![no_main]
 
 mod common;
 
-use backup_veeam::operation::{parse_reference, to_operation};
-use backup_veeam::{ApiErrors, ApiVersion, JobSession, OperationRef, ProblemDetails, SessionLog};
+use backup_veeam::operation::{parse_reference, to_operation, to_operation_with_log, with_produced};
+use backup_veeam::{
+    ApiErrors, ApiVersion, JobSession, Listing, OperationRef, ProblemDetails, ProtectedItem,
+    RestorePoint, SessionLog,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -14,16 +20,29 @@ fuzz_target!(|data: &[u8]| {
             let _ = format!("{:?}", to_operation(ApiVersion::V8_1, session, None));
         }
     }
+    if let Ok(page) = serde_json::from_slice::<Listing<JobSession>>(data) {
+        let _ = page.results.iter().map(JobSession::policy_id).count();
+    }
     if let Ok(session) = serde_json::from_slice::<JobSession>(data) {
-        let _ = (session.duration(), session.link("log"));
+        let _ = (session.duration(), session.link("log"), session.started_at());
         let _ = format!(
             "{:?}",
             to_operation(ApiVersion::V1, &session, Some("m".into()))
         );
+        if let Ok(log) = serde_json::from_slice::<SessionLog>(data) {
+            let _ = format!("{:?}", to_operation_with_log(ApiVersion::V8_1, &session, &log));
+        }
     }
     if let Ok(log) = serde_json::from_slice::<SessionLog>(data) {
-        let _ = log.last_message();
+        let _ = (log.last_message(), log.last_error(), log.last_warning());
     }
+    let items = serde_json::from_slice::<Listing<ProtectedItem>>(data).unwrap_or_default();
+    let points = serde_json::from_slice::<Listing<RestorePoint>>(data).unwrap_or_default();
+    let ended = backup_veeam::Operation::new(
+        OperationRef::new(backup_veeam::VENDOR, "v8.1/s"),
+        backup_veeam::OperationStatus::Succeeded,
+    );
+    let _ = format!("{:?}", with_produced(ended, "s", &items.results, &points.results));
     if let Ok(problem) = serde_json::from_slice::<ProblemDetails>(data) {
         let _ = problem.is_problem();
     }

@@ -12,9 +12,18 @@
 //!   client attaches to that session instead of failing ([`PolicyStart::attached_to`],
 //!   and the operation's message says so).
 //! - Follow sessions ([`BackupClient::status`] / [`BackupClient::wait`]:
-//!   `GET /api/{v}/jobSessions/{id}`, the last message of `.../log` as
-//!   [`Operation::message`]), stop a session ([`BackupClient::cancel`]) or a policy
-//!   ([`Client::stop_policy`]).
+//!   `GET /api/{v}/jobSessions/{id}`, its `executionDuration` (milliseconds or a
+//!   .NET `TimeSpan`) as [`Operation::duration`], the last message of `.../log` as
+//!   [`Operation::message`] and its last error as a warning), stop a session
+//!   ([`BackupClient::cancel`]) or a policy ([`Client::stop_policy`]).
+//! - What a session made ([`BackupClient::produced`], called by `wait` after a
+//!   success): the session and its restore points as [`Operation::produced`], the
+//!   protected instances as [`Operation::items`], the restore points' sizes as
+//!   [`Operation::size_bytes`] (`.../jobSessions/{id}/protectedItems` and
+//!   `.../restorePoints/virtualMachines?OnlyLatest=true`).
+//! - A start whose answer was lost ([`BackupClient::recover_trigger`]): the policy's
+//!   sessions since the start's recorded time are followed, and the policy is started
+//!   again only when there is none.
 //! - Authenticate with the OAuth password grant, refreshed with the refresh grant and
 //!   falling back to the password grant ([`Credential::password`]), or with a static
 //!   access token ([`Credential::access_token`]); [`Client::logout`] ends the logon
@@ -83,13 +92,14 @@ pub use backup_core::{
 };
 pub use client::{
     Client, ClientBuilder, ENV_ACCESS_TOKEN, ENV_API_VERSION, ENV_PASSWORD, ENV_URL, ENV_USERNAME,
-    ENVIRONMENT, PolicyStart,
+    ENVIRONMENT, PolicyStart, RECOVERY_CLOCK_SKEW,
 };
 pub use config::Config;
 pub use error::ApiErrors;
 pub use model::{
-    BackupJobInfo, JobSession, LogItem, ProblemDetails, SessionLog, SessionStatus, SessionType,
-    TriggerRequest,
+    AzureResource, BackupJobInfo, ExecutionDuration, JobSession, Link, Links, Listing, LogItem,
+    PolicyType, ProblemDetails, ProtectedItem, ProtectedRun, Rates, RestorePoint, SessionLog,
+    SessionStatus, SessionType, TriggerRequest,
 };
 pub use params::TriggerParams;
 pub use version::ApiVersion;

@@ -3,6 +3,7 @@
 //! policies, logout) and [`ClientBuilder`].
 
 mod builder;
+mod follow;
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,11 +19,12 @@ pub use builder::{
     ClientBuilder, ENV_ACCESS_TOKEN, ENV_API_VERSION, ENV_PASSWORD, ENV_URL, ENV_USERNAME,
     ENVIRONMENT,
 };
+pub use follow::RECOVERY_CLOCK_SKEW;
 
 use crate::auth::PasswordGrant;
 use crate::error::ApiErrors;
 use crate::model::{JobSession, SessionLog, SessionStatus, TriggerRequest};
-use crate::operation::{parse_reference, parse_reference_id, to_operation};
+use crate::operation::{parse_reference, parse_reference_id, to_operation, to_operation_with_log};
 use crate::version::ApiVersion;
 use crate::{Config, TriggerParams, VENDOR};
 
@@ -328,22 +330,56 @@ impl BackupClient for Client {
         Ok(self.start_policy(request).await?.operations())
     }
 
-    /// Starts the policy again. While the session the lost start began still runs, the
-    /// appliance answers `409` naming it (`sessionId`) and nothing new starts: the
-    /// operation follows that session. A policy not running starts now (the lost start
-    /// never reached the appliance, or its session has already ended).
-    ///
-    /// # Errors
-    /// As [`Client::start_policy`].
-    async fn recover_trigger(&self, request: &TriggerRequest) -> Result<Recovered> {
-        Ok(Recovered::Operations(
-            self.start_policy(request).await?.operations(),
+    /// The start's time, which a run journal stores with its intent: `key` (as this
+    /// method gave it before: `sent-at:<RFC 3339>`), else now. It is set as
+    /// [`TriggerRequest::sent_at`], for [`BackupClient::recover_trigger`]; the appliance
+    /// has no idempotency key, and nothing of it is sent. A `key` that is not such a
+    /// time leaves the request as it is (`None`).
+    fn idempotency_key(request: &mut TriggerRequest, key: Option<&str>) -> Option<String> {
+        let sent_at = match key {
+            Some(key) => follow::parse_sent_at(key)?,
+            None => time::OffsetDateTime::now_utc(),
+        };
+        request.sent_at = Some(sent_at);
+        Some(format!(
+            "{}{}",
+            follow::SENT_AT_PREFIX,
+            backup_core::timefmt::format_rfc3339(sent_at)
         ))
     }
 
+    /// Finds what a start whose answer was lost began. With the start's time
+    /// ([`TriggerRequest::sent_at`], from the journal's key), the policy's sessions
+    /// launched since then (less [`RECOVERY_CLOCK_SKEW`]), running or already ended,
+    /// are listed (`GET /api/{v}/jobSessions?PolicyId=..&FromUtc=..`) and followed:
+    /// nothing is started again. Only when there is none (the start never reached the
+    /// appliance) is the policy started again; a session still running then answers
+    /// `409` naming it, and the operation follows it. Without a recorded time nothing
+    /// is sent: [`Recovered::Unknown`], saying which sessions to check.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a malformed policy id (nothing sent); the list's
+    /// errors; as [`Client::start_policy`].
+    async fn recover_trigger(&self, request: &TriggerRequest) -> Result<Recovered> {
+        self.recover(request).await
+    }
+
+    /// After a session ended well: its protected items
+    /// (`GET /api/{v}/jobSessions/{id}/protectedItems`) and, in v6 and later, the
+    /// latest restore points (`GET /api/{v}/restorePoints/virtualMachines?OnlyLatest=true`),
+    /// two reads; see [`crate::operation::with_produced`] for what each field gets.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a malformed reference; the protected items read's
+    /// errors (a failed restore point read is a warning).
+    async fn produced(&self, operation: &Operation) -> Result<Operation> {
+        self.follow_up(operation).await
+    }
+
     /// Reads an operation again from its reference alone (see [`crate::operation`] for
-    /// the encoding): the session, then its log for the message (a log that cannot be
-    /// read leaves the message empty).
+    /// the encoding): the session, then its log for the message, the last error and
+    /// warnings ([`crate::operation::to_operation_with_log`]; a log that cannot be read
+    /// leaves them empty).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a reference that is not Veeam's or is malformed
@@ -352,18 +388,16 @@ impl BackupClient for Client {
         let (version, session_id) = parse_reference(reference)?;
         let version = version.unwrap_or(self.inner.version);
         let session = self.get_session(version, &session_id).await?;
-        let message = if self.inner.fetch_log {
-            match self.get_log(version, &session_id).await {
-                Ok(log) => log.last_message().map(str::to_owned),
-                Err(error) => {
-                    tracing::debug!(vendor = VENDOR, %error, "session log unavailable");
-                    None
-                }
+        if !self.inner.fetch_log {
+            return Ok(to_operation(version, &session, None));
+        }
+        match self.get_log(version, &session_id).await {
+            Ok(log) => Ok(to_operation_with_log(version, &session, &log)),
+            Err(error) => {
+                tracing::debug!(vendor = VENDOR, %error, "session log unavailable");
+                Ok(to_operation(version, &session, None))
             }
-        } else {
-            None
-        };
-        Ok(to_operation(version, &session, message))
+        }
     }
 
     /// Stops the session behind `reference` (`POST .../jobSessions/{id}/stop`, `204`)

@@ -20,8 +20,19 @@
 //! - `GET /api/{v}/jobSessions/{id}`: each read moves the session along its
 //!   [`LifecycleSpec`] (by default one read `Pending`, two `Running`, then `Success`;
 //!   `Warning` and failures (`Error`) on demand, with `RunningWithWarning` /
-//!   `RunningWithError` while running). `GET .../log` gives `{jobSessionId, log: [...]}`
-//!   (it does not move the session). `POST .../jobSessions/{id}/stop` (`204`) and
+//!   `RunningWithError` while running). Sessions carry `backupJobInfo.policyType`
+//!   `VirtualMachines` (v6+, the v8.1 spec's `PolicyType`) and the policy's VM count.
+//!   `GET .../log` gives `{jobSessionId, log: [...]}` (it does not move the session),
+//!   with a `resourceHashId` on each VM's entries.
+//! - What sessions made, as the v8.1 spec shapes it (none of these reads moves a
+//!   session): `GET /api/{v}/jobSessions` (`PageOfJobSession`, filtered by `PolicyId`,
+//!   `FromUtc`, `ToUtc`, `Status`, `Types`, paged by `Offset` / `Limit`),
+//!   `GET .../jobSessions/{id}/protectedItems` (the policy's VMs with the session's run
+//!   and, once it ended well, its `rates`) and, in v6+,
+//!   `GET /api/{v}/restorePoints/virtualMachines` (`VirtualMachineId`, `OnlyLatest`):
+//!   one restore point per VM of each session that ended with `Success` or `Warning`
+//!   (snapshot sessions: `Snapshot`, the VM's data size; backup sessions: `AzureBlob`,
+//!   half of it). `POST .../jobSessions/{id}/stop` (`204`) and
 //!   `POST .../policies/.../{id}/stop` (`204`; v1 answers `200` with the sessions, as
 //!   the document's example) stop sessions: `Canceling`, then `Canceled`.
 //! - Every API call needs `Authorization: Bearer <access token>`: a missing, unknown or
@@ -30,7 +41,7 @@
 //!
 //! Faults ([`faults`](VendorEmulator::faults)) target [`RouteClass`]es: `Auth` (token
 //! grants), `Trigger` (policy start), `Poll` (session read), `Control` (stops); session
-//! log reads and logout are `Other`.
+//! log reads, the lists, protected items, restore points and logout are `Other`.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -54,7 +65,9 @@
 //! # }
 //! ```
 
+mod lists;
 mod problem;
+mod produced;
 mod routes;
 mod state;
 
@@ -72,7 +85,7 @@ pub use backup_core::emulator::{
 use url::Url;
 
 pub use problem::PROBLEM_CONTENT_TYPE;
-use state::{Data, Policy, State};
+use state::{Data, Instance, Policy, State};
 
 use crate::model::SessionType;
 use crate::version::ApiVersion;
@@ -87,6 +100,27 @@ pub const DEMO_POLICY_NAME: &str = "Backup Policy";
 pub const SNAPSHOT_POLICY_ID: &str = "7d1e3a52-0c8b-4f6e-9a21-53c0d9b8e114";
 /// The name of [`SNAPSHOT_POLICY_ID`].
 pub const SNAPSHOT_POLICY_NAME: &str = "Snapshot Policy";
+/// The VMs [`DEMO_POLICY_ID`] protects: (id, name, data bytes).
+pub const DEMO_POLICY_VMS: [(&str, &str, u64); 2] = [
+    (
+        "3c2f1e9a-6b1d-4a4e-9f62-0d8c5b7a1e01",
+        "vm-web-01",
+        12_884_901_888,
+    ),
+    (
+        "3c2f1e9a-6b1d-4a4e-9f62-0d8c5b7a1e02",
+        "vm-web-02",
+        8_589_934_592,
+    ),
+];
+/// The VM [`SNAPSHOT_POLICY_ID`] protects: (id, name, data bytes).
+pub const SNAPSHOT_POLICY_VM: (&str, &str, u64) = (
+    "3c2f1e9a-6b1d-4a4e-9f62-0d8c5b7a1e03",
+    "vm-db-01",
+    4_294_967_296,
+);
+/// The data size of the one VM of each policy [`Emulator::add_policy`] adds.
+pub const ADDED_POLICY_VM_BYTES: u64 = 1_073_741_824;
 /// The user the emulator accepts.
 pub const EMULATOR_USERNAME: &str = "veeam-admin";
 /// The password of [`EMULATOR_USERNAME`] and [`MFA_USERNAME`] (test-only, not a secret).
@@ -186,11 +220,17 @@ impl Emulator {
     /// When no local port can be bound.
     pub async fn start_with(options: EmulatorOptions) -> std::io::Result<Self> {
         let mut policies = BTreeMap::new();
+        let instance = |(id, name, data_bytes): (&str, &str, u64)| Instance {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            data_bytes,
+        };
         policies.insert(
             DEMO_POLICY_ID.to_owned(),
             Policy {
                 name: DEMO_POLICY_NAME.to_owned(),
                 sessions: vec![SessionType::PolicySnapshot, SessionType::PolicyBackup],
+                instances: DEMO_POLICY_VMS.into_iter().map(instance).collect(),
                 started: Vec::new(),
             },
         );
@@ -199,6 +239,7 @@ impl Emulator {
             Policy {
                 name: SNAPSHOT_POLICY_NAME.to_owned(),
                 sessions: vec![SessionType::PolicySnapshot],
+                instances: vec![instance(SNAPSHOT_POLICY_VM)],
                 started: Vec::new(),
             },
         );
@@ -256,7 +297,9 @@ impl Emulator {
         self.state.refresh.expire_all();
     }
 
-    /// Adds a policy whose starts create sessions of `sessions` types (one or more).
+    /// Adds a policy whose starts create sessions of `sessions` types (one or more),
+    /// protecting one VM (`vm-<name>`, [`ADDED_POLICY_VM_BYTES`] of data) whose id
+    /// [`Emulator::policy_vm_ids`] gives.
     pub fn add_policy(&self, id: &str, name: &str, sessions: &[SessionTypeChoice]) {
         let sessions = sessions
             .iter()
@@ -265,14 +308,32 @@ impl Emulator {
                 SessionTypeChoice::Backup => SessionType::PolicyBackup,
             })
             .collect();
-        self.state.lock().policies.insert(
+        let mut data = self.state.lock();
+        let number = data.policies.len();
+        data.policies.insert(
             id.to_owned(),
             Policy {
                 name: name.to_owned(),
                 sessions,
+                instances: vec![Instance {
+                    id: format!("9d0c4b2e-0000-4000-8000-{number:012x}"),
+                    name: format!("vm-{}", name.to_ascii_lowercase().replace(' ', "-")),
+                    data_bytes: ADDED_POLICY_VM_BYTES,
+                }],
                 started: Vec::new(),
             },
         );
+    }
+
+    /// The ids of the VMs policy `policy_id` protects (empty for an unknown policy).
+    #[must_use]
+    pub fn policy_vm_ids(&self, policy_id: &str) -> Vec<String> {
+        self.state
+            .lock()
+            .policies
+            .get(policy_id)
+            .map(|p| p.instances.iter().map(|vm| vm.id.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// The status word a session shows now (without moving it), if it exists.

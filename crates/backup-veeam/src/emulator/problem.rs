@@ -47,14 +47,24 @@ pub(crate) fn answer_with(status: StatusCode, detail: &str, extra: Map<String, V
     response
 }
 
-/// 401 for a missing, unknown or expired access token.
+/// 401 for a missing, unknown or expired access token: the v8.1 spec's
+/// `ProblemDetails401` (`type`, `title`, `status`, `detail`, `extensions`; no
+/// `traceId`, unlike the token endpoint's 401).
 pub(crate) fn unauthorized(expired: bool) -> Response {
     let detail = if expired {
         "The access token has expired."
     } else {
         "The access token is missing or invalid."
     };
-    let mut response = answer(StatusCode::UNAUTHORIZED, detail);
+    let mut problem = body(StatusCode::UNAUTHORIZED, Some(detail), Map::new());
+    if let Some(object) = problem.as_object_mut() {
+        object.remove("traceId");
+    }
+    let mut response = (StatusCode::UNAUTHORIZED, Body::from(problem.to_string())).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+    );
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static(if expired {

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use backup_core::emulator::{Lifecycle, RouteClass, TokenCheck, bearer_token};
 use serde_json::{Map, Value, json};
 
+use super::lists::{list_restore_points, list_sessions, protected_items};
 use super::problem;
 use super::state::{Session, State};
 use crate::version::ApiVersion;
@@ -32,7 +33,16 @@ pub(crate) fn router(state: State) -> Router {
             "/api/{version}/policies/virtualMachines/{policy}/stop",
             post(stop_policy_workload),
         )
+        .route("/api/{version}/jobSessions", get(list_sessions))
         .route("/api/{version}/jobSessions/{session}", get(read_session))
+        .route(
+            "/api/{version}/jobSessions/{session}/protectedItems",
+            get(protected_items),
+        )
+        .route(
+            "/api/{version}/restorePoints/virtualMachines",
+            get(list_restore_points),
+        )
         .route("/api/{version}/jobSessions/{session}/log", get(read_log))
         .route(
             "/api/{version}/jobSessions/{session}/stop",
@@ -56,11 +66,27 @@ pub(crate) fn classify(method: &Method, path: &str) -> RouteClass {
         RouteClass::Trigger
     } else if is_post && path.ends_with("/stop") {
         RouteClass::Control
-    } else if method == Method::GET && path.contains("/jobSessions/") && !path.ends_with("/log") {
+    } else if method == Method::GET && is_session_read(path) {
         RouteClass::Poll
     } else {
         RouteClass::Other
     }
+}
+
+/// `/api/{v}/jobSessions/{id}`: a session read (its log, protected items and the
+/// lists are `Other`).
+fn is_session_read(path: &str) -> bool {
+    let mut segments = path.trim_start_matches('/').split('/');
+    matches!(
+        (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next()
+        ),
+        (Some("api"), Some(_), Some("jobSessions"), Some(id), None) if !id.is_empty()
+    )
 }
 
 async fn not_found() -> Response {
@@ -71,7 +97,7 @@ async fn not_found() -> Response {
 }
 
 /// Checks the bearer token; the error answer when it is not valid.
-fn authorize(state: &State, headers: &HeaderMap) -> Result<(), Box<Response>> {
+pub(crate) fn authorize(state: &State, headers: &HeaderMap) -> Result<(), Box<Response>> {
     match state.access.check_bearer(headers) {
         TokenCheck::Valid => Ok(()),
         TokenCheck::Expired => Err(Box::new(problem::unauthorized(true))),
@@ -80,7 +106,7 @@ fn authorize(state: &State, headers: &HeaderMap) -> Result<(), Box<Response>> {
 }
 
 /// The version in the path, if served; the 404 otherwise.
-fn served(state: &State, version: &str) -> Result<ApiVersion, Box<Response>> {
+pub(crate) fn served(state: &State, version: &str) -> Result<ApiVersion, Box<Response>> {
     state.serves(version).ok_or_else(|| {
         Box::new(problem::answer(
             StatusCode::NOT_FOUND,
@@ -90,7 +116,7 @@ fn served(state: &State, version: &str) -> Result<ApiVersion, Box<Response>> {
 }
 
 /// `http://host:port`, for the `_links` of sessions.
-fn base(headers: &HeaderMap) -> String {
+pub(crate) fn base(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -258,9 +284,11 @@ fn start(
     let mut ids = Vec::new();
     for kind in &policy.sessions {
         data.next_session += 1;
-        let id = data.next_session.to_string();
+        let number = data.next_session;
+        let id = number.to_string();
         let session = Session {
             id: id.clone(),
+            number,
             kind: kind.clone(),
             policy_id: policy_id.to_owned(),
             lifecycle: Lifecycle::new(spec.clone()),
@@ -378,11 +406,8 @@ async fn read_log(
             &format!("Session {session_id} was not found."),
         );
     };
-    let policy_name = data
-        .policies
-        .get(&session.policy_id)
-        .map_or("", |p| p.name.as_str());
-    Json(session.render_log(&session.lifecycle.peek(), policy_name)).into_response()
+    let policy = data.policies.get(&session.policy_id);
+    Json(session.render_log(&session.lifecycle.peek(), policy)).into_response()
 }
 
 async fn stop_session(

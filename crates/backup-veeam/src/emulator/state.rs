@@ -12,12 +12,27 @@ use time::OffsetDateTime;
 use crate::model::SessionType;
 use crate::version::ApiVersion;
 
+/// An Azure VM a policy protects.
+#[derive(Debug, Clone)]
+pub(crate) struct Instance {
+    /// The appliance's id of the VM (a UUID).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The data its disks hold, in bytes: a snapshot's restore point is this size, a
+    /// backup's half of it (compressed).
+    pub data_bytes: u64,
+}
+
 /// A policy the emulator knows.
 #[derive(Debug, Clone)]
 pub(crate) struct Policy {
     pub name: String,
     /// The sessions one start creates, in order.
     pub sessions: Vec<SessionType>,
+    /// The VMs it protects (`backupJobInfo.protectedInstancesCount`, protected items,
+    /// restore points).
+    pub instances: Vec<Instance>,
     /// The session ids of every start, oldest first.
     pub started: Vec<String>,
 }
@@ -26,6 +41,9 @@ pub(crate) struct Policy {
 #[derive(Debug)]
 pub(crate) struct Session {
     pub id: String,
+    /// The session's number (its id is this number as text): orders sessions and
+    /// names their restore points.
+    pub number: u64,
     pub kind: SessionType,
     pub policy_id: String,
     pub lifecycle: Lifecycle,
@@ -74,8 +92,9 @@ impl State {
             "token_type": "bearer",
             "refresh_token": refresh,
             "expires_in": self.access_ttl.as_secs(),
-            ".issued": httpdate::fmt_http_date(now.into()),
-            ".expires": httpdate::fmt_http_date(expires.into()),
+            // The v8.1 spec's `Login`: `format: date-time`.
+            ".issued": timefmt::format_rfc3339(now),
+            ".expires": timefmt::format_rfc3339(expires),
             "mfa_enabled": false,
         })
     }
@@ -149,7 +168,7 @@ impl Session {
             "backupJobInfo": {
                 "policyId": self.policy_id,
                 "policyName": policy.map_or("", |p| p.name.as_str()),
-                "protectedInstancesCount": 1,
+                "protectedInstancesCount": policy.map_or(0, |p| p.instances.len()),
                 "policyRemoved": policy.is_none(),
             },
             "_links": {
@@ -184,7 +203,9 @@ impl Session {
                     .get_mut("backupJobInfo")
                     .and_then(Value::as_object_mut)
                 {
-                    info.insert("policyType".into(), json!("VirtualMachine"));
+                    // The v8.1 spec's `PolicyType`: the policies started under
+                    // `policies/virtualMachines` protect `VirtualMachines`.
+                    info.insert("policyType".into(), json!("VirtualMachines"));
                 }
             } else {
                 object.insert("usn".into(), json!(0));
@@ -193,30 +214,57 @@ impl Session {
         session
     }
 
-    /// The session log as `GET .../jobSessions/{id}/log` answers it.
-    pub(crate) fn render_log(&self, phase: &Phase, policy_name: &str) -> Value {
+    /// The session log as `GET .../jobSessions/{id}/log` answers it (the v8.1 spec's
+    /// `JobSessionLog`: entries about one VM carry its `resourceHashId`).
+    pub(crate) fn render_log(&self, phase: &Phase, policy: Option<&Policy>) -> Value {
         let created = timefmt::format_rfc3339(self.lifecycle.created_at());
         let now = timefmt::format_rfc3339(OffsetDateTime::now_utc());
-        let item = |status: &str, message: String, at: &str| json!({ "logTime": at, "status": status, "message": message, "executionStartTime": created });
+        let item = |status: &str, message: String, at: &str, vm: Option<&Instance>| {
+            let mut entry = json!({ "logTime": at, "status": status, "message": message, "executionStartTime": created });
+            if let (Some(vm), Some(object)) = (vm, entry.as_object_mut()) {
+                object.insert("resourceHashId".into(), json!(vm.id));
+            }
+            entry
+        };
+        let policy_name = policy.map_or("", |p| p.name.as_str());
+        let instances = policy.map_or(&[][..], |p| p.instances.as_slice());
         let mut log = vec![item(
             "Success",
             format!("Job session {} queued for policy {policy_name}", self.kind),
             &created,
+            None,
         )];
         if !matches!(phase, Phase::Queued) {
+            let count = instances.len();
+            let plural = if count == 1 { "" } else { "s" };
             log.push(item(
                 "Success",
-                "Processing 1 protected instance".to_owned(),
+                format!("Processing {count} protected instance{plural}"),
                 &now,
+                None,
             ));
         }
         let outcome = &self.lifecycle.spec().outcome;
-        if matches!(phase, Phase::Running { .. }) && *outcome == Outcome::Warning {
+        let first = instances.first();
+        let warned = matches!(phase, Phase::Running { .. } | Phase::Done(Outcome::Warning));
+        if warned && *outcome == Outcome::Warning {
+            let name = first.map_or("vm-01", |vm| vm.name.as_str());
             log.push(item(
                 "Warning",
-                "Instance vm-01: the snapshot took longer than expected".into(),
+                format!("Instance {name}: the snapshot took longer than expected"),
                 &now,
+                first,
             ));
+        }
+        if let Phase::Done(Outcome::Failure { reason }) = phase {
+            for vm in instances {
+                log.push(item(
+                    "Error",
+                    format!("Instance {}: {reason}", vm.name),
+                    &now,
+                    Some(vm),
+                ));
+            }
         }
         let last = match phase {
             Phase::Cancelling => {
@@ -236,7 +284,7 @@ impl Session {
             Phase::Queued | Phase::Running { .. } => None,
         };
         if let Some((status, message)) = last {
-            log.push(item(status, message, &now));
+            log.push(item(status, message, &now, None));
         }
         json!({ "jobSessionId": self.id, "log": log })
     }

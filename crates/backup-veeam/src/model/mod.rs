@@ -1,18 +1,26 @@
 //! Request and response types, field for field as the vendor documents them.
 //!
 //! Sources: the seed document (`POST /api/v1/policies/{policyId}/start`, its response
-//! table and example) and the Veeam section of the vendor notes (job session fields of
-//! current versions, statuses, token answer, RFC 7807 error bodies). Unknown fields are
-//! ignored; unknown enum values are kept as raw strings. Times and durations are kept
-//! as the vendor's strings and parsed by accessors, so an odd format never fails a
-//! decode.
+//! table and example), Veeam's v8.1 OpenAPI spec (`JobSession`, `BackupJobInfo`,
+//! `PolicyType`, `JobSessionLog`, `PageOfJobSession`, `ProtectedItem`,
+//! `VirtualMachineRestorePoint`, the `ProblemDetails` schemas), the help center's
+//! archived v2 / v3 schema tables and examples, and the Veeam section of the vendor
+//! notes (token answer). Unknown fields are ignored; unknown enum values are kept as
+//! raw strings. Times are kept as the vendor's strings and parsed by accessors, and
+//! every documented form of a field is read (the `session` module lists them), so an odd
+//! format never fails a decode.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
+mod produced;
+mod session;
 
-use backup_core::timefmt;
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
+
+pub use produced::{AzureResource, Listing, ProtectedItem, ProtectedRun, Rates, RestorePoint};
+pub use session::{
+    BackupJobInfo, ExecutionDuration, JobSession, Link, Links, LogItem, PolicyType, SessionLog,
+    SessionStatus, SessionType,
+};
 
 /// What to start: one backup policy (the vendor request of
 /// [`BackupClient::trigger`](backup_core::BackupClient::trigger)).
@@ -21,6 +29,12 @@ pub struct TriggerRequest {
     /// The policy id (`4094906f-2d81-4a73-b9bc-00482690c285`), as listed by
     /// `GET /api/{v}/policies/...`.
     pub policy_id: String,
+    /// When this start was (about to be) sent, as a run journal records it with its
+    /// intent ([`BackupClient::idempotency_key`](backup_core::BackupClient::idempotency_key)):
+    /// [`BackupClient::recover_trigger`](backup_core::BackupClient::recover_trigger)
+    /// looks for sessions of the policy started from then on before starting it
+    /// again. Not sent to the appliance.
+    pub sent_at: Option<OffsetDateTime>,
 }
 
 impl TriggerRequest {
@@ -28,193 +42,8 @@ impl TriggerRequest {
     pub fn new(policy_id: impl Into<String>) -> Self {
         Self {
             policy_id: policy_id.into(),
+            sent_at: None,
         }
-    }
-}
-
-backup_core::string_enum! {
-    /// The status of a job session (notes: no `Failed`; errors are `Error`).
-    #[derive(Default)]
-    pub enum SessionStatus {
-        /// Stopped by a user.
-        Canceled = "Canceled",
-        /// Being stopped.
-        Canceling = "Canceling",
-        /// Ended with errors.
-        Error = "Error",
-        /// Never ran.
-        NeverExecuted = "NeverExecuted",
-        /// Running.
-        Running = "Running",
-        /// Running, with errors so far.
-        RunningWithError = "RunningWithError",
-        /// Running, with warnings so far.
-        RunningWithWarning = "RunningWithWarning",
-        /// Ended well.
-        Success = "Success",
-        /// Ended with warnings.
-        Warning = "Warning",
-        /// Waiting to run.
-        Pending = "Pending",
-        /// The appliance does not know (also the default when absent).
-        #[default]
-        Unknown = "Unknown",
-    }
-}
-
-backup_core::string_enum! {
-    /// The type of a job session started by a policy (the document's example shows
-    /// both: a snapshot session and a backup session).
-    pub enum SessionType {
-        /// Taking the snapshots of the protected instances.
-        PolicySnapshot = "PolicySnapshot",
-        /// Copying the snapshots to a backup repository.
-        PolicyBackup = "PolicyBackup",
-    }
-}
-
-/// The `backupJobInfo` of a job session.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BackupJobInfo {
-    /// The policy id.
-    pub policy_id: Option<String>,
-    /// The policy name.
-    pub policy_name: Option<String>,
-    /// The policy type (current versions, e.g. `VirtualMachine`).
-    pub policy_type: Option<String>,
-    /// How many objects the policy backs up.
-    pub protected_instances_count: Option<i64>,
-    /// Whether the policy was removed.
-    pub policy_removed: Option<bool>,
-}
-
-/// A job session: what starting a policy creates, and what is polled.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JobSession {
-    /// The session id (`15` in the document, a GUID on current appliances; a number is
-    /// kept as its text).
-    #[serde(deserialize_with = "session_id")]
-    pub id: String,
-    /// The session type.
-    #[serde(rename = "type")]
-    pub session_type: Option<SessionType>,
-    /// The session type in the appliance's language (current versions).
-    pub localized_type: Option<String>,
-    /// When the session started, as sent (`2020-02-03T14:25:03.2555023Z`).
-    pub execution_start_time: Option<String>,
-    /// When the session ended, as sent.
-    pub execution_stop_time: Option<String>,
-    /// How long it ran, as a .NET `TimeSpan` (`00:00:31.8370930`).
-    pub execution_duration: Option<String>,
-    /// The status.
-    #[serde(default)]
-    pub status: SessionStatus,
-    /// The policy version (old versions only).
-    pub usn: Option<i64>,
-    /// The policy behind the session.
-    pub backup_job_info: Option<BackupJobInfo>,
-    /// Links to related resources (`self`, `log`), as sent.
-    #[serde(rename = "_links")]
-    pub links: Option<BTreeMap<String, serde_json::Value>>,
-}
-
-impl JobSession {
-    /// [`Self::execution_start_time`] parsed.
-    #[must_use]
-    pub fn started_at(&self) -> Option<OffsetDateTime> {
-        self.execution_start_time
-            .as_deref()
-            .and_then(timefmt::parse_timestamp)
-    }
-
-    /// [`Self::execution_stop_time`] parsed.
-    #[must_use]
-    pub fn stopped_at(&self) -> Option<OffsetDateTime> {
-        self.execution_stop_time
-            .as_deref()
-            .and_then(timefmt::parse_timestamp)
-    }
-
-    /// [`Self::execution_duration`] parsed.
-    #[must_use]
-    pub fn duration(&self) -> Option<Duration> {
-        self.execution_duration
-            .as_deref()
-            .and_then(timefmt::parse_dotnet_timespan)
-    }
-
-    /// The `href` of link `name` (`self`, `log`).
-    #[must_use]
-    pub fn link(&self, name: &str) -> Option<&str> {
-        self.links.as_ref()?.get(name)?.get("href")?.as_str()
-    }
-}
-
-/// One entry of a session log.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LogItem {
-    /// When the entry was written, as sent.
-    pub log_time: Option<String>,
-    /// The status of the step.
-    pub status: Option<String>,
-    /// The message.
-    pub message: Option<String>,
-    /// When the step started, as sent.
-    pub execution_start_time: Option<String>,
-}
-
-/// The log of a job session (`GET /api/{v}/jobSessions/{id}/log`):
-/// `{jobSessionId, log: [LogItem]}` as documented for v1. A bare array, or a page
-/// with `results`, is accepted too.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionLog {
-    /// The session id.
-    pub job_session_id: Option<String>,
-    /// The entries, oldest first.
-    pub log: Vec<LogItem>,
-}
-
-impl SessionLog {
-    /// The message of the newest entry that has one.
-    #[must_use]
-    pub fn last_message(&self) -> Option<&str> {
-        self.log
-            .iter()
-            .rev()
-            .find_map(|item| item.message.as_deref().filter(|m| !m.trim().is_empty()))
-    }
-}
-
-impl<'de> Deserialize<'de> for SessionLog {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Documented {
-            #[serde(default, deserialize_with = "backup_core::lenient::opt_text")]
-            job_session_id: Option<String>,
-            #[serde(default, alias = "results", alias = "data")]
-            log: Vec<LogItem>,
-        }
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Shape {
-            Items(Vec<LogItem>),
-            Documented(Documented),
-        }
-        Ok(match Shape::deserialize(deserializer)? {
-            Shape::Items(log) => Self {
-                job_session_id: None,
-                log,
-            },
-            Shape::Documented(doc) => Self {
-                job_session_id: doc.job_session_id,
-                log: doc.log,
-            },
-        })
     }
 }
 
@@ -330,5 +159,139 @@ mod tests {
         assert_eq!(problem.resource_id.as_deref(), Some(r#"{"x":1}"#));
         assert!(serde_json::from_str::<JobSession>(r#"{"id":null}"#).is_err());
         assert!(serde_json::from_str::<JobSession>(r#"{"status":"Running"}"#).is_err());
+    }
+
+    #[test]
+    fn durations_in_both_forms() {
+        use std::time::Duration;
+        let read = |json: &str| {
+            serde_json::from_str::<JobSession>(&format!(
+                r#"{{"id":"s","executionDuration":{json}}}"#
+            ))
+            .unwrap()
+        };
+        assert_eq!(
+            read("31837").duration(),
+            Some(Duration::from_millis(31_837))
+        );
+        assert_eq!(
+            read("31837").execution_duration,
+            Some(ExecutionDuration::Milliseconds(31_837))
+        );
+        assert_eq!(read("12.9").duration(), Some(Duration::from_millis(12)));
+        assert_eq!(
+            read(r#""00:00:31.8370930""#).duration(),
+            Some(Duration::from_nanos(31_837_093_000))
+        );
+        assert_eq!(
+            read(r#""1.02:03:04""#).duration(),
+            Some(Duration::from_secs(93_784))
+        );
+        // Odd forms never fail the session.
+        for odd in ["-5", "null", "{}", "[1]", "true", r#""soon""#] {
+            let session = read(odd);
+            assert_eq!(session.duration(), None, "{odd}");
+        }
+        assert_eq!(
+            serde_json::to_value(read("7").execution_duration).unwrap(),
+            serde_json::json!(7)
+        );
+    }
+
+    #[test]
+    fn links_as_a_map_or_an_array() {
+        let map: JobSession = serde_json::from_str(
+            r#"{"id":"s","_links":{"self":{"href":"https://a/s"},"log":{"href":"https://a/s/log"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(map.link("log"), Some("https://a/s/log"));
+        assert_eq!(map.link("self"), Some("https://a/s"));
+        let array: JobSession = serde_json::from_str(
+            r#"{"id":"s","_links":[{"rel":"self","href":"https://a/s","method":"GET"},
+                {"rel":"Log","href":"https://a/s/log","method":"GET"},"https://a/x",7]}"#,
+        )
+        .unwrap();
+        assert_eq!(array.link("log"), Some("https://a/s/log"));
+        let links = array.links.as_ref().unwrap();
+        assert_eq!(links.0.len(), 3);
+        assert_eq!(links.0[0].method.as_deref(), Some("GET"));
+        assert_eq!(links.0[2].href.as_deref(), Some("https://a/x"));
+        for odd in ["null", "7", r#""x""#, "[]", "{}"] {
+            let session: JobSession =
+                serde_json::from_str(&format!(r#"{{"id":"s","_links":{odd}}}"#)).unwrap();
+            assert_eq!(session.link("self"), None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn status_and_type_as_arrays_and_policy_types_of_the_spec() {
+        let session: JobSession = serde_json::from_str(
+            r#"{"id":"s","status":["Success"],"type":["PolicyBackup"],
+                "backupJobInfo":{"policyType":"VirtualMachines","protectedInstancesCount":"3"}}"#,
+        )
+        .unwrap();
+        assert_eq!(session.status, SessionStatus::Success);
+        assert_eq!(session.session_type, Some(SessionType::PolicyBackup));
+        let info = session.backup_job_info.unwrap();
+        assert_eq!(info.policy_type, Some(PolicyType::VirtualMachines));
+        assert_eq!(info.protected_instances_count, Some(3));
+        let spec = [
+            "VirtualMachines",
+            "AzureSql",
+            "FileShares",
+            "Unknown",
+            "CosmosDb",
+            "ProtectionVmPolicy",
+            "Vnet",
+        ];
+        assert_eq!(PolicyType::DOCUMENTED.len(), spec.len());
+        for word in spec {
+            assert_eq!(PolicyType::parse(word).as_str(), word);
+            assert!(!matches!(PolicyType::parse(word), PolicyType::Other(_)));
+        }
+        // The old spelling is not a value of the spec: kept as sent.
+        assert_eq!(
+            PolicyType::parse("VirtualMachine"),
+            PolicyType::Other("VirtualMachine".into())
+        );
+        let empty: JobSession = serde_json::from_str(r#"{"id":"s","status":[]}"#).unwrap();
+        assert_eq!(empty.status, SessionStatus::Unknown);
+    }
+
+    #[test]
+    fn last_error_and_warning_of_a_log() {
+        let log: SessionLog = serde_json::from_str(
+            r#"{"log":[{"status":"Error","message":"vm-1 failed"},{"status":"Warning","message":"slow"},
+                {"status":"Error","message":"  "},{"status":"Success","message":"done"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(log.last_error(), Some("vm-1 failed"));
+        assert_eq!(log.last_warning(), Some("slow"));
+        assert_eq!(log.last_message(), Some("done"));
+        let null: SessionLog = serde_json::from_str(r#"{"jobSessionId":"s","log":null}"#).unwrap();
+        assert_eq!(null.last_error(), None);
+    }
+
+    #[test]
+    fn listings_as_arrays_or_pages() {
+        let page: Listing<RestorePoint> = serde_json::from_str(
+            r#"{"offset":0,"limit":2,"totalCount":1,"results":[{"id":"r","backupSizeBytes":"10"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.total_count, Some(1));
+        assert_eq!(page.results[0].backup_size_bytes, Some(10));
+        let bare: Listing<RestorePoint> =
+            serde_json::from_str(r#"[{"id":"r","jobSessionId":5}]"#).unwrap();
+        assert_eq!(bare.results[0].job_session_id.as_deref(), Some("5"));
+        let v1: Listing<ProtectedItem> = serde_json::from_str(
+            r#"{"results":[{"item":{"id":"vm","name":"n"},"successCount":1}],"runs":null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            v1.results[0].resource.as_ref().unwrap().name.as_deref(),
+            Some("n")
+        );
+        let null: Listing<ProtectedItem> = serde_json::from_str(r#"{"results":null}"#).unwrap();
+        assert!(null.results.is_empty());
     }
 }

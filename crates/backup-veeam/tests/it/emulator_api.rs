@@ -88,6 +88,14 @@ async fn the_token_endpoint_follows_the_oauth_form() {
     ] {
         assert!(login[field].is_string(), "{field}: {login}");
     }
+    // The v8.1 spec's `Login` types both times `date-time`.
+    for field in [".issued", ".expires"] {
+        let text = login[field].as_str().unwrap();
+        assert!(
+            backup_core::timefmt::parse_rfc3339(text).is_some(),
+            "{field}: {text}"
+        );
+    }
     assert_eq!(login["expires_in"], 3600);
     // Grant names are capitalised as the API wants.
     let (status, content_type, body) = raw
@@ -238,7 +246,7 @@ async fn the_api_checks_tokens_layouts_and_answers_problems() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(session["localizedType"], "Policy Snapshot");
-    assert_eq!(session["backupJobInfo"]["policyType"], "VirtualMachine");
+    assert_eq!(session["backupJobInfo"]["policyType"], "VirtualMachines");
     assert!(session.get("usn").is_none());
     let (_, _, log) = raw
         .call(
@@ -288,4 +296,148 @@ async fn injected_faults_answer_in_the_vendors_error_format() {
         0,
         "a refused request is not served"
     );
+}
+
+/// The v8.1 spec's list reads: `PageOfJobSession` with its filters, a session's
+/// `PageOfProtectedItem`, the `PageOfVirtualMachineRestorePoint` (v6+ only); malformed query values
+/// are `400` problems naming the parameter; none of them is a poll.
+#[tokio::test]
+async fn the_lists_answer_the_specs_shapes_and_filters() {
+    let emulator = Emulator::start().await.unwrap();
+    let raw = Raw::new(&emulator);
+    let token = token_of(&raw.login().await);
+    let get = reqwest::Method::GET;
+    let start = format!("/api/v8.1/policies/virtualMachines/{DEMO_POLICY_ID}/start");
+    let (status, _, sessions) = raw.call(reqwest::Method::POST, &start, Some(&token)).await;
+    assert_eq!(status, 202);
+    let ids: Vec<&str> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    // Read both sessions to their end (done at the fourth read by default).
+    for _ in 0..4 {
+        for id in &ids {
+            raw.call(
+                get.clone(),
+                &format!("/api/v8.1/jobSessions/{id}"),
+                Some(&token),
+            )
+            .await;
+        }
+    }
+    let (status, _, page) = raw
+        .call(
+            get.clone(),
+            &format!("/api/v8.1/jobSessions?policyId={DEMO_POLICY_ID}&FromUtc=2000-01-01T00:00:00Z&Status=Success,Warning&Types=PolicyBackup&Offset=0&Limit=-1"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["totalCount"], 1);
+    assert_eq!(page["results"][0]["id"], ids[1]);
+    assert_eq!(
+        page["results"][0]["backupJobInfo"]["protectedInstancesCount"],
+        2
+    );
+    for key in ["offset", "limit", "_links"] {
+        assert!(page.get(key).is_some(), "{key}");
+    }
+    let (_, _, none) = raw
+        .call(
+            get.clone(),
+            "/api/v8.1/jobSessions?PolicyId=00000000-0000-4000-8000-000000000000",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(none["results"], serde_json::json!([]));
+    for bad in ["FromUtc=yesterday", "Offset=-3", "Limit=x"] {
+        let (status, content_type, problem) = raw
+            .call(
+                get.clone(),
+                &format!("/api/v8.1/jobSessions?{bad}"),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (400, PROBLEM_CONTENT_TYPE),
+            "{bad}"
+        );
+        let name = bad.split('=').next().unwrap();
+        assert!(problem["errors"].get(name).is_some(), "{bad}: {problem}");
+    }
+    // Protected items: the policy's VMs, each with this session's run and its rates.
+    let (status, _, items) = raw
+        .call(
+            get.clone(),
+            &format!("/api/v8.1/jobSessions/{}/protectedItems", ids[1]),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let results = items["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["resource"]["name"], "vm-web-01");
+    assert_eq!(results[0]["runs"][0]["jobSessionId"], ids[1]);
+    assert_eq!(results[0]["runs"][0]["status"], "Success");
+    assert!(
+        results[0]["runs"][0]["rates"]["transferredDataBytes"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // Restore points: a page; OnlyLatest keeps one per VM and destination.
+    let (status, _, points) = raw
+        .call(
+            get.clone(),
+            "/api/v8.1/restorePoints/virtualMachines?OnlyLatest=true",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(points["totalCount"], 4);
+    let points = points["results"].as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    let from_backup: Vec<&Value> = points
+        .iter()
+        .filter(|p| p["jobSessionId"] == ids[1])
+        .collect();
+    assert_eq!(from_backup.len(), 2);
+    assert!(
+        from_backup
+            .iter()
+            .all(|p| p["backupDestination"] == "AzureBlob")
+    );
+    assert!(from_backup.iter().all(|p| p["type"] == "Full"));
+    let vm = points[0]["resourceHashId"].as_str().unwrap();
+    let (_, _, one_vm) = raw
+        .call(
+            get.clone(),
+            &format!("/api/v8.1/restorePoints/virtualMachines?VirtualMachineId={vm}"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(one_vm["results"].as_array().unwrap().len(), 2);
+    let (status, _, _) = raw
+        .call(
+            get.clone(),
+            "/api/v8.1/restorePoints/virtualMachines?OnlyLatest=maybe",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, _, _) = raw
+        .call(
+            get.clone(),
+            "/api/v1/restorePoints/virtualMachines",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _, _) = raw.call(get.clone(), "/api/v8.1/jobSessions", None).await;
+    assert_eq!(status, 401);
+    // The eight session reads were polls; the lists, items and points were not.
+    assert_eq!(emulator.requests().count(RouteClass::Poll), 8);
 }

@@ -3,7 +3,9 @@
 mod common;
 mod emulator_api;
 mod emulator_flows;
+mod emulator_produced;
 mod fixtures;
+mod follow_up;
 mod live;
 mod properties;
 mod requests;
