@@ -128,6 +128,7 @@ pub fn to_operation(region: &str, job_id: &str, job: &BackupJob) -> Operation {
         });
     let error = matches!(status, OperationStatus::Failed | OperationStatus::Cancelled).then(|| {
         VendorError {
+            request_id: None,
             code: job
                 .message_category
                 .clone()
@@ -189,6 +190,7 @@ pub fn child_item(job: &BackupJob) -> OperationItem {
     let status = map_state(job.state.as_ref(), job.completion_date.is_some());
     let error = matches!(status, OperationStatus::Failed | OperationStatus::Cancelled).then(|| {
         VendorError {
+            request_id: None,
             code: job.state.as_ref().map(ToString::to_string),
             message: job.status_message.clone().unwrap_or_default(),
         }

@@ -343,6 +343,7 @@ pub fn from_operation_status(
     };
     let error = answer.error.as_ref().and_then(|e| {
         (e.code.is_some() || e.message.is_some()).then(|| VendorError {
+            request_id: None,
             code: e.code.clone(),
             message: e.message.clone().unwrap_or_default(),
         })
@@ -376,6 +377,7 @@ pub fn from_job(reference: OperationRef, answer: &JobResource, job_id: &str) -> 
     let error = failed
         .then(|| {
             first_error.map(|e| VendorError {
+                request_id: None,
                 code: e.code(),
                 message: e.text().unwrap_or_default().to_owned(),
             })

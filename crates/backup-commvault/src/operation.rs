@@ -222,6 +222,7 @@ impl PendingReason {
     #[must_use]
     pub fn to_error(&self) -> VendorError {
         VendorError {
+            request_id: None,
             code: self.code.clone(),
             message: self
                 .description
@@ -373,6 +374,7 @@ pub fn operation_from_summary(job_id: &str, summary: &JobSummary) -> Operation {
     let error = (operation_status == OperationStatus::Failed).then(|| {
         reason.as_ref().map_or_else(
             || VendorError {
+                request_id: None,
                 code: None,
                 message: format!("the job ended {}", status.as_str()),
             },
@@ -510,6 +512,7 @@ mod tests {
         assert_eq!(
             reason.to_error(),
             VendorError {
+                request_id: None,
                 code: Some("19:1131".into()),
                 message: "Unable to reach \"db&1\" <port 8400>".into()
             }

@@ -232,6 +232,9 @@ pub enum Error {
         status: Option<u16>,
         /// What failed and what to check.
         message: String,
+        /// The vendor's error code of the refusal (a gRPC `UNAUTHENTICATED`, an ARM
+        /// `InvalidAuthenticationToken` ...), when its answer carried one.
+        code: Option<String>,
         /// The request id of the refusal.
         request_id: Option<String>,
     },
@@ -393,6 +396,7 @@ impl Error {
             vendor,
             status: None,
             message: message.into(),
+            code: None,
             request_id: None,
         }
     }
@@ -516,6 +520,7 @@ impl Error {
             Self::Decode { request_id, .. }
             | Self::Auth { request_id, .. }
             | Self::OutcomeUnknown { request_id, .. } => request_id.as_deref(),
+            Self::OperationFailed(op) => op.error.as_ref().and_then(|e| e.request_id.as_deref()),
             _ => None,
         }
     }
@@ -542,6 +547,7 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match self {
             Self::Api(api) => api.code.as_deref(),
+            Self::Auth { code, .. } => code.as_deref(),
             Self::OperationFailed(op) => op.error.as_ref().and_then(|e| e.code.as_deref()),
             _ => None,
         }
@@ -588,11 +594,13 @@ impl Error {
                 vendor,
                 status,
                 message,
+                code,
                 request_id,
             } => Self::Auth {
                 vendor,
                 status: *status,
                 message: message.clone(),
+                code: code.clone(),
                 request_id: request_id.clone(),
             },
             Self::Api(api) => Self::Api(api.clone()),

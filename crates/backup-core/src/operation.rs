@@ -170,6 +170,10 @@ pub struct VendorError {
     pub code: Option<String>,
     /// The vendor's message.
     pub message: String,
+    /// The request id the vendor gave with this error (Yandex's `RequestInfo`
+    /// detail, for instance), when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl fmt::Display for VendorError {

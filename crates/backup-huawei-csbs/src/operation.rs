@@ -288,7 +288,11 @@ fn operation_item(item: &CheckpointItem) -> OperationItem {
         .map_or(OperationStatus::Running, item_status);
     let error = (status == OperationStatus::Failed).then(|| {
         let (code, message) = describe_failure(item);
-        VendorError { code, message }
+        VendorError {
+            request_id: None,
+            code,
+            message,
+        }
     });
     OperationItem::new(resource_of(item), status)
         .with_name(
@@ -391,7 +395,11 @@ fn failure(items: &[CheckpointItem]) -> (Option<VendorError>, Option<String>) {
         .collect();
     let error = failed.first().map(|item| {
         let (code, message) = describe_failure(item);
-        VendorError { code, message }
+        VendorError {
+            request_id: None,
+            code,
+            message,
+        }
     });
     let message = failed
         .iter()

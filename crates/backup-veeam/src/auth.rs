@@ -218,6 +218,7 @@ impl PasswordGrant {
         // Never put the body of a token answer in an error: it may hold tokens.
         let answer: TokenResponse =
             serde_json::from_slice(&response.body).map_err(|_| Error::Auth {
+                code: None,
                 vendor: VENDOR,
                 status: Some(response.status.as_u16()),
                 message:
@@ -227,6 +228,7 @@ impl PasswordGrant {
             })?;
         if answer.mfa_token.as_deref().is_some_and(|t| !t.is_empty()) {
             return Err(Error::Auth {
+                code: None,
                 vendor: VENDOR,
                 status: Some(response.status.as_u16()),
                 message: "multi-factor authentication is enabled for this user: the appliance \
@@ -239,6 +241,7 @@ impl PasswordGrant {
         }
         let Some(access_token) = answer.access_token.filter(|t| !t.is_empty()) else {
             return Err(Error::Auth {
+                code: None,
                 vendor: VENDOR,
                 status: Some(response.status.as_u16()),
                 message: "the token answer carries no access_token".to_owned(),
@@ -297,6 +300,7 @@ fn parse_expires(text: &str) -> Option<OffsetDateTime> {
 fn refusal(error: Error) -> Error {
     match error {
         Error::Api(api) if (400..500).contains(&api.status) && api.status != 429 => Error::Auth {
+            code: api.code.clone(),
             vendor: VENDOR,
             status: Some(api.status),
             message: format!("the token endpoint refused the grant: {api}"),
@@ -347,6 +351,7 @@ mod tests {
     #[test]
     fn refusal_kinds() {
         let auth = Error::Auth {
+            code: None,
             vendor: VENDOR,
             status: Some(401),
             message: String::new(),

@@ -156,6 +156,7 @@ fn operation(
 ) -> Operation {
     let status = map_status(&session.status);
     let error = (status == OperationStatus::Failed).then(|| VendorError {
+        request_id: None,
         code: Some(session.status.as_str().to_owned()),
         message: error_text.or_else(|| message.clone()).unwrap_or_else(|| {
             format!(
@@ -219,6 +220,7 @@ pub fn with_produced(
                 map_status(&SessionStatus::parse(word))
             });
             let error = (status == OperationStatus::Failed).then(|| VendorError {
+                request_id: None,
                 code: word.map(str::to_owned),
                 message: format!(
                     "the session's run over {} ended with status {}",

@@ -102,14 +102,15 @@ pub fn to_operation(op: &model::Operation, poll_after: Option<Duration>) -> Oper
         .with_poll_after(poll_after)
 }
 
-/// The backup-core error of an operation's `google.rpc.Status`: the code by name and the
-/// message. (`RequestInfo.requestId` is read by [`model::Status::request_id`]; backup-core's
-/// `VendorError` has no field for it yet.)
+/// The backup-core error of an operation's `google.rpc.Status`: the code by name, the
+/// message, and the request id of its `RequestInfo` detail
+/// ([`model::Status::request_id`]).
 #[must_use]
 pub fn vendor_error(status: &model::Status) -> VendorError {
     VendorError {
         code: Some(status.code.name()),
         message: status.message.clone(),
+        request_id: status.request_id().map(str::to_owned),
     }
 }
 

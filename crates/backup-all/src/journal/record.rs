@@ -324,6 +324,7 @@ impl ErrorRecord {
                 request_id: self.request_id.clone(),
             },
             "auth" => Error::Auth {
+                code: None,
                 vendor,
                 status: self.status,
                 message: detail,

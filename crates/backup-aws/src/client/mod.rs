@@ -390,6 +390,7 @@ fn decode<T: DeserializeOwned>(response: &Response) -> Result<T> {
 /// An expired session token as an authentication failure.
 fn expired(api: &ApiError) -> Error {
     Error::Auth {
+        code: None,
         vendor: VENDOR,
         status: Some(api.status),
         message: format!(

@@ -118,6 +118,7 @@ impl SessionProvider {
                 .map(|c| format!(" (error {c})"))
                 .unwrap_or_default();
             return Err(Error::Auth {
+                code: api.code.clone(),
                 vendor: VENDOR,
                 status: Some(response.status.as_u16()),
                 message: format!("{what} refused: {}{code}; {AUTH_HINT}", api.message),
@@ -141,6 +142,7 @@ impl SessionProvider {
                 Ok(SecretString::from(token))
             }
             None => Err(Error::Auth {
+                code: None,
                 vendor: VENDOR,
                 status: Some(response.status.as_u16()),
                 message: format!(

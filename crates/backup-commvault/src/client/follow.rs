@@ -109,6 +109,7 @@ fn vm_item(vm: &VmStatus, job_status: OperationStatus) -> Option<OperationItem> 
             .with_name(name.map(str::to_owned))
             .with_size(non_negative(vm.size))
             .with_error(failure.map(|reason| VendorError {
+                request_id: None,
                 code: None,
                 message: reason.to_owned(),
             })),

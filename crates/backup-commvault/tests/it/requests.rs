@@ -172,6 +172,11 @@ async fn failed_login_is_an_auth_error_with_the_code() {
         "{text}"
     );
     assert!(text.contains("COMMVAULT_USERNAME"), "{text}");
+    assert_eq!(
+        err.code(),
+        Some("5"),
+        "the login's errorCode is the error's code"
+    );
     assert!(
         server
             .received_requests()

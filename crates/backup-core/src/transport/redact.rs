@@ -135,11 +135,13 @@ impl Redactor {
                 vendor,
                 status,
                 message,
+                code,
                 request_id,
             } => Error::Auth {
                 vendor,
                 status,
                 message: self.scrub(&message),
+                code,
                 request_id,
             },
             Error::Decode {

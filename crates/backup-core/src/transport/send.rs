@@ -250,6 +250,7 @@ impl Transport {
                 vendor: api.vendor,
                 status: Some(api.status),
                 message: format!("the credential step was refused: {api}; {not_sent}"),
+                code: api.code.clone(),
                 request_id: api.request_id.clone(),
             },
             Error::Decode {
@@ -265,6 +266,7 @@ impl Transport {
                     "the credential step's answer could not be decoded ({message}): \
                      {body_excerpt:?}; {not_sent}"
                 ),
+                code: None,
                 request_id,
             },
             Error::OutcomeUnknown {
@@ -277,6 +279,7 @@ impl Transport {
                 vendor,
                 status: None,
                 message: format!("the credential step ({action}) failed: {reason}; {not_sent}"),
+                code: None,
                 request_id,
             },
             Error::Config { vendor, message } if step == Step::Trigger => Error::Config {
@@ -287,11 +290,13 @@ impl Transport {
                 vendor,
                 status,
                 message,
+                code,
                 request_id,
             } if step == Step::Trigger => Error::Auth {
                 vendor,
                 status,
                 message: format!("{message}; {not_sent}"),
+                code,
                 request_id,
             },
             other => other,
@@ -471,7 +476,7 @@ impl Transport {
             return Verdict::Fail(Error::OutcomeUnknown {
                 vendor,
                 action: request.action.to_string(),
-                reason: format!("the service answered {api}"),
+                reason: api.to_string(),
                 status: Some(status),
                 request_id: api.request_id.clone(),
             });
@@ -543,6 +548,7 @@ fn unauthorized(api: &ApiError, hint: &str) -> Error {
             "{} rejected the credential: {}; {hint}",
             api.vendor, api.message
         ),
+        code: api.code.clone(),
         request_id: api.request_id.clone(),
     }
 }

@@ -272,6 +272,7 @@ impl TokenProvider for IamTokenProvider {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Error::Auth {
+                code: None,
                 vendor: VENDOR,
                 status: Some(response.status.as_u16()),
                 message: "IAM answered without an X-Subject-Token header".to_owned(),

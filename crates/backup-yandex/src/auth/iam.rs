@@ -154,6 +154,7 @@ pub(crate) fn refresh_deadline(expires_at: Option<OffsetDateTime>) -> OffsetDate
 pub(crate) fn as_auth_error(error: Error, what: &str) -> Error {
     match error {
         Error::Api(api) if !api.kind.is_transient() => Error::Auth {
+            code: api.code.clone(),
             vendor: VENDOR,
             status: Some(api.status),
             message: format!(

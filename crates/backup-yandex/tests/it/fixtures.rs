@@ -132,6 +132,15 @@ fn operation_error_keeps_its_request_id_and_details() {
     assert_eq!(vendor.code.as_deref(), Some("INTERNAL"));
     assert_eq!(vendor.message, "Backup agent lost connection");
     assert_eq!(
+        vendor.request_id.as_deref(),
+        Some("e38e71c3-adc6-4584-98a4-b0f103d55f61")
+    );
+    let failed = backup_core::Error::OperationFailed(Box::new(mapped.clone()));
+    assert_eq!(
+        failed.request_id(),
+        Some("e38e71c3-adc6-4584-98a4-b0f103d55f61")
+    );
+    assert_eq!(
         mapped.warnings,
         [r#"ErrorInfo: {"domain":"backup.api.cloud.yandex.net","reason":"AGENT_UNAVAILABLE"}"#]
     );

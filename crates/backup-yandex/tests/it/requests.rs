@@ -573,3 +573,36 @@ async fn bad_endpoints_and_missing_credentials_are_refused() {
         "https://operation.api.cloud.yandex.net/"
     );
 }
+
+/// A 401 whose body is Yandex's documented error (`error-unauthenticated.json`): an
+/// authentication error carrying the gRPC code and the `RequestInfo` request id, which
+/// `backupctl --output json` prints as `error.code` and `error.request_id`.
+#[tokio::test]
+async fn a_refused_token_keeps_the_grpc_code_and_request_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/op/operations/cdgop1"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_string(include_str!("../fixtures/error-unauthenticated.json")),
+        )
+        .mount(&server)
+        .await;
+    let reference: OperationRef = "yandex:cdgop1".parse().unwrap();
+    let error = client(&server).status(&reference).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Auth {
+                status: Some(401),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        error.request_id(),
+        Some("e38e71c3-adc6-4584-98a4-b0f103d55f61")
+    );
+}
