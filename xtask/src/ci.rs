@@ -52,13 +52,18 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     }
     tested?;
     ci.step("doc", || {
+        // As docs.rs builds them (`--cfg docsrs`: each feature-gated item says which
+        // feature it needs), warnings denied. `doc_cfg` is a nightly feature on the
+        // pinned stable toolchain: RUSTC_BOOTSTRAP lets rustdoc use it for this build.
         Cmd::cargo()
             .args(["doc", "--workspace", "--no-deps", "--all-features"])
-            .env("RUSTDOCFLAGS", "-D warnings")
+            .env("RUSTDOCFLAGS", "-D warnings --cfg docsrs")
+            .env("RUSTC_BOOTSTRAP", "1")
             .run()
     })?;
     ci.step("deny", cargo_deny)?;
     ci.step("features", backup_all_features)?;
+    ci.step("package", package)?;
     // A smoke test of the benchmarks: they build and run end to end. CI does not judge
     // timings (a shared runner is too noisy for that); the figures are in
     // target/bench/report.json and docs/performance.md says how to read them.
@@ -109,6 +114,65 @@ impl Ci {
             println!("    {name:<10} {:>7.1}s", took.as_secs_f64());
         }
     }
+}
+
+/// Every publishable crate packaged as crates.io would get it, in dependency order (the
+/// workspace's packages stand in for the registry for each other), each built from its
+/// package alone: a file a crate needs outside its directory, a path dependency without
+/// a version or a missing README fails here. The crates with `publish = false` are left
+/// out. Needs the crates registry's index, nothing else. Uncommitted changes are
+/// packaged as they are (`--allow-dirty`): what is checked is the packages, not the work
+/// tree.
+fn package() -> Result<(), Failure> {
+    let root = workspace_root();
+    let mut manifests = vec![root.join("xtask/Cargo.toml")];
+    for entry in std::fs::read_dir(root.join("crates"))
+        .map_err(|e| Failure::new(format!("cannot read crates/: {e}")))?
+        .flatten()
+    {
+        manifests.push(entry.path().join("Cargo.toml"));
+    }
+    let mut excluded = Vec::new();
+    for manifest in manifests {
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        if let Some(name) = unpublished(&text) {
+            excluded.push(name);
+        }
+    }
+    excluded.sort();
+    let mut cmd = Cmd::cargo().args(["package", "--workspace", "--locked", "--allow-dirty"]);
+    for name in &excluded {
+        cmd = cmd.args(["--exclude", name.as_str()]);
+    }
+    cmd.run()
+}
+
+/// The package name of `manifest` when its `[package]` says `publish = false` (the
+/// xtask, the benchmarks, the fault matrix: nothing to package).
+fn unpublished(manifest: &str) -> Option<String> {
+    let mut in_package = false;
+    let mut name = None;
+    let mut publish = true;
+    for raw in manifest.lines() {
+        let line = raw.split('#').next().unwrap_or_default().trim();
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+            continue;
+        }
+        if !in_package {
+            continue;
+        }
+        if let Some((key, value)) = line.split_once('=') {
+            match key.trim() {
+                "name" => name = Some(value.trim().trim_matches('"').to_owned()),
+                "publish" if value.trim() == "false" => publish = false,
+                _ => {}
+            }
+        }
+    }
+    if publish { None } else { name }
 }
 
 /// The real-client suite: builds `backupctl`, then runs `tests/clients/run.sh` (pytest in
@@ -326,6 +390,15 @@ impl TestTally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unpublished_crates_are_those_that_say_so() {
+        let manifest = "[package]\nname = \"xtask\"\npublish = false\n\n[dependencies]\n";
+        assert_eq!(unpublished(manifest).as_deref(), Some("xtask"));
+        let manifest =
+            "[package]\nname = \"backup-core\" # the core\n\n[features]\npublish = false\n";
+        assert_eq!(unpublished(manifest), None);
+    }
 
     #[test]
     fn reads_feature_names() {

@@ -69,9 +69,14 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
             problems.push(problem);
         }
     }
+    let documents = Cmd::new("git").args(["ls-files", "--", "*.md"]).output()?;
+    for path in documents.lines() {
+        let text = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+        problems.extend(unpublished_citation(path, &text));
+    }
     if problems.is_empty() {
         println!(
-            "tidy: {} vendor crates wired in everywhere, every cited test exists, no vendor list outside the registry",
+            "tidy: {} vendor crates wired in everywhere, every cited test exists, no vendor list outside the registry, every document cites public sources",
             vendors.len()
         );
         Ok(())
@@ -313,6 +318,20 @@ fn cited_tests(v: &VendorCrate, suite: &str, root: &Path) -> Vec<String> {
         .collect()
 }
 
+/// A problem when the document `text` (the file `path`) cites the vendors' documents by
+/// the folder they were handed over in (`shared/vendor-docs/`), which is not in the
+/// repository: citations point at the public pages.
+fn unpublished_citation(path: &str, text: &str) -> Option<String> {
+    text.lines()
+        .position(|line| line.contains("vendor-docs/"))
+        .map(|index| {
+            format!(
+                "{path}:{}: cites `vendor-docs/`, which is not in the repository; cite the vendor's public page",
+                index + 1
+            )
+        })
+}
+
 /// A problem when `text` (the file `path`) names every vendor: a hand-kept vendor list.
 fn vendor_list(path: &str, text: &str, vendors: &[VendorCrate]) -> Option<String> {
     if vendors.len() < 2 {
@@ -387,6 +406,16 @@ mod tests {
             names.contains("huawei-csbs") && names.contains("veeam"),
             "{names:?}"
         );
+    }
+
+    #[test]
+    fn citations_of_the_handed_over_folder_are_problems() {
+        let problem = unpublished_citation(
+            "docs/vendors/x.md",
+            "a\nSources: `shared/vendor-docs/x.txt`\n",
+        );
+        assert!(problem.unwrap().starts_with("docs/vendors/x.md:2: cites"));
+        assert!(unpublished_citation("x.md", "Sources: <https://example.com/doc>").is_none());
     }
 
     #[test]

@@ -87,6 +87,8 @@ pub mod emulator;
 #[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 pub mod journal;
 pub mod plan;
+#[cfg(doctest)]
+mod readme;
 mod registry;
 pub mod run;
 

@@ -75,6 +75,18 @@ macro_rules! registry {
         $(#[$doc:meta])*
         $variant:ident = $name:literal => $krate:ident as $module:ident;
     )+) => {
+        /// Each vendor crate's README (`crates/backup-<vendor>/README.md`), whose
+        /// snippets run as this crate's doctests (see `crate::readme`).
+        #[cfg(doctest)]
+        #[allow(dead_code)]
+        mod readmes {
+            $(
+                #[cfg(all(feature = $name, feature = "emulator"))]
+                #[doc = include_str!(concat!("../../backup-", $name, "/README.md"))]
+                pub struct $variant;
+            )+
+        }
+
         /// The vendor crates of this build, each under its short name
         /// (`backup_all::huawei_csbs` is `backup_huawei_csbs`).
         pub mod vendors {

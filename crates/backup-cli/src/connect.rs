@@ -54,6 +54,42 @@ pub fn config(vendor: Vendor, connect: &ConnectArgs) -> Result<AnyConfig, Error>
     })
 }
 
+/// `error` with the field it names spelt as the flag of `backupctl trigger <vendor>`
+/// that gives it (`policy_id` is `--policy`, `backup_endpoint` is `--endpoint`: see
+/// `backup_all::plan::key_of_field`); other errors, and fields no flag gives, as they
+/// are.
+#[must_use]
+pub fn name_flag(vendor: Vendor, error: Error) -> Error {
+    match error {
+        Error::InvalidInput {
+            vendor: name,
+            field,
+            reason,
+        } => {
+            let flag =
+                backup_all::plan::key_of_field(vendor, &field).and_then(|key| flag_of(vendor, key));
+            Error::InvalidInput {
+                vendor: name,
+                field: flag.unwrap_or(field),
+                reason,
+            }
+        }
+        other => other,
+    }
+}
+
+/// `--flag`, the long flag of `backupctl trigger <vendor>` whose argument is `key`.
+fn flag_of(vendor: Vendor, key: &str) -> Option<String> {
+    let command = crate::cli::command();
+    let sub = command
+        .find_subcommand("trigger")?
+        .find_subcommand(vendor.as_str())?;
+    sub.get_arguments()
+        .find(|arg| arg.get_id() == key)
+        .and_then(clap::Arg::get_long)
+        .map(|long| format!("--{long}"))
+}
+
 /// Whether `config` turns certificate checks off.
 #[must_use]
 pub fn insecure(config: &AnyConfig) -> bool {

@@ -4,8 +4,10 @@ use std::process::ExitCode;
 
 use backup_all::core::{ApiErrorKind, Error, OperationStatus};
 
-/// The exit codes, as `--help` documents them.
-pub const EXIT_CODES_HELP: &str = "\
+/// The exit codes, as `--help` documents them: a literal, for `concat!` into help texts.
+macro_rules! exit_codes {
+    () => {
+        "\
 Exit codes:
   0  succeeded (or accepted, without --wait)
   1  a backup failed or was cancelled
@@ -15,7 +17,10 @@ Exit codes:
   5  other API or transport error, including an unknown outcome
 130  interrupted by SIGINT (Ctrl-C) while triggering or waiting: the operations still
      running are printed with `backupctl wait <ref>` (a second SIGINT exits at once)
-143  interrupted by SIGTERM, as for 130";
+143  interrupted by SIGTERM, as for 130"
+    };
+}
+pub(crate) use exit_codes;
 
 /// How `backupctl` ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,7 +1,7 @@
 //! `backupctl`: start on-demand backups on the backup services of `backup_all::Vendor`
 //! and follow them.
 //!
-//! See `backupctl --help`; the exit codes are in [`exit::EXIT_CODES_HELP`].
+//! See `backupctl --help`; the exit codes are in `exit::exit_codes!`.
 
 mod cli;
 mod commands;
@@ -15,7 +15,6 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::exit::Exit;
@@ -48,7 +47,7 @@ fn init_tracing(verbose: u8) {
 }
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::parse();
     init_tracing(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

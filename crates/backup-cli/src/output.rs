@@ -16,6 +16,37 @@ fn rfc3339(at: Option<OffsetDateTime>) -> Value {
         .map_or(Value::Null, Value::String)
 }
 
+/// A message as people read it: an HTML page a proxy answered with
+/// (`<html><head><title>502 Bad Gateway</title>...`) reduced to its text, and every
+/// run of whitespace (the page's indentation and line breaks) one space.
+pub fn for_people(message: &str) -> String {
+    let lower = message.to_ascii_lowercase();
+    let html = ["<html", "<!doctype html", "<body", "<head", "<title"]
+        .iter()
+        .any(|tag| lower.contains(tag));
+    let mut text = String::with_capacity(message.len());
+    let mut in_tag = false;
+    for c in message.chars() {
+        match c {
+            '<' if html => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' if html && in_tag => in_tag = false,
+            _ if in_tag => {}
+            c => text.push(c),
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 /// The stable kind of an error in JSON output.
 pub fn error_kind(error: &Error) -> &'static str {
     match error {
@@ -42,7 +73,7 @@ pub fn error_json(error: &Error) -> Value {
     json!({
         "kind": error_kind(error),
         "code": vendor_error.and_then(|e| e.code.clone()).or_else(|| error.code().map(str::to_owned)),
-        "message": error.to_string(),
+        "message": for_people(&error.to_string()),
         "request_id": error.request_id(),
     })
 }
@@ -52,7 +83,7 @@ fn vendor_error_json(error: &VendorError) -> Value {
         "kind": "operation_failed",
         "code": error.code,
         "message": error.message,
-        "request_id": null,
+        "request_id": error.request_id,
     })
 }
 
@@ -234,6 +265,11 @@ impl Printer {
         self.output == Output::Json
     }
 
+    /// Whether output is references only (`--output id`).
+    pub fn is_id(self) -> bool {
+        self.output == Output::Id
+    }
+
     fn stdout(line: &str) {
         let mut out = std::io::stdout().lock();
         // A closed stdout (a pipe to `head`) is not an error worth a panic.
@@ -249,11 +285,34 @@ impl Printer {
     pub fn operation(self, operation: &Operation, error: Option<&Error>) {
         if self.is_json() {
             Self::stdout(&operation_json(operation, error).to_string());
+        } else if self.is_id() {
+            Self::stdout(&operation.reference.to_string());
+            if let Some(error) = error {
+                Self::stderr(&format!("error: {}", for_people(&error.to_string())));
+            }
         } else {
             Self::stdout(&operation_line(operation));
             if let Some(error) = error {
-                Self::stderr(&format!("error: {error}"));
+                Self::stderr(&format!("error: {}", for_people(&error.to_string())));
             }
+        }
+    }
+
+    /// Prints what `cancel` left: the operation and whether it was cancelled (JSON
+    /// `"cancelled"`); when it was not, says on stderr that it had already ended.
+    pub fn cancel_result(self, operation: &Operation, cancelled: bool) {
+        if self.is_json() {
+            let mut value = operation_json(operation, None);
+            value["cancelled"] = Value::Bool(cancelled);
+            Self::stdout(&value.to_string());
+        } else {
+            self.operation(operation, None);
+        }
+        if !cancelled && !self.is_json() {
+            Self::stderr(&format!(
+                "nothing was cancelled: the backup had already ended ({})",
+                operation.status
+            ));
         }
     }
 
@@ -268,7 +327,7 @@ impl Printer {
         if self.is_json() {
             Self::stdout(&mark_interrupted(failure_json(vendor, error), interrupted).to_string());
         } else {
-            Self::stderr(&format!("error: {error}"));
+            Self::stderr(&format!("error: {}", for_people(&error.to_string())));
             if interrupted {
                 Self::stderr("interrupted before the trigger's answer came");
             }
@@ -358,11 +417,23 @@ impl Printer {
                 });
                 extra(operation_json(operation, error));
             }
+        } else if self.is_id() {
+            for operation in &report.operations {
+                Self::stdout(&operation.reference.to_string());
+            }
+            if let Some(error) = &report.error {
+                Self::stderr(&format!(
+                    "error: {}: {}",
+                    report.name,
+                    for_people(&error.to_string())
+                ));
+            }
         } else {
+            // `Vendor`'s Display ignores padding: pad its name.
             let mut line = format!(
                 "{:<16} {:<12} {:<10} {:>6.1}s {:>4} polls",
                 report.name,
-                report.vendor,
+                report.vendor.as_str(),
                 report.outcome.as_str(),
                 report.duration.as_secs_f64(),
                 report.polls
@@ -371,7 +442,7 @@ impl Printer {
                 line.push_str(&format!("\n    {}", operation.reference));
             }
             if let Some(error) = &report.error {
-                line.push_str(&format!("\n    error: {error}"));
+                line.push_str(&format!("\n    error: {}", for_people(&error.to_string())));
             }
             Self::stdout(&line);
         }
@@ -394,9 +465,9 @@ impl Printer {
         Self::stdout(line);
     }
 
-    /// Prints a plain line in text mode (nothing in JSON mode).
+    /// Prints a plain line in text mode (nothing with JSON or ids).
     pub fn note(self, line: &str) {
-        if !self.is_json() {
+        if self.output == Output::Text {
             Self::stdout(line);
         }
     }

@@ -35,10 +35,17 @@ pub fn waiting_line(requests: &[InFlight], now: Instant) -> Option<String> {
 use crate::cli::Output;
 use crate::output::{Printer, progress_line, short_reference};
 
+/// One bar: its target, and the reference it last showed.
+struct Bar {
+    target: String,
+    reference: String,
+    bar: ProgressBar,
+}
+
 enum Mode {
     Bars {
         multi: MultiProgress,
-        bars: Mutex<HashMap<String, ProgressBar>>,
+        bars: Mutex<Vec<Bar>>,
     },
     Lines {
         last: Mutex<HashMap<String, String>>,
@@ -60,17 +67,18 @@ impl std::fmt::Debug for Progress {
 }
 
 impl Progress {
-    /// Bars when text goes to a terminal, lines when it does not, nothing for JSON.
+    /// Bars when text or ids go to a terminal, lines when text does not, nothing for
+    /// JSON (nor for ids off a terminal).
     pub fn new(output: Output) -> Self {
         let mode = match output {
-            Output::Json => Mode::Silent,
-            Output::Text if std::io::stderr().is_terminal() => Mode::Bars {
+            Output::Text | Output::Id if std::io::stderr().is_terminal() => Mode::Bars {
                 multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
-                bars: Mutex::new(HashMap::new()),
+                bars: Mutex::new(Vec::new()),
             },
             Output::Text => Mode::Lines {
                 last: Mutex::new(HashMap::new()),
             },
+            Output::Json | Output::Id => Mode::Silent,
         };
         let watcher = match &mode {
             Mode::Bars { multi, .. } => Some(watch_silent_requests(multi.clone())),
@@ -98,26 +106,24 @@ impl Progress {
             }
             Mode::Bars { multi, bars } => {
                 let mut bars = bars.lock().unwrap_or_else(PoisonError::into_inner);
-                let bar = bars.entry(key).or_insert_with(|| {
-                    let bar = multi.add(ProgressBar::new(100));
-                    let style = ProgressStyle::with_template(
-                        "{prefix:<24.bold} [{bar:30.cyan/blue}] {pos:>3}% {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> ");
-                    bar.set_style(style);
-                    let name = if target.is_empty() || target == operation.vendor() {
-                        operation.vendor().to_owned()
-                    } else {
-                        format!("{target} ({})", operation.vendor())
-                    };
-                    bar.set_prefix(name);
-                    bar.enable_steady_tick(Duration::from_millis(200));
-                    bar
+                let index = bar_of(&bars, target, &key).unwrap_or_else(|| {
+                    bars.push(Bar {
+                        target: target.to_owned(),
+                        reference: key.clone(),
+                        bar: new_bar(multi, target, operation),
+                    });
+                    bars.len() - 1
                 });
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let percent = operation.progress.map_or(0, |p| p.round() as u64);
-                bar.set_position(percent.min(100));
+                let Bar { reference, bar, .. } = &mut bars[index];
+                // A reference that moved (Azure's, from the async operation to the
+                // job) stays on its bar.
+                reference.clone_from(&key);
+                let failed = operation.status.is_terminal() && !operation.status.is_success();
+                if !failed {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let percent = operation.progress.map_or(0, |p| p.round() as u64);
+                    bar.set_position(percent.min(100));
+                }
                 let mut message = format!("{}  {}", short_reference(operation), operation.status);
                 if let Some(vendor_status) = &operation.vendor_status {
                     message.push_str(&format!(" ({vendor_status})"));
@@ -126,8 +132,13 @@ impl Progress {
                 if operation.status.is_terminal() {
                     if operation.status.is_success() {
                         bar.set_position(100);
+                        bar.finish();
+                    } else {
+                        // Never drawn as a full bar, whatever the vendor's last
+                        // percentage: the bar says how it ended.
+                        bar.set_style(ended_style(&operation.status.to_string()));
+                        bar.abandon();
                     }
-                    bar.finish();
                 }
             }
         }
@@ -139,7 +150,7 @@ impl Progress {
             watcher.abort();
         }
         if let Mode::Bars { bars, .. } = &self.mode {
-            for bar in bars.lock().unwrap_or_else(PoisonError::into_inner).values() {
+            for Bar { bar, .. } in bars.lock().unwrap_or_else(PoisonError::into_inner).iter() {
                 if !bar.is_finished() {
                     bar.abandon();
                 }
@@ -154,6 +165,71 @@ impl Drop for Progress {
             watcher.abort();
         }
     }
+}
+
+/// The bar showing `reference` of `target`: the one that showed it, else the one whose
+/// reference it extends (an Azure reference gains its job: `azure:async=...` becomes
+/// `azure:async=...&job=...`), else, when the target has one bar still running, that
+/// one (a reference that moved to another form).
+fn bar_of(bars: &[Bar], target: &str, reference: &str) -> Option<usize> {
+    let of_target = || {
+        bars.iter()
+            .enumerate()
+            .filter(move |(_, bar)| bar.target == target)
+    };
+    of_target()
+        .find(|(_, bar)| bar.reference == reference)
+        .or_else(|| of_target().find(|(_, bar)| reference.starts_with(&bar.reference)))
+        .or_else(|| {
+            let mut running = of_target().filter(|(_, bar)| !bar.bar.is_finished());
+            match (running.next(), running.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
+        })
+        .map(|(index, _)| index)
+}
+
+/// The style of every bar, in `colors` (`cyan/blue`).
+fn bar_style(colors: &str) -> ProgressStyle {
+    ProgressStyle::with_template(&format!(
+        "{{prefix:<16.bold}} [{{bar:20.{colors}}}] {{pos:>3}}% {{wide_msg}}"
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
+}
+
+/// The style of a bar that ended without success: its status in place of the bar.
+fn ended_style(status: &str) -> ProgressStyle {
+    ProgressStyle::with_template(&format!(
+        "{{prefix:<16.bold}} [{status:^20}]      {{wide_msg}}"
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+/// The widest name before a bar (a longer one is cut).
+const PREFIX_WIDTH: usize = 24;
+
+/// A new bar for `operation` of `target`: name, bar, percent and a message cut to
+/// the terminal's width (a line that wraps breaks every redraw).
+fn new_bar(multi: &MultiProgress, target: &str, operation: &Operation) -> ProgressBar {
+    let bar = multi.add(ProgressBar::new(100));
+    bar.set_style(bar_style("cyan/blue"));
+    let name = if target.is_empty() || target == operation.vendor() {
+        operation.vendor().to_owned()
+    } else {
+        format!("{target} ({})", operation.vendor())
+    };
+    let name = if name.chars().count() > PREFIX_WIDTH {
+        let mut cut: String = name.chars().take(PREFIX_WIDTH - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        name
+    };
+    bar.set_prefix(name);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
 }
 
 /// A line under the bars saying what a silent request waits for (host and step), kept

@@ -46,8 +46,10 @@ pub use transport::{Idempotency, Request, Response, RetryPolicy, Transport, Tran
 /// The traits to import to use any vendor crate: `use backup_yandex::prelude::*;`.
 pub mod prelude {
     pub use crate::contract::{BackupClient, BackupClientBuilder};
+    /// With the emulator, the settings of its backups and of its service, so that a
+    /// vendor crate's `prelude` is all a program needs to drive its emulator.
     #[cfg(feature = "emulator")]
-    pub use crate::emulator::VendorEmulator;
+    pub use crate::emulator::{LifecycleSpec, ServeOptions, VendorEmulator};
 }
 
 #[doc(hidden)]

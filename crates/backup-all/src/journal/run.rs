@@ -470,7 +470,7 @@ async fn trigger(context: &Context<'_>, target: &Target) -> Result<Step, Journal
             .await
         }
         Err(error) => {
-            tracing::warn!(target = %target.name, %error, "trigger failed");
+            tracing::info!(target = %target.name, %error, "trigger failed");
             Ok(failed(error))
         }
     }

@@ -39,6 +39,14 @@ impl Plan {
         let mut errors = Vec::new();
         let mut targets = Vec::new();
         for target in &self.targets {
+            if let Some(message) = super::preflight::env_fault(&target.env) {
+                errors.push(
+                    PlanError::new(&self.source, message)
+                        .target(&target.name)
+                        .field("env"),
+                );
+                continue;
+            }
             match Target::from_env_with(
                 &target.name,
                 &target.params,
@@ -48,9 +56,12 @@ impl Plan {
             ) {
                 Ok(prepared) => targets.push(prepared),
                 Err(error) => {
+                    // A missing credential names its variables in the message.
                     let field = match &error {
-                        Error::InvalidInput { field, .. } => Some(field.clone()),
-                        Error::Config { .. } => Some("environment".to_owned()),
+                        Error::InvalidInput { field, .. } => Some(
+                            super::key_of_field(target.vendor(), field)
+                                .map_or_else(|| field.clone(), str::to_owned),
+                        ),
                         _ => None,
                     };
                     let mut e =
@@ -188,7 +199,7 @@ async fn run_target_inner(
     let operations = match bounded_trigger(target, deadline, &mut stop).await {
         Ok(operations) => operations,
         Err(error) => {
-            tracing::warn!(%error, "trigger failed");
+            tracing::info!(%error, "trigger failed");
             return Attempt {
                 error: Some(error),
                 ..Attempt::default()

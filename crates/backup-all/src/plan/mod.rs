@@ -35,8 +35,10 @@
 
 mod execute;
 mod parse;
+mod preflight;
 
 pub use execute::{Followed, Observer, PreparedPlan, follow, run_target, run_target_within};
+pub use preflight::{key_of_field, unset_env_names};
 
 use std::fmt;
 use std::path::Path;
@@ -113,6 +115,8 @@ pub struct PlanError {
     pub target: Option<String>,
     /// The field at fault, when known.
     pub field: Option<String>,
+    /// The line of the file at fault, when the file is not valid TOML.
+    pub line: Option<usize>,
     /// What is wrong.
     pub message: String,
 }
@@ -123,6 +127,7 @@ impl PlanError {
             file: file.to_owned(),
             target: None,
             field: None,
+            line: None,
             message: message.into(),
         }
     }
@@ -141,6 +146,9 @@ impl PlanError {
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ": line {line}")?;
+        }
         if let Some(target) = &self.target {
             write!(f, ": target {target:?}")?;
         }

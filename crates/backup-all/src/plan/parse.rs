@@ -19,10 +19,9 @@ const SETTINGS: [&str; 7] = [
 ];
 pub(super) fn parse(file: &str, text: &str) -> Result<Plan, PlanErrors> {
     let table: Table = toml::from_str(text).map_err(|e| {
-        PlanErrors(vec![
-            PlanError::new(file, format!("not valid TOML: {}", e.message()))
-                .field(span_line(text, e.span())),
-        ])
+        let mut error = PlanError::new(file, format!("not valid TOML: {}", e.message()));
+        error.line = Some(span_line(text, e.span()));
+        PlanErrors(vec![error])
     })?;
     let mut errors = Vec::new();
     for key in table.keys() {
@@ -61,13 +60,13 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Plan, PlanErrors> {
     }
 }
 
-fn span_line(text: &str, span: Option<std::ops::Range<usize>>) -> String {
-    let line = span.map_or(0, |s| {
+/// The line (from 1) where `span` starts; 1 when the parser gave no span.
+fn span_line(text: &str, span: Option<std::ops::Range<usize>>) -> usize {
+    span.map_or(1, |s| {
         text.get(..s.start)
             .map_or(0, |before| before.matches('\n').count())
             + 1
-    });
-    format!("line {line}")
+    })
 }
 
 fn settings(file: &str, table: &Table, errors: &mut Vec<PlanError>) -> PlanSettings {
@@ -239,7 +238,9 @@ fn target(name: String, table: &Table) -> Result<PlanTarget, Vec<FieldFault>> {
     let params = params.and_then(|params| match crate::AnyRequest::from_params(&params) {
         Ok(_) => Some(params),
         Err(backup_core::Error::InvalidInput { field, reason, .. }) => {
-            faults.push(FieldFault::new(field, reason));
+            // Named as the plan names it (`policy`, not the request's `policy_id`).
+            let key = super::key_of_field(vendor, &field).map_or(field, str::to_owned);
+            faults.push(FieldFault::new(key, reason));
             None
         }
         Err(other) => {

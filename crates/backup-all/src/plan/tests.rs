@@ -19,7 +19,14 @@ fn an_empty_plan_is_refused() {
 #[test]
 fn bad_toml_names_the_line() {
     let e = errors("concurrency = 2\n[[target]\n");
-    assert_eq!(e[0].field.as_deref(), Some("line 2"), "{}", e[0]);
+    assert_eq!(e[0].line, Some(2), "{}", e[0]);
+    assert_eq!(e[0].field, None, "{}", e[0]);
+    assert!(
+        e[0].to_string()
+            .starts_with("plan.toml: line 2: not valid TOML"),
+        "{}",
+        e[0]
+    );
 }
 
 #[test]

@@ -71,6 +71,7 @@ async fn vendor_neutral_parameters_reach_the_vendor() {
         resource_group: azure::emulator::DEMO_RESOURCE_GROUP.into(),
         vault: azure::emulator::DEMO_VAULT.into(),
         fabric: "Azure".into(),
+        vm: None,
         container: azure::emulator::DEMO_VM_CONTAINER.into(),
         item: azure::emulator::DEMO_VM_ITEM.into(),
         object_type: azure::ObjectType::IaasVm,

@@ -72,9 +72,12 @@ pub async fn run(args: DemoArgs, output: Output) -> Exit {
             }
         }
     }
+    let emulators = match targets.as_slice() {
+        [one] => format!("the local {} emulator", one.vendor()),
+        all => format!("each of the {} local emulators", all.len()),
+    };
     printer.note(&format!(
-        "backupctl demo: one backup on each of {} local emulators (no account, no network){}",
-        targets.len(),
+        "backupctl demo: one backup on {emulators} (no account, no network){}",
         if args.fail.is_empty() {
             String::new()
         } else {

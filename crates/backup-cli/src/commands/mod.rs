@@ -8,9 +8,7 @@ mod reference;
 mod runs;
 mod trigger;
 
-use clap::CommandFactory;
-
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Output};
 use crate::exit::Exit;
 use crate::output::Printer;
 
@@ -27,8 +25,14 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Demo(args) => demo::run(args, cli.output).await,
         Command::Emulate(args) => emulate::run(args).await,
         Command::Completions { shell } => {
+            if cli.output != Output::Text {
+                Printer::stderr(
+                    "error: --output does not apply to completions: it prints a shell script",
+                );
+                return Exit::Usage;
+            }
             let mut out = std::io::stdout().lock();
-            clap_complete::generate(shell, &mut Cli::command(), "backupctl", &mut out);
+            clap_complete::generate(shell, &mut crate::cli::command(), "backupctl", &mut out);
             Exit::Success
         }
     }

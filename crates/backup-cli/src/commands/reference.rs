@@ -2,11 +2,12 @@
 
 use std::sync::PoisonError;
 
+use backup_all::core::contract::BackupClient;
 use backup_all::core::contract::process_env;
 use backup_all::core::transport::with_deadline;
 use backup_all::core::{Operation, OperationStatus, WaitOptions};
 use backup_all::plan::follow;
-use backup_all::{AnyClient, Vendor};
+use backup_all::{AnyClient, Vendor, VendorVisitor};
 
 use crate::cli::{Output, RefArgs, WaitRefArgs};
 use crate::connect;
@@ -27,6 +28,12 @@ fn client(
             return Err(Exit::Usage);
         }
     };
+    // A malformed reference is refused before anything else is looked at (credentials
+    // included): nothing is sent.
+    if let Err(error) = check_reference(vendor, &reference) {
+        printer.failure(vendor.as_str(), &error);
+        return Err(Exit::of(&error));
+    }
     // A reference resumes with what it carries (Huawei's project): the connection
     // flags only add to it.
     let built = connect::config(vendor, &args.connect).and_then(|config| {
@@ -36,10 +43,26 @@ fn client(
     match built {
         Ok(client) => Ok((client, reference)),
         Err(error) => {
+            let error = connect::name_flag(vendor, error);
             printer.failure(vendor.as_str(), &error);
             Err(Exit::of(&error))
         }
     }
+}
+
+/// The vendor's own check of a reference (`BackupClient::check_reference`).
+fn check_reference(
+    vendor: Vendor,
+    reference: &backup_all::core::OperationRef,
+) -> Result<(), backup_all::core::Error> {
+    struct Check<'a>(&'a backup_all::core::OperationRef);
+    impl VendorVisitor for Check<'_> {
+        type Output = backup_all::core::Result<()>;
+        fn visit<C: BackupClient>(self) -> Self::Output {
+            C::check_reference(self.0)
+        }
+    }
+    vendor.visit(Check(reference))?
 }
 
 pub async fn status(args: RefArgs, printer: Printer) -> Exit {
@@ -66,10 +89,28 @@ pub async fn cancel(args: RefArgs, printer: Printer) -> Exit {
     };
     match client.cancel(&reference).await {
         Ok(operation) => {
-            printer.operation(&operation, None);
-            Exit::Success
+            // A cancel of an operation that had ended leaves it as it ended: nothing
+            // was cancelled (a cancelled one is cancelled, whoever did it).
+            let cancelled =
+                !operation.status.is_terminal() || operation.status == OperationStatus::Cancelled;
+            printer.cancel_result(&operation, cancelled);
+            if cancelled {
+                Exit::Success
+            } else {
+                Exit::of_status(operation.status)
+            }
         }
         Err(error) => {
+            // The vendor may refuse to cancel what has ended: read it to say so.
+            if matches!(
+                error,
+                backup_all::core::Error::Api(_) | backup_all::core::Error::Unsupported { .. }
+            ) && let Ok(operation) = client.status(&reference).await
+                && operation.status.is_terminal()
+            {
+                printer.cancel_result(&operation, false);
+                return Exit::of_status(operation.status);
+            }
             printer.failure(&reference.vendor, &error);
             Exit::of(&error)
         }

@@ -45,6 +45,10 @@ async fn list(at: &StateArgs, limit: u32, printer: Printer) -> Exit {
         for run in &runs {
             printer.json(&json!(run));
         }
+    } else if printer.is_id() {
+        for run in &runs {
+            printer.line(&run.id);
+        }
     } else {
         printer.line(&format!(
             "{:<24} {:<10} {:<25} {:<25} {:>7} {:>9}  plan",
@@ -91,6 +95,13 @@ async fn show(id: &str, at: &StateArgs, printer: Printer) -> Exit {
     };
     if printer.is_json() {
         printer.json(&show_json(&run, &targets, &events));
+        return Exit::Success;
+    }
+    if printer.is_id() {
+        // The run's operations: what `wait` and `status` take.
+        for operation in targets.iter().flat_map(|target| &target.operations) {
+            printer.line(&operation.reference.to_string());
+        }
         return Exit::Success;
     }
     printer.line(&format!(

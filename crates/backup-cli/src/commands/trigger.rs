@@ -31,6 +31,7 @@ pub async fn run(args: TriggerArgs, output: Output) -> Exit {
     ) {
         Ok(target) => target,
         Err(error) => {
+            let error = connect::name_flag(vendor, error);
             printer.failure(vendor.as_str(), &error);
             return Exit::of(&error);
         }

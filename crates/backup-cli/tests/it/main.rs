@@ -6,6 +6,7 @@ mod common;
 mod emulate;
 mod every_vendor;
 mod exit_codes;
+mod habits;
 mod interruptions;
 mod journal;
 mod plan;

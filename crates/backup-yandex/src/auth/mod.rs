@@ -7,6 +7,7 @@
 //! | a static IAM token (`YC_IAM_TOKEN`) | [`Credential::IamToken`] | [`StaticToken`] |
 //! | OAuth token exchange (`YC_TOKEN`) | [`Credential::OAuthToken`] | [`OAuthTokenProvider`] |
 //! | service-account authorized key (`YC_SERVICE_ACCOUNT_KEY_FILE`) | [`Credential::ServiceAccountKey`] | [`ServiceAccountKeyProvider`] |
+//! | the `yc` CLI's active profile (`~/.config/yandex-cloud/config.yaml`) | its token or key, as above | see [`yc_profile`] |
 //! | VM metadata service (`YC_METADATA_ADDR`) | [`Credential::Metadata`] | [`MetadataTokenProvider`] |
 //!
 //! Fetched tokens are refreshed hourly ([`REFRESH_AFTER`]), well before IAM's 12 h
@@ -15,6 +16,7 @@
 mod iam;
 mod key;
 mod metadata;
+pub mod yc_profile;
 
 use std::fmt;
 use std::sync::Arc;
@@ -50,7 +52,7 @@ pub const ENVIRONMENT: &[EnvVar] = &[
     ),
     EnvVar::new(
         ENV_METADATA_ADDR,
-        "otherwise the VM metadata service, at this address",
+        "otherwise the yc CLI's active profile (~/.config/yandex-cloud/config.yaml), else the VM metadata service, at this address",
     ),
 ];
 
@@ -95,10 +97,13 @@ impl Credential {
 
     /// The credential the environment names, in Yandex's order: `YC_IAM_TOKEN`, else
     /// `YC_TOKEN`, else `YC_SERVICE_ACCOUNT_KEY_FILE` (a path, or the JSON itself),
-    /// else the metadata service. Empty variables count as unset.
+    /// else the `yc` CLI's active profile (`$HOME/.config/yandex-cloud/config.yaml`:
+    /// its token or service account key, see [`yc_profile`]; logged at info), else the
+    /// metadata service. Empty variables count as unset.
     ///
     /// # Errors
-    /// [`crate::Error::Config`] when the key file cannot be read or parsed.
+    /// [`crate::Error::Config`] when the key file cannot be read or parsed, or the `yc`
+    /// config file cannot be used (a federated profile included).
     pub fn from_env_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         if let Some(token) = get(ENV_IAM_TOKEN) {
@@ -117,6 +122,11 @@ impl Credential {
                 crate::Error::config(VENDOR, format!("{ENV_SERVICE_ACCOUNT_KEY_FILE}: {e}"))
             })?;
             return Ok(Self::ServiceAccountKey(key));
+        }
+        if let Some(home) = get(yc_profile::ENV_HOME)
+            && let Some(credential) = yc_profile::credential(std::path::Path::new(home.trim()))?
+        {
+            return Ok(credential);
         }
         Ok(Self::Metadata)
     }
