@@ -491,6 +491,22 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_operations_error_carries_its_request_id() {
+        let op = Operation::new(OperationRef::new("yandex", "op-1"), OperationStatus::Failed)
+            .with_error(Some(VendorError {
+                code: Some("INTERNAL".into()),
+                message: "Backup agent lost connection".into(),
+                request_id: Some("e38e71c3".into()),
+            }));
+        let value = operation_json(&op, None);
+        assert_eq!(value["error"]["kind"], "operation_failed");
+        assert_eq!(value["error"]["code"], "INTERNAL");
+        assert_eq!(value["error"]["request_id"], "e38e71c3");
+        let failed = Error::OperationFailed(Box::new(op));
+        assert_eq!(error_json(&failed)["request_id"], "e38e71c3");
+    }
+
+    #[test]
     fn json_has_every_field() {
         let op = Operation::new(
             OperationRef::new("yandex", "op-1"),
