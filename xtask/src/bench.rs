@@ -1,5 +1,5 @@
-//! `cargo xtask bench [--quick] [--no-builds] [--footprint-only]`: the benchmarks of
-//! issue 9.
+//! `cargo xtask bench [--quick] [--no-builds] [--footprint-only] [--debug] [--peers]`:
+//! the benchmarks of issues 9 and 20.
 //!
 //! 1. Footprint (scenario 4), run here because it runs cargo: for each vendor crate
 //!    alone and for `backup-all` with `full`, the crates of the normal dependency tree
@@ -11,6 +11,10 @@
 //! 2. Scenarios 1 to 3: builds and runs the `backup-bench` binary in release mode,
 //!    which prints their tables and writes `target/bench/report.json` with every
 //!    figure, the footprint included.
+//! 3. `--peers`: makes the virtual environment `target/bench-peers-venv` from
+//!    `crates/backup-bench/peers/requirements.txt` (again when that file changed),
+//!    builds `backupctl` too, and has the bench run scenario 5 (the official Python
+//!    SDKs against the same emulator).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -41,7 +45,13 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     if check_options(
         "bench",
         args,
-        &["--quick", "--no-builds", "--footprint-only", "--debug"],
+        &[
+            "--quick",
+            "--no-builds",
+            "--footprint-only",
+            "--debug",
+            "--peers",
+        ],
     )? {
         return Ok(());
     }
@@ -51,6 +61,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     // `--debug` (CI's smoke test) reuses the test build instead of a release build:
     // its figures mean nothing, it only proves the benchmarks run end to end.
     let debug = args.iter().any(|a| a == "--debug");
+    let with_peers = args.iter().any(|a| a == "--peers");
     let target = target_dir();
     let bench_dir = target.join("bench");
     std::fs::create_dir_all(&bench_dir)
@@ -84,7 +95,16 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     } else {
         (&["build", "--release", "-p", "backup-bench"], "release")
     };
-    Cmd::cargo().args(build_args.iter().copied()).run()?;
+    let python = if with_peers {
+        Some(peers_venv(&target)?)
+    } else {
+        None
+    };
+    let mut build = Cmd::cargo().args(build_args.iter().copied());
+    if with_peers {
+        build = build.args(["-p", "backup-cli"]);
+    }
+    build.run()?;
     let binary = target.join(profile_dir).join("backup-bench");
     let report = bench_dir.join("report.json");
     let mut bench = Cmd::new(&binary.to_string_lossy()).args([
@@ -96,6 +116,15 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     if quick {
         bench = bench.args(["--quick"]);
     }
+    if let Some(python) = &python {
+        let backupctl = target.join(profile_dir).join("backupctl");
+        bench = bench.args([
+            "--peers",
+            &python.to_string_lossy(),
+            "--backupctl",
+            &backupctl.to_string_lossy(),
+        ]);
+    }
     let started = Instant::now();
     bench.run()?;
     println!(
@@ -104,6 +133,31 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         report.display()
     );
     Ok(())
+}
+
+/// The peers' virtual environment, `target/bench-peers-venv`, made from
+/// `crates/backup-bench/peers/requirements.txt` (every package pinned) unless it was
+/// made from the same file already; its Python.
+fn peers_venv(target: &Path) -> Result<PathBuf, Failure> {
+    let requirements = workspace_root().join("crates/backup-bench/peers/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)
+        .map_err(|e| Failure::new(format!("cannot read {}: {e}", requirements.display())))?;
+    let venv = target.join("bench-peers-venv");
+    let python = venv.join("bin/python");
+    let stamp = venv.join("requirements.txt");
+    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&*wanted) {
+        return Ok(python);
+    }
+    Cmd::new("python3")
+        .args(["-m", "venv", &venv.to_string_lossy()])
+        .run()?;
+    Cmd::new(&python.to_string_lossy())
+        .args(["-m", "pip", "install", "--quiet", "--requirement"])
+        .args([requirements.to_string_lossy()])
+        .run()?;
+    std::fs::write(&stamp, wanted)
+        .map_err(|e| Failure::new(format!("cannot write {}: {e}", stamp.display())))?;
+    Ok(python)
 }
 
 /// `$CARGO_TARGET_DIR`, or `target/` in the workspace root.

@@ -6,19 +6,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use backup_core::WaitOptions;
-use backup_core::emulator::{LifecycleSpec, LoadOptions, RouteClass};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use crate::procfs::{current_rss, peak_rss, process_cpu, reset_peak_rss};
+use crate::remote::{Load, RemoteEmulators};
 use crate::stats::percentile;
-use crate::vendors::{Loaded, start_loaded};
+use crate::vendors::{Loaded, start_remote};
 
-/// How big a run is.
+/// How big one point of the curve is.
 #[derive(Debug, Clone, Copy)]
 pub struct Config {
-    /// Backups per vendor.
-    pub per_vendor: usize,
+    /// Backups, all vendors together (vendors interleaved).
+    pub backups: usize,
     /// Backups in flight (all vendors together).
     pub concurrency: usize,
     /// The poll interval (the emulators' hints say the same where they send one).
@@ -72,26 +72,39 @@ async fn one_backup(sdk: &dyn Loaded, target: usize, config: Config, outcome: &m
     }
 }
 
-/// Runs scenario 2.
+/// One point of the cost curve: `config.backups` backups on every vendor's emulator,
+/// served by a child process (`backup-bench emulate`), through one client per vendor
+/// built from the emulators' settings and environment as a program of a user builds
+/// it; so the CPU time and the peak RSS measured are the client's.
 ///
 /// # Errors
-/// When an emulator or a client cannot be started.
+/// When the emulators or a client cannot be started.
 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
 pub async fn run(config: Config) -> Result<Value, String> {
-    let rss_reset = reset_peak_rss();
-    let rss_before = current_rss();
-    // Distinct targets for vendors that refuse a second backup of a target still
-    // running; the vendors' poll hints say the same as the interval.
-    let load = LoadOptions::new(LifecycleSpec::default().after(config.duration))
-        .targets(config.per_vendor)
-        .poll_hint(config.interval);
+    let vendors = crate::vendors::all();
+    let per_vendor = config.backups.div_ceil(vendors.len().max(1));
+    let load = Load {
+        targets: per_vendor,
+        duration: config.duration,
+        hint: config.interval,
+    };
+    let mut remote = RemoteEmulators::start(load)?;
     let mut clients: Vec<Box<dyn Loaded>> = Vec::new();
-    for vendor in crate::vendors::all() {
-        clients.push(start_loaded(vendor, load.clone()).await?);
+    for vendor in &vendors {
+        let reach = remote
+            .reaches
+            .iter()
+            .find(|r| r.vendor == vendor.to_string())
+            .cloned()
+            .ok_or_else(|| format!("the emulators' process has no {vendor}"))?;
+        clients.push(start_remote(*vendor, load.options(), reach).await?);
     }
     let vendor_count = clients.len();
     let clients = Arc::new(clients);
-    let jobs = config.per_vendor * vendor_count;
+    let jobs = config.backups;
+    // Everything is started: what grows from here is the fan-out's.
+    let rss_reset = reset_peak_rss();
+    let rss_before = current_rss();
     let next = Arc::new(AtomicUsize::new(0));
     let cpu_before = process_cpu();
     let started = Instant::now();
@@ -133,56 +146,170 @@ pub async fn run(config: Config) -> Result<Value, String> {
     let wall = started.elapsed();
     let cpu = process_cpu().saturating_sub(cpu_before);
     let peak = peak_rss();
+    let stats = remote.stats()?;
+    let emulators_peak = remote.peak_rss();
+    drop(remote);
     let interval_ms = config.interval.as_secs_f64() * 1e3;
-    let mut vendors = Vec::new();
+    let mut rows = Vec::new();
     let mut all_delays = Vec::new();
+    let mut all_requests = 0;
     for (loaded, total) in clients.iter().zip(&totals) {
-        let emulator = loaded.emulator();
-        let requests = emulator.requests();
+        let vendor = loaded.vendor();
+        let counted = stats
+            .iter()
+            .find(|s| s["vendor"] == vendor)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let requests = counted["requests"].as_u64().unwrap_or(0);
+        all_requests += requests;
         let backups = total.operations.max(1) as f64;
         let p99 = percentile(&total.delays_ms, 99.0);
         all_delays.extend_from_slice(&total.delays_ms);
-        vendors.push(json!({
-            "vendor": loaded.vendor(),
-            "triggers_accepted": emulator.accepted_backups(),
+        rows.push(json!({
+            "vendor": vendor,
+            "triggers_accepted": counted["accepted_backups"],
             "backups_done": total.operations,
             "errors": total.errors.len(),
             "first_errors": total.errors.iter().take(3).collect::<Vec<_>>(),
-            "token_requests": emulator.token_requests(),
-            "requests": requests.total(),
-            "requests_per_backup": requests.total() as f64 / backups,
-            "poll_requests_per_backup": requests.count(RouteClass::Poll) as f64 / backups,
+            "token_requests": counted["token_requests"],
+            "requests": requests,
+            "requests_per_backup": requests as f64 / backups,
+            "poll_requests_per_backup": counted["poll_requests"].as_u64().unwrap_or(0) as f64 / backups,
             "polls_per_backup": total.polls as f64 / backups,
             "notice_delay_ms_p50": percentile(&total.delays_ms, 50.0),
             "notice_delay_ms_p99": p99,
             "notice_delay_ms_max": percentile(&total.delays_ms, 100.0),
-            "token_target_met": emulator.token_requests() == 1,
+            "token_target_met": counted["token_requests"].as_u64().is_some_and(|n| n <= 1),
             "delay_target_met": p99 <= interval_ms,
         }));
     }
-    // The workers are done: theirs were the only other references.
     for loaded in Arc::into_inner(clients).into_iter().flatten() {
         loaded.shutdown().await;
     }
-    let peak_mb = peak.map(|bytes| bytes as f64 / 1_048_576.0);
+    let done: u64 = totals.iter().map(|t| t.operations).sum();
+    let errors: usize = totals.iter().map(|t| t.errors.len()).sum();
+    let in_flight = config.concurrency.min(jobs).max(1) as f64;
+    let grown = match (peak, rss_before) {
+        (Some(peak), Some(before)) => Some(peak.saturating_sub(before)),
+        _ => None,
+    };
+    let per_in_flight_kb = grown.map(|bytes| bytes as f64 / 1024.0 / in_flight);
+    let mb = |bytes: Option<u64>| bytes.map(|b| b as f64 / 1_048_576.0);
     Ok(json!({
-        "backups_per_vendor": config.per_vendor,
         "backups": jobs,
+        "backups_per_vendor": per_vendor,
+        "backups_done": done,
+        "errors": errors,
         "concurrency": config.concurrency,
         "poll_interval_ms": interval_ms,
         "backup_duration_ms": config.duration.as_secs_f64() * 1e3,
         "wall_s": wall.as_secs_f64(),
         "cpu_s": cpu.as_secs_f64(),
-        "peak_rss_mb": peak_mb,
-        "rss_before_mb": rss_before.map(|bytes| bytes as f64 / 1_048_576.0),
+        "cpu_ms_per_backup": cpu.as_secs_f64() * 1e3 / (done.max(1) as f64),
+        "requests_per_backup": all_requests as f64 / (done.max(1) as f64),
+        "client_peak_rss_mb": mb(peak),
+        "client_rss_before_mb": mb(rss_before),
+        "client_rss_grown_mb": mb(grown),
+        "client_kb_per_in_flight_backup": per_in_flight_kb,
+        "memory_target_met": per_in_flight_kb.is_some_and(|kb| kb < 8.0),
         "peak_rss_reset": rss_reset,
-        "peak_rss_note": "the whole process: every vendor's emulator (same process) and the SDK clients",
-        "rss_target_met": peak_mb.is_some_and(|mb| mb < 100.0),
+        "emulators_peak_rss_mb": mb(emulators_peak),
+        "note": "the emulators run in a child process (backup-bench emulate); CPU and RSS are the client process's; RSS grown = peak (VmHWM, reset before the fan-out) - RSS once every client was built, per backup in flight",
         "notice_delay_ms_p50": percentile(&all_delays, 50.0),
         "notice_delay_ms_p99": percentile(&all_delays, 99.0),
         "notice_delay_note": "from the end the emulator's lifecycle gives (trigger answer received + duration) to the moment wait() returned; each backup starts waiting at a random phase of the poll interval, so the delay is uniform over one interval plus the client's lateness",
-        "vendors": vendors,
+        "vendors": rows,
     }))
+}
+
+/// The cost curve: one [`run`] per size, each with fresh emulators and clients.
+///
+/// # Errors
+/// As [`run`].
+pub async fn curve(points: &[Config]) -> Result<Value, String> {
+    let mut runs = Vec::new();
+    for point in points {
+        eprintln!("cost curve: {} backups ...", point.backups);
+        let run = run(*point).await?;
+        println!("{}", table(&run));
+        runs.push(run);
+    }
+    let per_backup: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r["cpu_ms_per_backup"].as_f64())
+        .collect();
+    let lowest = per_backup.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest = per_backup.iter().copied().fold(0.0, f64::max);
+    let spread = highest / lowest;
+    let tokens_met = runs.iter().all(|r| {
+        r["vendors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|v| v["token_target_met"].as_bool() == Some(true))
+    });
+    Ok(json!({
+        "points": runs,
+        "cpu_per_backup_spread": spread,
+        "cpu_flat_target_met": spread <= 1.2,
+        "memory_target_met": runs.iter().all(|r| r["memory_target_met"].as_bool() == Some(true)),
+        "token_target_met": tokens_met,
+        "token_note": "token requests as the emulators count them; Huawei (AK/SK) and AWS (access keys) sign each request and fetch none; Azure's client gets the static token the emulator hands out through its environment (one issue, counted as one request)",
+    }))
+}
+
+/// The cost-curve table: one line per size.
+#[must_use]
+pub fn curve_table(report: &Value) -> String {
+    let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let mut out = String::from(
+        "Scenario 2: cost curve (emulators in a child process; client figures)\n\
+         backups  in flight  done    errors  wall s  cpu s  cpu ms/backup  req/backup  RSS grown MB  KB/in-flight  p99 ms  tokens per vendor\n",
+    );
+    for r in report["points"].as_array().into_iter().flatten() {
+        let tokens: Vec<String> = r["vendors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| {
+                format!(
+                    "{}={}",
+                    v["vendor"].as_str().unwrap_or("?"),
+                    v["token_requests"]
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "{:>7} {:>10} {:>6} {:>8} {:>7.1} {:>6.1} {:>14.3} {:>11.2} {:>13.1} {:>13.2} {:>7.0}  {}\n",
+            r["backups"],
+            r["concurrency"],
+            r["backups_done"],
+            r["errors"],
+            num(&r["wall_s"]),
+            num(&r["cpu_s"]),
+            num(&r["cpu_ms_per_backup"]),
+            num(&r["requests_per_backup"]),
+            num(&r["client_rss_grown_mb"]),
+            num(&r["client_kb_per_in_flight_backup"]),
+            num(&r["notice_delay_ms_p99"]),
+            tokens.join(" "),
+        ));
+    }
+    let yes = |key: &str| {
+        if report[key].as_bool() == Some(true) {
+            "met"
+        } else {
+            "MISSED"
+        }
+    };
+    out.push_str(&format!(
+        "CPU per backup max/min {:.2} (target <= 1.20: {}); memory per in-flight backup < 8 KB: {}; at most one token request per vendor: {}\n",
+        num(&report["cpu_per_backup_spread"]),
+        yes("cpu_flat_target_met"),
+        yes("memory_target_met"),
+        yes("token_target_met"),
+    ));
+    out
 }
 
 /// The fan-out table.
@@ -190,8 +317,8 @@ pub async fn run(config: Config) -> Result<Value, String> {
 pub fn table(report: &Value) -> String {
     let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
     let mut out = format!(
-        "Scenario 2: fan-out ({} backups, {} per vendor, concurrency {}, poll every {} ms, backups run {} ms)\n\
-         wall {:.1} s, process CPU {:.1} s, peak RSS {:.1} MB (target < 100), notice delay p50 {:.0} ms, p99 {:.0} ms\n",
+        "Fan-out of {} backups ({} per vendor, concurrency {}, poll every {} ms, backups run {} ms; emulators in a child process)\n\
+         wall {:.1} s, client CPU {:.1} s, client peak RSS {:.1} MB, notice delay p50 {:.0} ms, p99 {:.0} ms\n",
         report["backups"],
         report["backups_per_vendor"],
         report["concurrency"],
@@ -199,7 +326,7 @@ pub fn table(report: &Value) -> String {
         report["backup_duration_ms"],
         num(&report["wall_s"]),
         num(&report["cpu_s"]),
-        num(&report["peak_rss_mb"]),
+        num(&report["client_peak_rss_mb"]),
         num(&report["notice_delay_ms_p50"]),
         num(&report["notice_delay_ms_p99"]),
     );

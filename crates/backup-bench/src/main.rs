@@ -4,9 +4,11 @@
 //! backup-bench [--quick] [--out PATH] [--footprint PATH] [--only 1,2,3]
 //! ```
 //!
-//! 1. overhead: trigger calls through the SDK against the same requests through a bare
-//!    `reqwest::Client`, both against a canned-response server in a child process;
-//! 2. fan-out: thousands of backups triggered and waited for on every vendor's emulator;
+//! 1. overhead: trigger calls through the SDK against the same requests through a fair
+//!    raw client (the SDK's timeouts, each answer decoded) and a bare one (bytes only),
+//!    all against a canned-response server in a child process;
+//! 2. cost curve: 1,000, 10,000 and 50,000 backups triggered and waited for on every
+//!    vendor's emulator, served by a child process (`backup-bench emulate`);
 //! 3. polls: the polls made for a backup that ends at a known time with a known hint.
 //!
 //! The vendors are those of backup-all's registry (`Vendor::enabled()`); everything
@@ -26,8 +28,10 @@
 mod canned;
 mod fanout;
 mod overhead;
+mod peers;
 mod polls;
 mod procfs;
+mod remote;
 mod stats;
 mod vendors;
 
@@ -45,6 +49,10 @@ usage: backup-bench [--quick] [--out PATH] [--footprint PATH] [--only LIST]
   --footprint PATH  JSON of scenario 4 (written by `cargo xtask bench`) to include
   --only LIST       the scenarios to run, e.g. 1,3 (default 1,2,3)
   --vendors LIST    scenario 1 only for these vendors, e.g. yandex,veeam (for profiling)
+  --sizes LIST      scenario 2 at these numbers of backups, e.g. 1000,10000
+  --peers PYTHON    also scenario 5: the official Python SDKs (PYTHON of a venv made
+                    from crates/backup-bench/peers/requirements.txt)
+  --backupctl PATH  with --peers: the backupctl binary for the one-shot comparison
 ";
 
 /// The command line.
@@ -55,6 +63,9 @@ struct Options {
     footprint: Option<PathBuf>,
     scenarios: Vec<u8>,
     vendors: Vec<vendors::Vendor>,
+    peers: Option<PathBuf>,
+    backupctl: Option<PathBuf>,
+    sizes: Option<Vec<usize>>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -64,6 +75,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
         footprint: None,
         scenarios: vec![1, 2, 3],
         vendors: vendors::all(),
+        peers: None,
+        backupctl: None,
+        sizes: None,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -71,6 +85,25 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--quick" => options.quick = true,
             "--out" => {
                 options.out = PathBuf::from(args.next().ok_or("--out needs a path")?);
+            }
+            "--sizes" => {
+                let list = args.next().ok_or("--sizes needs a list, e.g. 1000,10000")?;
+                let mut sizes = Vec::new();
+                for item in list.split(',') {
+                    match item.trim().parse::<usize>() {
+                        Ok(n) if n > 0 => sizes.push(n),
+                        _ => return Err(format!("--sizes: {item:?} is no count of backups")),
+                    }
+                }
+                options.sizes = Some(sizes);
+            }
+            "--peers" => {
+                let path = args.next().ok_or("--peers needs a Python interpreter")?;
+                options.peers = Some(PathBuf::from(path));
+            }
+            "--backupctl" => {
+                let path = args.next().ok_or("--backupctl needs a path")?;
+                options.backupctl = Some(PathBuf::from(path));
             }
             "--footprint" => {
                 let path = args.next().ok_or("--footprint needs a path")?;
@@ -110,6 +143,15 @@ fn parse(args: &[String]) -> Result<Options, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("emulate") {
+        return match remote::emulate_main(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("backup-bench emulate: {why}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.first().map(String::as_str) == Some("serve") {
         return match canned::serve_main() {
             Ok(()) => ExitCode::SUCCESS,
@@ -172,26 +214,26 @@ async fn run(options: &Options) -> Result<(), String> {
         "machine": machine(),
         "cpu_clock": "CLOCK_PROCESS_CPUTIME_ID (user + sys of every thread, ns)",
     });
-    // Fan-out first: the peak RSS is then that of a fresh process.
     if options.scenarios.contains(&2) {
-        let config = if options.quick {
-            fanout::Config {
-                per_vendor: 200,
-                concurrency: 200,
-                interval: Duration::from_millis(500),
-                duration: Duration::from_millis(1500),
-            }
+        let (sizes, concurrency, interval, duration): (&[usize], usize, u64, u64) = if options.quick
+        {
+            (&[120, 600], 200, 500, 1500)
         } else {
-            fanout::Config {
-                per_vendor: 2000,
-                concurrency: 1000,
-                interval: Duration::from_secs(1),
-                duration: Duration::from_secs(3),
-            }
+            (&[1_000, 10_000, 50_000], 1_000, 1_000, 3_000)
         };
-        let fanout = fanout::run(config).await?;
-        println!("{}", fanout::table(&fanout));
-        report["fanout"] = fanout;
+        let sizes = options.sizes.as_deref().unwrap_or(sizes);
+        let points: Vec<fanout::Config> = sizes
+            .iter()
+            .map(|&backups| fanout::Config {
+                backups,
+                concurrency,
+                interval: Duration::from_millis(interval),
+                duration: Duration::from_millis(duration),
+            })
+            .collect();
+        let curve = fanout::curve(&points).await?;
+        println!("{}", fanout::curve_table(&curve));
+        report["cost_curve"] = curve;
     }
     if options.scenarios.contains(&3) {
         let polls = polls::run().await?;
@@ -199,14 +241,26 @@ async fn run(options: &Options) -> Result<(), String> {
         report["polls"] = polls;
     }
     if options.scenarios.contains(&1) {
+        // Quick: three sides of 1,000 calls in 3 rounds (CI's smoke test stays short).
         let config = overhead::Config {
-            calls: if options.quick { 2_000 } else { 20_000 },
+            calls: if options.quick { 1_000 } else { 20_000 },
             concurrency: 32,
-            rounds: 5,
+            rounds: if options.quick { 3 } else { 5 },
         };
         let overhead = overhead::run(config, &options.vendors).await?;
         println!("{}", overhead::table(&overhead));
         report["overhead"] = overhead;
+    }
+    if let Some(python) = &options.peers {
+        let config = peers::Config {
+            python: python.clone(),
+            backupctl: options.backupctl.clone(),
+            calls: if options.quick { 50 } else { 500 },
+            oneshots: if options.quick { 5 } else { 30 },
+        };
+        let peers = peers::run(&config).await?;
+        println!("{}", peers::table(&peers));
+        report["peers"] = peers;
     }
     if let Some(path) = &options.footprint {
         let text = std::fs::read_to_string(path)
@@ -241,6 +295,10 @@ mod tests {
         assert!(parse(&args(&["--only", "4"])).is_err());
         assert!(parse(&args(&["--out"])).is_err());
         assert!(parse(&args(&["--fast"])).is_err());
+        let sized = parse(&args(&["--sizes", "1000,50000"])).unwrap();
+        assert_eq!(sized.sizes, Some(vec![1000, 50000]));
+        assert!(parse(&args(&["--sizes", "0"])).is_err());
+        assert!(parse(&args(&["--sizes", "many"])).is_err());
         assert_eq!(parse(&[]).unwrap().scenarios, [1, 2, 3]);
     }
 

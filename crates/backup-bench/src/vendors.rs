@@ -9,7 +9,6 @@ use std::pin::Pin;
 
 use backup_all::EmulatorVisitor;
 pub use backup_all::Vendor;
-use backup_all::emulator::DynEmulator;
 use backup_core::contract::{BackupClient, BackupClientBuilder};
 use backup_core::emulator::{LoadOptions, VendorEmulator};
 use backup_core::{Error, Operation, WaitOptions};
@@ -50,14 +49,11 @@ pub async fn wait_counting<C: BackupClient>(
     }
 }
 
-/// An emulator started for load with a client of it, whatever the vendor: the
-/// fan-out holds every vendor's side by side.
+/// A client of one vendor with the load requests of its emulator, whatever the vendor:
+/// the fan-out holds every vendor's side by side.
 pub trait Loaded: Send + Sync {
     /// The vendor's name, as in references.
     fn vendor(&self) -> &'static str;
-
-    /// The emulator's counters and request log.
-    fn emulator(&self) -> &dyn DynEmulator;
 
     /// Triggers the backup of load target `target`.
     fn trigger(&self, target: usize) -> BoxFuture<'_, Result<Vec<Operation>, Error>>;
@@ -84,10 +80,6 @@ impl<E: VendorEmulator> Loaded for Pair<E> {
         <E::Client as BackupClient>::VENDOR
     }
 
-    fn emulator(&self) -> &dyn DynEmulator {
-        &self.emulator
-    }
-
     fn trigger(&self, target: usize) -> BoxFuture<'_, Result<Vec<Operation>, Error>> {
         Box::pin(async move {
             let request = self.emulator.load_request(target);
@@ -109,33 +101,111 @@ impl<E: VendorEmulator> Loaded for Pair<E> {
     }
 }
 
-/// Starts `vendor`'s emulator for `load` with a client of its token builder
-/// (`VendorEmulator::token_client_builder`: a token the client's cache must share;
-/// the default builder where it is already one).
+/// What a client needs to reach one vendor's emulator in another process
+/// (`backup-bench emulate`): its settings and the environment `from_env` reads.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Reach {
+    /// The vendor's name, as in references.
+    pub vendor: String,
+    /// `VendorEmulator::config` as JSON (every endpoint at the emulator).
+    pub config: serde_json::Value,
+    /// `VendorEmulator::environment` and `settings_environment` (secrets: never
+    /// printed).
+    pub env: Vec<(String, String)>,
+    /// `VendorEmulator::demo_params` as JSON (the peers back up the demo target).
+    pub params: serde_json::Value,
+}
+
+impl Reach {
+    /// How to reach `emulator`.
+    ///
+    /// # Errors
+    /// When its config does not serialize.
+    pub fn of<E: VendorEmulator>(emulator: &E) -> Result<Self, String> {
+        let mut env: Vec<(String, String)> = emulator
+            .environment()
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+        env.extend(
+            emulator
+                .settings_environment()
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value)),
+        );
+        Ok(Self {
+            vendor: <E::Client as BackupClient>::VENDOR.to_owned(),
+            config: serde_json::to_value(emulator.config()).map_err(|e| e.to_string())?,
+            env,
+            params: serde_json::to_value(emulator.demo_params()).map_err(|e| e.to_string())?,
+        })
+    }
+}
+
+impl Reach {
+    /// A client of the emulator, built as a user's program builds it:
+    /// `BackupClientBuilder::from_config` with its settings and environment.
+    ///
+    /// # Errors
+    /// When the settings do not parse or the builder refuses.
+    pub fn client<C: BackupClient>(&self) -> Result<C, String> {
+        let vendor = C::VENDOR;
+        let config: C::Config = serde_json::from_value(self.config.clone())
+            .map_err(|e| format!("{vendor}: config: {e}"))?;
+        let lookup = |name: &str| {
+            self.env
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
+        C::Builder::from_config(&config, &lookup)
+            .and_then(BackupClientBuilder::build)
+            .map_err(|e| format!("{vendor}: client: {e}"))
+    }
+
+    /// The demo request of its emulator, from [`Reach::params`].
+    ///
+    /// # Errors
+    /// When the parameters do not parse or make no request.
+    pub fn demo_request<C: BackupClient>(&self) -> Result<C::Request, String> {
+        let vendor = C::VENDOR;
+        let params: C::Params = serde_json::from_value(self.params.clone())
+            .map_err(|e| format!("{vendor}: params: {e}"))?;
+        C::request(&params).map_err(|e| format!("{vendor}: request: {e}"))
+    }
+}
+
+/// A client of `vendor`'s emulator in another process, built as a user's program
+/// builds it (`BackupClientBuilder::from_config` with the settings and environment
+/// of `reach`), and an idle emulator of the same vendor in this process for the load
+/// requests alone (`VendorEmulator::load_request`: the targets are named the same in
+/// both processes); the other process's emulator counts the requests.
 ///
 /// # Errors
 /// When the vendor is not in this build, no port can be bound or the builder refuses.
-pub async fn start_loaded(vendor: Vendor, load: LoadOptions) -> Result<Box<dyn Loaded>, String> {
-    struct Start(LoadOptions);
+pub async fn start_remote(
+    vendor: Vendor,
+    load: LoadOptions,
+    reach: Reach,
+) -> Result<Box<dyn Loaded>, String> {
+    struct Start(LoadOptions, Reach);
     impl EmulatorVisitor for Start {
         type Output = BoxFuture<'static, Result<Box<dyn Loaded>, String>>;
 
         fn visit<E: VendorEmulator>(self) -> Self::Output {
             Box::pin(async move {
+                let Start(load, reach) = self;
                 let vendor = <E::Client as BackupClient>::VENDOR;
-                let emulator = E::start_for_load(self.0)
+                let client = reach.client::<E::Client>()?;
+                let emulator = E::start_for_load(load)
                     .await
-                    .map_err(|e| format!("{vendor}: emulator: {e}"))?;
-                let client = emulator
-                    .token_client_builder()
-                    .build()
-                    .map_err(|e| format!("{vendor}: client: {e}"))?;
+                    .map_err(|e| format!("{vendor}: idle emulator: {e}"))?;
                 Ok(Box::new(Pair { emulator, client }) as Box<dyn Loaded>)
             })
         }
     }
     vendor
-        .visit_emulator(Start(load))
+        .visit_emulator(Start(load, reach))
         .map_err(|e| e.to_string())?
         .await
 }
