@@ -319,17 +319,21 @@ fn cited_tests(v: &VendorCrate, suite: &str, root: &Path) -> Vec<String> {
 }
 
 /// A problem when the document `text` (the file `path`) cites the vendors' documents by
-/// the folder they were handed over in (`shared/vendor-docs/`), which is not in the
-/// repository: citations point at the public pages.
+/// the folder they were handed over in (`shared/vendor-docs/`) or the team's private
+/// summary of them (`shared/vendor-notes.md`), neither of which is in the repository:
+/// citations point at the public pages.
 fn unpublished_citation(path: &str, text: &str) -> Option<String> {
-    text.lines()
-        .position(|line| line.contains("vendor-docs/"))
-        .map(|index| {
-            format!(
-                "{path}:{}: cites `vendor-docs/`, which is not in the repository; cite the vendor's public page",
-                index + 1
-            )
-        })
+    text.lines().enumerate().find_map(|(index, line)| {
+        ["vendor-docs/", "vendor-notes"]
+            .into_iter()
+            .find(|cited| line.contains(cited))
+            .map(|cited| {
+                format!(
+                    "{path}:{}: cites `{cited}`, which is not in the repository; cite the vendor's public page or SDK source",
+                    index + 1
+                )
+            })
+    })
 }
 
 /// A problem when `text` (the file `path`) names every vendor: a hand-kept vendor list.
@@ -414,8 +418,23 @@ mod tests {
             "docs/vendors/x.md",
             "a\nSources: `shared/vendor-docs/x.txt`\n",
         );
-        assert!(problem.unwrap().starts_with("docs/vendors/x.md:2: cites"));
+        assert!(
+            problem
+                .unwrap()
+                .starts_with("docs/vendors/x.md:2: cites `vendor-docs/`")
+        );
+        let notes = unpublished_citation(
+            "docs/vendors/y.md",
+            "a\nb\nthe Yandex section of `../shared/vendor-notes.md`\n",
+        );
+        assert!(
+            notes
+                .as_deref()
+                .is_some_and(|p| p.starts_with("docs/vendors/y.md:3: cites `vendor-notes`")),
+            "{notes:?}"
+        );
         assert!(unpublished_citation("x.md", "Sources: <https://example.com/doc>").is_none());
+        assert!(unpublished_citation("x.md", "release notes and vendor documents").is_none());
     }
 
     #[test]
