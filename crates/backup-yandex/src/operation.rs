@@ -150,15 +150,13 @@ pub fn find_backup<'a>(op: &model::Operation, backups: &'a [Backup]) -> FoundBac
         };
     };
     let from = started - skew;
-    let until = op
-        .modified_at_time()
-        .filter(|_| op.done)
-        .map(|end| end + skew);
+    // The run's end (`modifiedAt` once done), and the latest a backup of it may be made.
+    let end = op.modified_at_time().filter(|_| op.done);
+    let until = end.map(|end| end + skew);
     let same = |mine: Option<&str>, theirs: Option<&str>| match (mine, theirs) {
         (Some(mine), Some(theirs)) => mine == theirs,
         _ => true,
     };
-    let end = until.map(|until| until - skew);
     // How far outside the run (from `createdAt` to `modifiedAt`) a backup was created.
     let outside = |at: OffsetDateTime| -> time::Duration {
         if at < started {
