@@ -4,8 +4,10 @@
 //! one-shot status check (`backupctl status` against a Python one-shot with the SDK).
 //!
 //! The Python side is `peers/peers.py`, run with the interpreter of the virtual
-//! environment `cargo xtask bench --peers` makes from `peers/requirements.txt`. Today
-//! it has a peer for Azure (`azure-mgmt-recoveryservicesbackup`).
+//! environment `cargo xtask bench --peers` makes from `peers/requirements.txt`. It has
+//! a peer for Azure (`azure-mgmt-recoveryservicesbackup`: trigger, status and the
+//! one-shot), Huawei CSBS (`huaweicloudsdkcore`'s signing and requests: trigger and
+//! status) and Commvault (cvpysdk's `Job` status read).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,7 +23,41 @@ use crate::remote::{Load, RemoteEmulators};
 use crate::vendors::{BoxFuture, Reach};
 
 /// The vendors `peers.py` has a peer for.
-pub const PEER_VENDORS: [&str; 1] = ["azure"];
+pub const PEER_VENDORS: [&str; 3] = ["azure", "huawei-csbs", "commvault"];
+
+/// A vendor's peer: the Python package, and what each side sends per call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    /// The package (or packages) the Python side calls.
+    pub package: &'static str,
+    /// Whether the peer triggers backups too (else only the status read is compared).
+    pub triggers: bool,
+    /// What a trigger and a status read send, on both sides.
+    pub requests: &'static str,
+}
+
+/// The peer of `vendor` (one of [`PEER_VENDORS`]).
+#[must_use]
+pub fn peer(vendor: &str) -> Option<Peer> {
+    match vendor {
+        "azure" => Some(Peer {
+            package: "azure-mgmt-recoveryservicesbackup",
+            triggers: true,
+            requests: "trigger: POST backup (202) on both sides; status: backup-rs GET of the operation and of the job it names, Python one GET of backup_operation_statuses",
+        }),
+        "huawei-csbs" => Some(Peer {
+            package: "huaweicloudsdkcore",
+            triggers: true,
+            requests: "AK/SK signing (SDK-HMAC-SHA256) of every request on both sides; trigger: POST providers/{provider_id}/checkpoints; status: GET checkpoint_items?checkpoint_id= then GET checkpoint_items/{id} of each item (the demo policy's two servers), the same requests on both sides",
+        }),
+        "commvault" => Some(Peer {
+            package: "cvpysdk",
+            triggers: false,
+            requests: "status of the job backup-rs started last: backup-rs GET Job/{id}; cvpysdk Job.status (Job built once, logged in with Login) GET Job/{id} then POST JobDetails; no trigger peer (cvpysdk has no call for the demo CreateTask)",
+        }),
+        _ => None,
+    }
+}
 
 /// How the peers are run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,12 +77,22 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/peers.py")
 }
 
+/// backup-rs's side of a vendor's peer comparison.
+#[derive(Debug, Clone)]
+struct RustCalls {
+    /// CPU µs per trigger call.
+    trigger_us: f64,
+    /// CPU µs per status call.
+    status_us: f64,
+    /// The last operation's reference (for the one-shot).
+    reference: String,
+    /// Its vendor id (for a peer that reads that operation).
+    reference_id: String,
+}
+
 /// backup-rs's CPU per trigger call and per status call, sequential, on `reach`'s
-/// emulator; and the reference of the last operation (for the one-shot).
-async fn rust_per_call<C: BackupClient>(
-    reach: &Reach,
-    calls: usize,
-) -> Result<(f64, f64, String), String> {
+/// emulator; and the reference of the last operation.
+async fn rust_per_call<C: BackupClient>(reach: &Reach, calls: usize) -> Result<RustCalls, String> {
     let client: C = reach.client()?;
     let request = reach.demo_request::<C>()?;
     let trigger = async || {
@@ -71,7 +117,12 @@ async fn rust_per_call<C: BackupClient>(
     let status_cpu = process_cpu().saturating_sub(before);
     #[allow(clippy::cast_precision_loss)] // calls far below 2^52
     let per = |cpu: Duration| cpu.as_secs_f64() * 1e6 / calls.max(1) as f64;
-    Ok((per(trigger_cpu), per(status_cpu), reference.to_string()))
+    Ok(RustCalls {
+        trigger_us: per(trigger_cpu),
+        status_us: per(status_cpu),
+        reference: reference.to_string(),
+        reference_id: reference.id.clone(),
+    })
 }
 
 /// Wall seconds, CPU seconds (user + sys) and peak RSS in bytes of one process, as
@@ -149,16 +200,19 @@ pub async fn run(config: &Config) -> Result<Value, String> {
         let Some(reach) = remote.reaches.iter().find(|r| r.vendor == name).cloned() else {
             continue; // not in this build
         };
+        let Some(peer) = peer(name) else {
+            return Err(format!("{name}: no peer described"));
+        };
         let vendor: Vendor = name.parse().map_err(|e| format!("{name}: {e}"))?;
         eprintln!("peers: {name} ...");
         struct Rust(Reach, usize);
         impl EmulatorVisitor for Rust {
-            type Output = BoxFuture<'static, Result<(f64, f64, String), String>>;
+            type Output = BoxFuture<'static, Result<RustCalls, String>>;
             fn visit<E: VendorEmulator>(self) -> Self::Output {
                 Box::pin(async move { rust_per_call::<E::Client>(&self.0, self.1).await })
             }
         }
-        let (trigger_us, status_us, reference) = vendor
+        let ours = vendor
             .visit_emulator(Rust(reach.clone(), config.calls))
             .map_err(|e| e.to_string())?
             .await?;
@@ -179,6 +233,7 @@ pub async fn run(config: &Config) -> Result<Value, String> {
                 name,
                 &config.calls.to_string(),
                 &reach_path,
+                &ours.reference_id,
             ])
             .output()
             .map_err(|e| format!("{python}: {e}"))?;
@@ -189,23 +244,27 @@ pub async fn run(config: &Config) -> Result<Value, String> {
                 String::from_utf8_lossy(&output.stderr).trim()
             ));
         }
-        let peer: Value = serde_json::from_slice(&output.stdout)
+        let measured: Value = serde_json::from_slice(&output.stdout)
             .map_err(|e| format!("peers.py percall {name}: {e}"))?;
-        let peer_trigger = peer["trigger_cpu_us"].as_f64().unwrap_or(f64::NAN);
-        let peer_status = peer["status_cpu_us"].as_f64().unwrap_or(f64::NAN);
+        let peer_status = measured["status_cpu_us"].as_f64().unwrap_or(f64::NAN);
         let mut row = json!({
             "vendor": name,
             "calls": config.calls,
-            "backup_rs_trigger_cpu_us": trigger_us,
-            "backup_rs_status_cpu_us": status_us,
-            "peer": "azure-mgmt-recoveryservicesbackup (peers/requirements.txt)",
-            "peer_trigger_cpu_us": peer_trigger,
+            "backup_rs_trigger_cpu_us": ours.trigger_us,
+            "backup_rs_status_cpu_us": ours.status_us,
+            "peer": format!("{} (peers/requirements.txt)", peer.package),
+            "requests": peer.requests,
             "peer_status_cpu_us": peer_status,
-            "trigger_ratio_peer_over_backup_rs": peer_trigger / trigger_us,
-            "status_ratio_peer_over_backup_rs": peer_status / status_us,
+            "status_ratio_peer_over_backup_rs": peer_status / ours.status_us,
         });
+        if peer.triggers {
+            let peer_trigger = measured["trigger_cpu_us"].as_f64().unwrap_or(f64::NAN);
+            row["peer_trigger_cpu_us"] = json!(peer_trigger);
+            row["trigger_ratio_peer_over_backup_rs"] = json!(peer_trigger / ours.trigger_us);
+        }
+        let reference = ours.reference;
         if let (Some(backupctl), Some(operation_id)) =
-            (&config.backupctl, peer["operation_id"].as_str())
+            (&config.backupctl, measured["operation_id"].as_str())
         {
             let endpoint = reach.config["endpoint"].as_str().unwrap_or_default();
             let backupctl = backupctl.to_string_lossy().into_owned();
@@ -248,18 +307,24 @@ pub fn table(report: &Value) -> String {
     let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
     let mut out = String::from(
         "Scenario 5: peers (CPU us per call, sequential, same emulator)\n\
-         vendor       call      backup-rs   Python SDK   Python/backup-rs\n",
+         vendor       call      backup-rs   Python SDK   Python/backup-rs   peer\n",
     );
     let rows = report["vendors"].as_array().cloned().unwrap_or_default();
     for v in &rows {
         for call in ["trigger", "status"] {
+            let theirs = &v[format!("peer_{call}_cpu_us")];
+            if theirs.is_null() {
+                continue; // no peer for this call
+            }
+            let package = v["peer"].as_str().unwrap_or("?");
             out.push_str(&format!(
-                "{:<12} {:<8} {:>10.1} {:>12.1} {:>18.1}\n",
+                "{:<12} {:<8} {:>10.1} {:>12.1} {:>18.1}   {}\n",
                 v["vendor"].as_str().unwrap_or("?"),
                 call,
                 num(&v[format!("backup_rs_{call}_cpu_us")]),
-                num(&v[format!("peer_{call}_cpu_us")]),
+                num(theirs),
                 num(&v[format!("{call}_ratio_peer_over_backup_rs")]),
+                package.split(' ').next().unwrap_or(package),
             ));
         }
     }
@@ -293,8 +358,49 @@ mod tests {
     #[test]
     fn the_script_is_there_and_peers_are_vendors() {
         assert!(script().is_file());
+        let text = std::fs::read_to_string(script()).unwrap_or_default();
         for name in PEER_VENDORS {
             assert!(name.parse::<Vendor>().is_ok(), "{name}");
+            assert!(peer(name).is_some(), "{name} has no peer described");
+            // peers.py measures each vendor of PEER_VENDORS (its PERCALL table).
+            assert!(
+                text.contains(&format!("\n    \"{name}\": ")),
+                "{name} not in peers.py"
+            );
         }
+        assert_eq!(peer("yandex"), None);
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_call_with_a_peer() {
+        let report = json!({"vendors": [
+            {
+                "vendor": "huawei-csbs",
+                "peer": "huaweicloudsdkcore (peers/requirements.txt)",
+                "backup_rs_trigger_cpu_us": 100.0,
+                "backup_rs_status_cpu_us": 200.0,
+                "peer_trigger_cpu_us": 800.0,
+                "peer_status_cpu_us": 1000.0,
+                "trigger_ratio_peer_over_backup_rs": 8.0,
+                "status_ratio_peer_over_backup_rs": 5.0,
+            },
+            {
+                "vendor": "commvault",
+                "peer": "cvpysdk (peers/requirements.txt)",
+                "backup_rs_trigger_cpu_us": 150.0,
+                "backup_rs_status_cpu_us": 120.0,
+                "peer_status_cpu_us": 1200.0,
+                "status_ratio_peer_over_backup_rs": 10.0,
+            },
+        ]});
+        let table = table(&report);
+        let rows: Vec<&str> = table.lines().skip(2).collect();
+        assert_eq!(rows.len(), 3, "{table}");
+        assert!(rows[0].starts_with("huawei-csbs  trigger"), "{table}");
+        assert!(rows[0].contains("8.0") && rows[0].ends_with("huaweicloudsdkcore"));
+        assert!(rows[1].starts_with("huawei-csbs  status"), "{table}");
+        assert!(rows[2].starts_with("commvault    status"), "{table}");
+        assert!(rows[2].contains("1200.0") && rows[2].ends_with("cvpysdk"));
+        assert!(!table.contains("commvault    trigger"), "{table}");
     }
 }
