@@ -1,7 +1,7 @@
 //! `backup-bench`: the benchmarks of backup-rs, scenarios 1 to 3 of issue 9.
 //!
 //! ```text
-//! backup-bench [--quick] [--out PATH] [--footprint PATH] [--only 1,2,3]
+//! backup-bench [--quick] [--out PATH] [--footprint PATH] [--only 1,2,3,6]
 //! ```
 //!
 //! 1. overhead: trigger calls through the SDK against the same requests through a fair
@@ -9,7 +9,10 @@
 //!    all against a canned-response server in a child process;
 //! 2. cost curve: 1,000, 10,000 and 50,000 backups triggered and waited for on every
 //!    vendor's emulator, served by a child process (`backup-bench emulate`);
-//! 3. polls: the polls made for a backup that ends at a known time with a known hint.
+//! 3. polls: the polls made for a backup that ends at a known time with a known hint;
+//! 6. journal overhead: the same plan of 10,000 backups run through backup-all's plan
+//!    machinery without a journal and with a fresh SQLite journal (the CPU ratio, the
+//!    journal's size per backup).
 //!
 //! The vendors are those of backup-all's registry (`Vendor::enabled()`); everything
 //! vendor-specific comes from their `VendorEmulator` and `BackupClient`.
@@ -27,6 +30,7 @@
 
 mod canned;
 mod fanout;
+mod journal;
 mod overhead;
 mod peers;
 mod polls;
@@ -47,9 +51,12 @@ usage: backup-bench [--quick] [--out PATH] [--footprint PATH] [--only LIST]
   --quick           reduced sizes (a smoke test, under a minute)
   --out PATH        where to write the JSON figures (default target/bench/scenarios.json)
   --footprint PATH  JSON of scenario 4 (written by `cargo xtask bench`) to include
-  --only LIST       the scenarios to run, e.g. 1,3 (default 1,2,3)
+  --only LIST       the scenarios to run, e.g. 1,3 (default 1,2,3,6; 6 is the
+                    journal overhead)
   --vendors LIST    scenario 1 only for these vendors, e.g. yandex,veeam (for profiling)
   --sizes LIST      scenario 2 at these numbers of backups, e.g. 1000,10000
+  --journal-backups N  scenario 6 with N backups (default 10000, --quick 200)
+  --journal-concurrency N  scenario 6's plan concurrency (default 1000, --quick 100)
   --peers PYTHON    also scenario 5: the official Python SDKs (PYTHON of a venv made
                     from crates/backup-bench/peers/requirements.txt)
   --backupctl PATH  with --peers: the backupctl binary for the one-shot comparison
@@ -66,6 +73,8 @@ struct Options {
     peers: Option<PathBuf>,
     backupctl: Option<PathBuf>,
     sizes: Option<Vec<usize>>,
+    journal_backups: Option<usize>,
+    journal_concurrency: Option<usize>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -73,11 +82,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
         quick: false,
         out: PathBuf::from("target/bench/scenarios.json"),
         footprint: None,
-        scenarios: vec![1, 2, 3],
+        scenarios: vec![1, 2, 3, 6],
         vendors: vendors::all(),
         peers: None,
         backupctl: None,
         sizes: None,
+        journal_backups: None,
+        journal_concurrency: None,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -96,6 +107,18 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     }
                 }
                 options.sizes = Some(sizes);
+            }
+            flag @ ("--journal-backups" | "--journal-concurrency") => {
+                let n = args.next().ok_or(format!("{flag} needs a count"))?;
+                let n = match n.trim().parse::<usize>() {
+                    Ok(n) if n > 0 => n,
+                    _ => return Err(format!("{flag}: {n:?} is no count")),
+                };
+                if flag == "--journal-backups" {
+                    options.journal_backups = Some(n);
+                } else {
+                    options.journal_concurrency = Some(n);
+                }
             }
             "--peers" => {
                 let path = args.next().ok_or("--peers needs a Python interpreter")?;
@@ -129,8 +152,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 let mut scenarios = Vec::new();
                 for item in list.split(',') {
                     match item.trim().parse::<u8>() {
-                        Ok(n @ 1..=3) => scenarios.push(n),
-                        _ => return Err(format!("--only: no scenario {item:?} (1, 2 or 3)")),
+                        Ok(n @ (1..=3 | 6)) => scenarios.push(n),
+                        _ => {
+                            return Err(format!("--only: no scenario {item:?} (1, 2, 3 or 6)"));
+                        }
                     }
                 }
                 options.scenarios = scenarios;
@@ -235,6 +260,35 @@ async fn run(options: &Options) -> Result<(), String> {
         println!("{}", fanout::curve_table(&curve));
         report["cost_curve"] = curve;
     }
+    if options.scenarios.contains(&6) {
+        // The same fan-out as scenario 2's 10,000 point (quick: 200 backups).
+        let mut config = if options.quick {
+            journal::Config {
+                backups: 200,
+                concurrency: 100,
+                interval: Duration::from_millis(500),
+                duration: Duration::from_millis(1500),
+                rounds: 1,
+            }
+        } else {
+            journal::Config {
+                backups: 10_000,
+                concurrency: 1_000,
+                interval: Duration::from_millis(1_000),
+                duration: Duration::from_millis(3_000),
+                rounds: 2,
+            }
+        };
+        if let Some(backups) = options.journal_backups {
+            config.backups = backups;
+        }
+        if let Some(concurrency) = options.journal_concurrency {
+            config.concurrency = concurrency;
+        }
+        let overhead = journal::run(config).await?;
+        println!("{}", journal::table(&overhead));
+        report["journal_overhead"] = overhead;
+    }
     if options.scenarios.contains(&3) {
         let polls = polls::run().await?;
         println!("{}", polls::table(&polls));
@@ -293,13 +347,19 @@ mod tests {
         assert_eq!(options.out, PathBuf::from("x.json"));
         assert_eq!(options.scenarios, [1, 3]);
         assert!(parse(&args(&["--only", "4"])).is_err());
+        assert_eq!(parse(&args(&["--only", "6"])).unwrap().scenarios, [6]);
+        let journal = parse(&args(&["--journal-backups", "1000"])).unwrap();
+        assert_eq!(journal.journal_backups, Some(1000));
+        assert!(parse(&args(&["--journal-backups", "0"])).is_err());
+        let concurrency = parse(&args(&["--journal-concurrency", "100"])).unwrap();
+        assert_eq!(concurrency.journal_concurrency, Some(100));
         assert!(parse(&args(&["--out"])).is_err());
         assert!(parse(&args(&["--fast"])).is_err());
         let sized = parse(&args(&["--sizes", "1000,50000"])).unwrap();
         assert_eq!(sized.sizes, Some(vec![1000, 50000]));
         assert!(parse(&args(&["--sizes", "0"])).is_err());
         assert!(parse(&args(&["--sizes", "many"])).is_err());
-        assert_eq!(parse(&[]).unwrap().scenarios, [1, 2, 3]);
+        assert_eq!(parse(&[]).unwrap().scenarios, [1, 2, 3, 6]);
     }
 
     #[test]

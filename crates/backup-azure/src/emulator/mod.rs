@@ -268,6 +268,17 @@ impl VendorEmulator for Emulator {
         TriggerRequest::azure_vm(load_item(i))
     }
 
+    /// [`VendorEmulator::load_request`]`(i)` as flat parameters: the demo VM's, with
+    /// load item `i`'s container and item.
+    fn load_params(&self, i: usize) -> TriggerParams {
+        let item = load_item(i);
+        TriggerParams {
+            container: item.container,
+            item: item.item,
+            ..self.demo_params()
+        }
+    }
+
     fn server(&self) -> &EmulatorServer {
         &self.server
     }

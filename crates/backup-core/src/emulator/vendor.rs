@@ -266,6 +266,16 @@ pub trait VendorEmulator: fmt::Debug + Send + Sync + Sized + 'static {
         self.demo_request()
     }
 
+    /// The same backup as [`VendorEmulator::load_request`]`(i)`, as the flat parameters
+    /// of plans and `backupctl trigger` (a plan of load targets, as the benchmarks'
+    /// journal scenario builds one). A vendor that overrides `load_request` overrides
+    /// this too; the conformance suite checks that the two name the same target. The
+    /// default is [`VendorEmulator::demo_params`].
+    fn load_params(&self, i: usize) -> <Self::Client as BackupClient>::Params {
+        let _ = i;
+        self.demo_params()
+    }
+
     /// A refusal of the trigger in the vendor's own error format, from its documents,
     /// and the vendor error code the client must read out of it.
     fn vendor_error() -> (Fault, &'static str);

@@ -449,7 +449,8 @@ const LOAD_TARGETS: usize = 6;
 
 /// An emulator from [`VendorEmulator::start_for_load`] takes a backup of each of its
 /// load targets at once, and of its demo resources beside them; every backup ends
-/// successfully as the timed lifecycle says, not before.
+/// successfully as the timed lifecycle says, not before. Each target's
+/// [`VendorEmulator::load_params`] make its [`VendorEmulator::load_request`].
 ///
 /// # Panics
 /// When a check fails.
@@ -464,6 +465,17 @@ pub async fn load_targets_back_up_at_once_and_end_on_time<E: VendorEmulator>() {
     let mut builder = emulator.client_builder();
     builder.transport_options_mut().retry = fast_retry();
     let client = builder.build().expect("the emulator's builder builds");
+    // The flat parameters of each load target make its load request (plans of load
+    // targets are built from them).
+    for i in 0..LOAD_TARGETS {
+        let from_params = E::Client::request(&emulator.load_params(i))
+            .unwrap_or_else(|e| panic!("{vendor}: load_params({i}) make no request: {e}"));
+        assert_eq!(
+            from_params,
+            emulator.load_request(i),
+            "{vendor}: load_params({i}) and load_request({i}) name different targets"
+        );
+    }
     let started = Instant::now();
     let requests: Vec<_> = (0..LOAD_TARGETS)
         .map(|i| emulator.load_request(i))

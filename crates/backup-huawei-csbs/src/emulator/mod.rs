@@ -377,6 +377,14 @@ impl VendorEmulator for Emulator {
         TriggerRequest::new(load_plan(i))
     }
 
+    /// [`VendorEmulator::load_request`]`(i)` as flat parameters: load policy `i`.
+    fn load_params(&self, i: usize) -> TriggerParams {
+        TriggerParams {
+            plan: load_plan(i),
+            ..self.demo_params()
+        }
+    }
+
     fn server(&self) -> &EmulatorServer {
         &self.server
     }

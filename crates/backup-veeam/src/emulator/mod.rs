@@ -385,6 +385,13 @@ impl VendorEmulator for Emulator {
         TriggerRequest::new(load_policy(i))
     }
 
+    /// [`VendorEmulator::load_request`]`(i)` as flat parameters: load policy `i`.
+    fn load_params(&self, i: usize) -> TriggerParams {
+        TriggerParams {
+            policy: load_policy(i),
+        }
+    }
+
     fn server(&self) -> &EmulatorServer {
         &self.server
     }
