@@ -128,7 +128,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     let started = Instant::now();
     bench.run()?;
     println!(
-        "xtask bench: scenarios 1-3 took {:.1}s; every figure is in {}",
+        "xtask bench: backup-bench (scenarios 1-3, 6, and 5 with --peers) took {:.1}s; every figure is in {}",
         started.elapsed().as_secs_f64(),
         report.display()
     );

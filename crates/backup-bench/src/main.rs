@@ -1,4 +1,5 @@
-//! `backup-bench`: the benchmarks of backup-rs, scenarios 1 to 3 of issue 9.
+//! `backup-bench`: the benchmarks of backup-rs: scenarios 1 to 3 of issue 9, 5 and 6 of
+//! issue 20.
 //!
 //! ```text
 //! backup-bench [--quick] [--out PATH] [--footprint PATH] [--only 1,2,3,6]
