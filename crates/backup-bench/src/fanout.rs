@@ -27,6 +27,19 @@ pub struct Config {
     pub duration: Duration,
 }
 
+impl Config {
+    /// The emulators' load for `vendors` vendors: each gets its share of the backups
+    /// as distinct targets, every backup running `duration`, the poll hint `interval`.
+    #[must_use]
+    pub fn load(&self, vendors: usize) -> Load {
+        Load {
+            targets: self.backups.div_ceil(vendors.max(1)),
+            duration: self.duration,
+            hint: self.interval,
+        }
+    }
+}
+
 /// What one backup gave.
 #[derive(Debug, Default)]
 struct Outcome {
@@ -82,12 +95,8 @@ async fn one_backup(sdk: &dyn Loaded, target: usize, config: Config, outcome: &m
 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
 pub async fn run(config: Config) -> Result<Value, String> {
     let vendors = crate::vendors::all();
-    let per_vendor = config.backups.div_ceil(vendors.len().max(1));
-    let load = Load {
-        targets: per_vendor,
-        duration: config.duration,
-        hint: config.interval,
-    };
+    let load = config.load(vendors.len());
+    let per_vendor = load.targets;
     let mut remote = RemoteEmulators::start(load)?;
     let mut clients: Vec<Box<dyn Loaded>> = Vec::new();
     for vendor in &vendors {

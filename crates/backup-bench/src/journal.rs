@@ -24,6 +24,7 @@ use backup_core::contract::BackupClient;
 use backup_core::emulator::{LoadOptions, VendorEmulator};
 use serde_json::{Value, json};
 
+use crate::fanout::Config as FanOut;
 use crate::procfs::process_cpu;
 use crate::remote::{Load, RemoteEmulators};
 use crate::vendors::{BoxFuture, Reach};
@@ -34,14 +35,9 @@ pub const TARGET_RATIO: f64 = 1.10;
 /// The size of the comparison.
 #[derive(Debug, Clone, Copy)]
 pub struct Config {
-    /// Backups, all vendors together (vendors interleaved).
-    pub backups: usize,
-    /// The plan's concurrency (targets in flight), the same for both runs.
-    pub concurrency: usize,
-    /// The plan's poll interval (the emulators' hints say the same where they send one).
-    pub interval: Duration,
-    /// How long each backup runs on the emulator, from its acceptance.
-    pub duration: Duration,
+    /// The fan-out each run makes, as scenario 2's: its concurrency is the plan's
+    /// (targets in flight), its interval the plan's poll interval.
+    pub fan_out: FanOut,
     /// Pairs of runs; the order alternates (without, with; then with, without ...).
     pub rounds: usize,
 }
@@ -126,7 +122,7 @@ async fn load_params(vendor: Vendor, load: LoadOptions) -> Result<Vec<Value>, St
 
 /// The plan file's text: `backups` targets, vendors interleaved (target `j` is load
 /// target `j / n` of vendor `j % n`), with the plan's concurrency and poll interval.
-async fn plan_text(config: &Config, vendors: &[Vendor], load: Load) -> Result<String, String> {
+async fn plan_text(config: &FanOut, vendors: &[Vendor], load: Load) -> Result<String, String> {
     let mut params = Vec::new();
     for vendor in vendors {
         params.push(load_params(*vendor, load.options()).await?);
@@ -168,13 +164,7 @@ fn prepare(plan: &Plan, reaches: &[Reach]) -> Result<PreparedPlan, String> {
         let vendor: Vendor = reach.vendor.parse().map_err(|e| format!("{e}"))?;
         let config = AnyConfig::from_toml(vendor, to_table(&reach.config)?)
             .map_err(|faults| format!("{vendor}: the emulator's settings: {faults:?}"))?;
-        let lookup = |name: &str| {
-            reach
-                .env
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone())
-        };
+        let lookup = |name: &str| reach.lookup(name);
         let client = AnyClient::from_config_with(&config, &lookup, &plan.settings.transport)
             .map_err(|e| format!("{vendor}: client: {e}"))?;
         clients.push((vendor, client));
@@ -316,8 +306,9 @@ async fn run_side(
     if let Some((journal, run_id)) = journal {
         // Sizes while the journal is still open, as a run leaves it: the WAL is not
         // checkpointed into the main file until the last connection closes.
+        let wal_path = with_suffix(&path, "-wal");
         let db = file_size(&path);
-        let wal = file_size(&with_suffix(&path, "-wal"));
+        let wal = file_size(&wal_path);
         let shm = file_size(&with_suffix(&path, "-shm"));
         let events = journal
             .events(&run_id)
@@ -327,7 +318,6 @@ async fn run_side(
         drop(journal);
         // Once its last connection has closed, SQLite checkpoints the WAL into the file
         // and removes it: the journal at rest.
-        let wal_path = with_suffix(&path, "-wal");
         let closing = Instant::now();
         while file_size(&wal_path) > 0 && closing.elapsed() < Duration::from_secs(5) {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -357,14 +347,10 @@ async fn run_side(
 /// When the emulators, a client, the plan or the journal cannot be made.
 pub async fn run(config: Config) -> Result<Value, String> {
     let vendors = crate::vendors::all();
-    let per_vendor = config.backups.div_ceil(vendors.len().max(1));
-    let load = Load {
-        targets: per_vendor,
-        duration: config.duration,
-        hint: config.interval,
-    };
+    let fan_out = config.fan_out;
+    let load = fan_out.load(vendors.len());
     let dir = TempDir::new()?;
-    let text = plan_text(&config, &vendors, load).await?;
+    let text = plan_text(&fan_out, &vendors, load).await?;
     let plan_path = dir.0.join("plan.toml");
     std::fs::write(&plan_path, &text)
         .map_err(|e| format!("writing {}: {e}", plan_path.display()))?;
@@ -383,7 +369,7 @@ pub async fn run(config: Config) -> Result<Value, String> {
                 round + 1,
                 config.rounds.max(1),
                 side.name(),
-                config.backups
+                fan_out.backups
             );
             let run = run_side(side, round, &plan, &new_run, load, &dir.0).await?;
             // Each run as it ends: a long comparison cut short still leaves its figures.
@@ -426,11 +412,12 @@ fn summary(config: &Config, runs: &[Value]) -> Value {
         journals.iter().filter_map(|j| j[key].as_f64()).sum::<f64>() / journals.len().max(1) as f64
     };
     let errors: u64 = runs.iter().filter_map(|r| r["errors"].as_u64()).sum();
+    let fan_out = &config.fan_out;
     json!({
-        "backups": config.backups,
-        "concurrency": config.concurrency,
-        "poll_interval_ms": config.interval.as_secs_f64() * 1e3,
-        "backup_duration_ms": config.duration.as_secs_f64() * 1e3,
+        "backups": fan_out.backups,
+        "concurrency": fan_out.concurrency,
+        "poll_interval_ms": fan_out.interval.as_secs_f64() * 1e3,
+        "backup_duration_ms": fan_out.duration.as_secs_f64() * 1e3,
         "rounds": config.rounds.max(1),
         "cpu_s_without": plain_cpu,
         "cpu_s_with_sqlite": journal_cpu,
@@ -532,10 +519,12 @@ mod tests {
     #[test]
     fn the_ratio_is_with_over_without() {
         let config = Config {
-            backups: 10,
-            concurrency: 2,
-            interval: Duration::from_millis(100),
-            duration: Duration::from_millis(200),
+            fan_out: FanOut {
+                backups: 10,
+                concurrency: 2,
+                interval: Duration::from_millis(100),
+                duration: Duration::from_millis(200),
+            },
             rounds: 2,
         };
         let runs = vec![

@@ -265,26 +265,30 @@ async fn run(options: &Options) -> Result<(), String> {
         // The same fan-out as scenario 2's 10,000 point (quick: 200 backups).
         let mut config = if options.quick {
             journal::Config {
-                backups: 200,
-                concurrency: 100,
-                interval: Duration::from_millis(500),
-                duration: Duration::from_millis(1500),
+                fan_out: fanout::Config {
+                    backups: 200,
+                    concurrency: 100,
+                    interval: Duration::from_millis(500),
+                    duration: Duration::from_millis(1500),
+                },
                 rounds: 1,
             }
         } else {
             journal::Config {
-                backups: 10_000,
-                concurrency: 1_000,
-                interval: Duration::from_millis(1_000),
-                duration: Duration::from_millis(3_000),
+                fan_out: fanout::Config {
+                    backups: 10_000,
+                    concurrency: 1_000,
+                    interval: Duration::from_millis(1_000),
+                    duration: Duration::from_millis(3_000),
+                },
                 rounds: 2,
             }
         };
         if let Some(backups) = options.journal_backups {
-            config.backups = backups;
+            config.fan_out.backups = backups;
         }
         if let Some(concurrency) = options.journal_concurrency {
-            config.concurrency = concurrency;
+            config.fan_out.concurrency = concurrency;
         }
         let overhead = journal::run(config).await?;
         println!("{}", journal::table(&overhead));

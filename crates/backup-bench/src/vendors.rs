@@ -143,6 +143,16 @@ impl Reach {
 }
 
 impl Reach {
+    /// The value of environment variable `name` as the emulator gives it (the settings
+    /// a user's program would find in its environment).
+    #[must_use]
+    pub fn lookup(&self, name: &str) -> Option<String> {
+        self.env
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    }
+
     /// A client of the emulator, built as a user's program builds it:
     /// `BackupClientBuilder::from_config` with its settings and environment.
     ///
@@ -152,12 +162,7 @@ impl Reach {
         let vendor = C::VENDOR;
         let config: C::Config = serde_json::from_value(self.config.clone())
             .map_err(|e| format!("{vendor}: config: {e}"))?;
-        let lookup = |name: &str| {
-            self.env
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone())
-        };
+        let lookup = |name: &str| self.lookup(name);
         C::Builder::from_config(&config, &lookup)
             .and_then(BackupClientBuilder::build)
             .map_err(|e| format!("{vendor}: client: {e}"))
