@@ -37,6 +37,7 @@
 //! # }
 //! ```
 
+mod lookout;
 mod record;
 mod run;
 mod sql;
@@ -225,6 +226,16 @@ pub trait Journal: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`JournalError::Store`].
     async fn targets(&self, run_id: &str) -> Result<Vec<TargetRecord>, JournalError>;
+
+    /// How many of the run's targets have not ended (a count, without reading them:
+    /// what an idle worker asks while others hold the last targets).
+    ///
+    /// # Errors
+    /// [`JournalError::Store`].
+    async fn open_targets(&self, run_id: &str) -> Result<u64, JournalError> {
+        let targets = self.targets(run_id).await?;
+        Ok(targets.iter().filter(|t| !t.state.is_ended()).count() as u64)
+    }
 
     /// Every event of the run, oldest first.
     ///

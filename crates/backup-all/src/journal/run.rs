@@ -21,6 +21,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::lookout::{Lookout, Next};
 use super::record::{ErrorRecord, TargetRecord, TargetState, Update};
 use super::{DEFAULT_LEASE, Journal, JournalError};
 use crate::plan::{Observer, PreparedPlan};
@@ -131,6 +132,8 @@ struct Context<'a> {
     stop: watch::Sender<bool>,
     /// What this worker did, by target.
     reports: Mutex<HashMap<String, TargetReport>>,
+    /// The loops that found nothing to claim.
+    lookout: Lookout,
 }
 
 impl Context<'_> {
@@ -204,6 +207,7 @@ impl PreparedPlan {
             started: Instant::now(),
             stop,
             reports: Mutex::new(HashMap::new()),
+            lookout: Lookout::new(),
         };
         release_dead_local_workers(journal, run_id, &worker.worker).await?;
         let loops = self.settings.concurrency.max(1);
@@ -312,6 +316,7 @@ async fn worker_loop(context: &Context<'_>) -> Result<(), JournalError> {
             .await?;
         match claimed {
             Some(record) => {
+                context.lookout.claimed();
                 let name = record.name.clone();
                 if let Processed::Ended(report) = process(context, record).await? {
                     if context.plan.settings.fail_fast && report.outcome != TargetOutcome::Succeeded
@@ -326,11 +331,23 @@ async fn worker_loop(context: &Context<'_>) -> Result<(), JournalError> {
                 }
             }
             None => {
-                let targets = context.journal.targets(context.run_id).await?;
-                if targets.iter().all(|t| t.state.is_ended()) {
+                // The deadline, when there is one, bounds the wait for the lookout's word.
+                let patience = context
+                    .remaining()
+                    .map_or(context.worker.lease, |left| left.min(context.worker.lease));
+                let next = context
+                    .lookout
+                    .idle(
+                        context.journal,
+                        context.run_id,
+                        idle,
+                        patience,
+                        &context.stop,
+                    )
+                    .await?;
+                if next == Next::Done {
                     return Ok(());
                 }
-                tokio::time::sleep(idle).await;
             }
         }
     }

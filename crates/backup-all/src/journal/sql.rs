@@ -24,7 +24,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// The migrations, in order: (`SQLite`, `PostgreSQL`). Version N is `MIGRATIONS[N-1]`.
 /// Never edit one that has shipped: add the next.
-pub(super) const MIGRATIONS: [(&str, &str); 2] = [
+pub(super) const MIGRATIONS: [(&str, &str); 3] = [
     (
         // 1: runs, targets, events.
         "CREATE TABLE backupctl_runs (
@@ -111,7 +111,24 @@ pub(super) const MIGRATIONS: [(&str, &str); 2] = [
         "ALTER TABLE backupctl_targets ADD COLUMN recovery TEXT;",
         "ALTER TABLE backupctl_targets ADD COLUMN recovery TEXT;",
     ),
+    (
+        // 3: a claim finds its target through an index instead of reading every
+        // target of the run (claims were quadratic in the run's size).
+        CLAIM_INDEXES,
+        CLAIM_INDEXES,
+    ),
 ];
+
+/// Migration 3 (the same in both dialects): the claimed targets not ended by the end
+/// of their lease (expired claims are found by a range), the targets nobody has claimed
+/// yet in plan order, and the targets not ended in plan order.
+const CLAIM_INDEXES: &str = "CREATE INDEX backupctl_targets_leased ON backupctl_targets \
+       (run_id, lease_until) \
+       WHERE state IN ('pending', 'triggering', 'waiting') AND owner IS NOT NULL;
+    CREATE INDEX backupctl_targets_unclaimed ON backupctl_targets (run_id, position) \
+       WHERE state = 'pending' AND owner IS NULL;
+    CREATE INDEX backupctl_targets_open ON backupctl_targets (run_id, position) \
+       WHERE state IN ('pending', 'triggering', 'waiting');";
 
 /// What differs between the two dialects.
 struct Dialect {
@@ -467,10 +484,18 @@ macro_rules! sql_journal {
                        lease_until = {now} + $3, claims = claims + 1, updated_at = {now} \
                      WHERE run_id = $1 AND state IN {open} \
                        AND (owner IS NULL OR lease_until IS NULL OR lease_until < {now}) \
-                       AND name = (SELECT name FROM backupctl_targets \
-                         WHERE run_id = $1 AND state IN {open} \
-                           AND (owner IS NULL OR lease_until IS NULL OR lease_until < {now}) \
-                         ORDER BY position LIMIT 1 {lock}) \
+                       AND name = COALESCE( \
+                         (SELECT name FROM backupctl_targets \
+                           WHERE run_id = $1 AND state IN {open} AND owner IS NOT NULL \
+                             AND lease_until < {now} \
+                           ORDER BY position LIMIT 1 {lock}), \
+                         (SELECT name FROM backupctl_targets \
+                           WHERE run_id = $1 AND state = 'pending' AND owner IS NULL \
+                           ORDER BY position LIMIT 1 {lock}), \
+                         (SELECT name FROM backupctl_targets \
+                           WHERE run_id = $1 AND state IN {open} \
+                             AND (owner IS NULL OR lease_until IS NULL OR lease_until < {now}) \
+                           ORDER BY position LIMIT 1 {lock})) \
                      RETURNING {target_columns}",
                 ))
                 .bind(run_id)
@@ -686,6 +711,17 @@ macro_rules! sql_journal {
                 rows.iter().map(|row| self.target_of(row)).collect()
             }
 
+            async fn open_targets(&self, run_id: &str) -> Result<u64, JournalError> {
+                let open: i64 = sqlx::query_scalar(&Self::sql(
+                    "SELECT COUNT(*) FROM backupctl_targets WHERE run_id = $1 AND state IN {open}",
+                ))
+                .bind(run_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| self.store_error(&e))?;
+                Ok(count(open))
+            }
+
             async fn events(&self, run_id: &str) -> Result<Vec<EventRecord>, JournalError> {
                 let rows = sqlx::query(
                     "SELECT id, target, at, worker, kind, detail FROM backupctl_events \
@@ -745,6 +781,11 @@ pub struct SqliteJournal {
 /// How long a write waits for another process's lock before failing.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a statement waits for this process's one connection: the queue of a run
+/// with thousands of targets in flight (each step a short transaction) drains well
+/// within it; beyond it the journal is stuck (a disk that does not answer).
+const SQLITE_QUEUE_TIMEOUT: Duration = Duration::from_secs(120);
+
 impl SqliteJournal {
     /// Opens (or creates, with its directory) the journal file at `path` and migrates
     /// it.
@@ -776,8 +817,14 @@ impl SqliteJournal {
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(SQLITE_BUSY_TIMEOUT * 2)
+            // SQLite has one writer at a time: more connections of this process would
+            // only wait for each other in SQLite's busy handler (coarse sleeps, holding
+            // their pool slots), which starved a run of 1,000 loops of connections.
+            // One connection, and the loops queue for it in order.
+            .max_connections(1)
+            .acquire_timeout(SQLITE_QUEUE_TIMEOUT)
+            // A local file does not go stale: no ping before each use.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| open_error(sqlite_open_message(&e)))?;
