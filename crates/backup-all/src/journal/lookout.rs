@@ -7,6 +7,7 @@
 //! concurrency of 1,000 that was 1,000 write transactions and 1,000 reads of every
 //! target per second, which starved the loops still working of journal connections.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, watch};
@@ -30,6 +31,11 @@ pub(super) struct Lookout {
     /// Bumped when the waiting loops should look again: a target was claimed (there
     /// may be more), the run ended, or the lookout failed.
     word: watch::Sender<u64>,
+    /// A lookout found every target of the run ended (for good: an ended target
+    /// stays ended). The loops it wakes end at once instead of each claiming once
+    /// more, which made the end of a run quadratic in its concurrency (each loop's
+    /// last look woke every loop still waiting, and each of those wrote a claim).
+    ended: AtomicBool,
 }
 
 impl Lookout {
@@ -37,6 +43,7 @@ impl Lookout {
         Self {
             turn: Mutex::new(()),
             word: watch::channel(0).0,
+            ended: AtomicBool::new(false),
         }
     }
 
@@ -54,6 +61,7 @@ impl Lookout {
     /// Called by a loop that found nothing to claim. The lookout counts the run's open
     /// targets ([`Next::Done`] at none) and otherwise waits `interval`; any other loop
     /// waits for the lookout's word, `stop`, or at most `patience` (a safety net).
+    /// Once a lookout has found none open, every loop's answer is [`Next::Done`].
     ///
     /// # Errors
     /// The journal's, when the lookout cannot count (the waiting loops are told).
@@ -67,9 +75,13 @@ impl Lookout {
     ) -> Result<Next, JournalError> {
         let mut word = self.word.subscribe();
         let mut stop = stop.subscribe();
+        if self.ended.load(Ordering::Acquire) {
+            return Ok(Next::Done);
+        }
         if let Ok(_turn) = self.turn.try_lock() {
             match journal.open_targets(run_id).await {
                 Ok(0) => {
+                    self.ended.store(true, Ordering::Release);
                     self.tell();
                     return Ok(Next::Done);
                 }
@@ -90,6 +102,59 @@ impl Lookout {
             _ = stop.wait_for(|stopped| *stopped) => {}
             () = tokio::time::sleep(patience) => {}
         }
+        if self.ended.load(Ordering::Acquire) {
+            return Ok(Next::Done);
+        }
         Ok(Next::Claim)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{NewRun, RunSelect, SqliteJournal};
+
+    /// The loops waiting when the lookout finds the run ended end with it: none of
+    /// them claims again (which, loop after loop, was quadratic in the concurrency).
+    #[tokio::test]
+    async fn every_waiting_loop_ends_with_the_lookout() {
+        let path = std::env::temp_dir()
+            .join(format!("backup-all-lookout-{}", std::process::id()))
+            .join("journal.sqlite");
+        let journal = SqliteJournal::open(&path).await.unwrap();
+        let plan = NewRun {
+            plan_path: "plan.toml".to_owned(),
+            plan_hash: "ended".to_owned(),
+            settings: serde_json::Value::Null,
+            targets: Vec::new(),
+        };
+        let run = journal
+            .open_run(&plan, &RunSelect::New, "w")
+            .await
+            .unwrap()
+            .run
+            .id;
+        let lookout = Lookout::new();
+        let (stop, _) = watch::channel(false);
+        let loops = (0..100).map(|_| {
+            lookout.idle(
+                &journal,
+                &run,
+                Duration::from_secs(3600),
+                Duration::from_secs(3600),
+                &stop,
+            )
+        });
+        let nexts = tokio::time::timeout(
+            Duration::from_secs(60),
+            futures_util::future::join_all(loops),
+        )
+        .await
+        .expect("no loop waits out its patience");
+        assert!(
+            nexts.iter().all(|next| matches!(next, Ok(Next::Done))),
+            "{nexts:?}"
+        );
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }
