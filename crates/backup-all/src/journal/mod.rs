@@ -38,16 +38,21 @@
 //! ```
 
 mod lookout;
+mod postgres;
 mod record;
 mod run;
 mod sql;
+mod sqlite;
+mod writer;
 
+pub use postgres::PostgresJournal;
 pub use record::{
     ErrorRecord, EventRecord, NewRun, Opened, Opening, RunRecord, RunSelect, TargetRecord,
     TargetState, Update,
 };
 pub use run::WorkerOptions;
-pub use sql::{PostgresJournal, SCHEMA_VERSION, SqliteJournal};
+pub use sql::SCHEMA_VERSION;
+pub use sqlite::SqliteJournal;
 
 use std::fmt;
 use std::path::Path;
@@ -150,9 +155,11 @@ pub trait Journal: Send + Sync + fmt::Debug {
         worker: &str,
     ) -> Result<Opened, JournalError>;
 
-    /// Claims the first target of the run that is not ended and not claimed under a
-    /// live lease (a dead worker's targets come back once its lease has expired), for
-    /// `lease`. `None` when there is none.
+    /// Claims a target of the run that is not ended and not claimed under a live
+    /// lease, for `lease`; `None` when there is none. Which one: first a target whose
+    /// claim has expired or was released (a dead worker's target comes back once its
+    /// lease has expired: it may be a backup running with nobody watching it), lowest
+    /// position first; else the first target nobody has claimed, in plan order.
     ///
     /// # Errors
     /// [`JournalError::Store`].

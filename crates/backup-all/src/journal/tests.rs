@@ -362,31 +362,20 @@ async fn a_journal_of_an_older_version_opens_and_is_migrated() {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     // A journal as version 1 wrote it: its schema and one unfinished run.
     {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .connect()
-            .await
-            .unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
         let v1 = sql::MIGRATIONS[0].0;
-        for statement in v1.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            sqlx::query(statement).execute(&mut conn).await.unwrap();
-        }
-        for statement in [
-            "CREATE TABLE backupctl_schema (version BIGINT NOT NULL, applied_at BIGINT NOT NULL)",
-            "INSERT INTO backupctl_schema VALUES (1, 0)",
-            "INSERT INTO backupctl_runs VALUES ('old-run', 'plan.toml', 'hash-old', '{}', 'w-old', 1700000000000, NULL, NULL)",
-        ] {
-            sqlx::query(statement).execute(&mut conn).await.unwrap();
-        }
-        sqlx::query(
-            "INSERT INTO backupctl_targets (run_id, name, position, vendor, state, operations, updated_at) \
-             VALUES ('old-run', 'web', 0, 'yandex', 'waiting', $1, 1700000000000)",
+        conn.execute_batch(v1).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE backupctl_schema (version BIGINT NOT NULL, applied_at BIGINT NOT NULL);
+             INSERT INTO backupctl_schema VALUES (1, 0);
+             INSERT INTO backupctl_runs VALUES ('old-run', 'plan.toml', 'hash-old', '{}', 'w-old', 1700000000000, NULL, NULL);",
         )
-        .bind(serde_json::to_string(&[op("op-7", OperationStatus::Running)]).unwrap())
-        .execute(&mut conn)
-        .await
+        .unwrap();
+        conn.execute(
+            "INSERT INTO backupctl_targets (run_id, name, position, vendor, state, operations, updated_at) \
+             VALUES ('old-run', 'web', 0, 'yandex', 'waiting', ?1, 1700000000000)",
+            [serde_json::to_string(&[op("op-7", OperationStatus::Running)]).unwrap()],
+        )
         .unwrap();
     }
     let journal = SqliteJournal::open(&path).await.unwrap();
@@ -434,18 +423,10 @@ async fn a_corrupt_file_is_a_clear_error_naming_it() {
 async fn a_journal_of_a_newer_version_is_refused() {
     let path = temp_path("newer.sqlite");
     drop(SqliteJournal::open(&path).await.unwrap());
-    {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&path)
-            .connect()
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO backupctl_schema VALUES (99, 0)")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("INSERT INTO backupctl_schema VALUES (99, 0)", [])
+        .unwrap();
     let text = SqliteJournal::open(&path).await.unwrap_err().to_string();
     assert!(
         text.contains("newer backupctl") && text.contains("99"),

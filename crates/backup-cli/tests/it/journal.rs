@@ -779,25 +779,14 @@ async fn a_corrupt_journal_stops_the_run_before_anything_is_sent() {
 
 #[tokio::test]
 async fn a_locked_journal_stops_the_run_before_anything_is_sent() {
-    use sqlx::{ConnectOptions, Connection};
-
     let setup = Setup::start(Vendor::ALL[0]).await;
     let (plan, journal_path) = one_target(&setup);
     let plan_arg = plan.display().to_string();
     // A first run creates the journal; another process then holds its write lock.
     backupctl(&["run", &plan_arg], &setup.env).await.expect(0);
-    let mut holder = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(&journal_path)
-        .connect()
-        .await
-        .unwrap();
-    sqlx::query("BEGIN EXCLUSIVE")
-        .execute(&mut holder)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO backupctl_schema VALUES (0, 0)")
-        .execute(&mut holder)
-        .await
+    let holder = rusqlite::Connection::open(&journal_path).unwrap();
+    holder
+        .execute_batch("BEGIN EXCLUSIVE; INSERT INTO backupctl_schema VALUES (0, 0);")
         .unwrap();
     let accepted = setup.accepted();
     let run = backupctl(&["run", &plan_arg], &setup.env).await;
@@ -809,8 +798,8 @@ async fn a_locked_journal_stops_the_run_before_anything_is_sent() {
     assert!(run.stderr.contains("locked"), "{run:#?}");
     assert!(!run.stderr.contains("panicked"), "{run:#?}");
     assert_eq!(setup.accepted(), accepted, "nothing triggered");
-    sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
-    holder.close().await.unwrap();
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
 }
 
 #[tokio::test]

@@ -1,0 +1,177 @@
+//! The SQLite journal's one connection, on a thread of its own, with group commit.
+//!
+//! Every call is a job sent to the thread. The thread takes every job waiting (up to
+//! [`MAX_BATCH`]), runs them in one transaction, each in a savepoint of its own (a job
+//! that fails leaves nothing behind and does not fail the others), commits once, and
+//! only then answers each caller: a step is on disk before its caller goes on, as
+//! before, but a thousand targets' steps share one commit (one `fsync`) instead of
+//! each paying for its own, and no statement is a round trip between threads.
+//!
+//! A caller that stops waiting (its future dropped) does not withdraw its job: it runs
+//! and commits like the others.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::JournalError;
+
+/// The most jobs one transaction takes.
+const MAX_BATCH: usize = 1024;
+
+/// Runs a job's statements on the batch's connection (`Err`: the batch could not
+/// start, with why) and gives back what to answer once the batch is committed.
+type Job = Box<dyn FnOnce(Result<&Connection, &str>) -> Answer + Send>;
+
+/// Answers a job's caller with the commit's outcome (`Err`: why it failed).
+type Answer = Box<dyn FnOnce(Result<(), &str>) + Send>;
+
+/// The thread that owns the connection. Dropping the last handle lets the thread
+/// finish the jobs it has and close the connection.
+#[derive(Debug)]
+pub(super) struct Writer {
+    location: String,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the thread, which opens the connection with `open`; `open`'s error when
+    /// it cannot.
+    pub(super) async fn start(
+        location: String,
+        open: impl FnOnce() -> Result<Connection, String> + Send + 'static,
+    ) -> Result<Self, String> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let (opened, opening) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("backupctl-journal".to_owned())
+            .spawn(move || match open() {
+                Ok(connection) => {
+                    let _ = opened.send(Ok(()));
+                    serve(&connection, &queue);
+                }
+                Err(message) => {
+                    let _ = opened.send(Err(message));
+                }
+            })
+            .map_err(|e| format!("cannot start the journal's thread: {e}"))?;
+        opening
+            .await
+            .map_err(|_| "the journal's thread stopped while opening".to_owned())??;
+        Ok(Self { location, jobs })
+    }
+
+    /// Runs `work` in the next batch's transaction (in a savepoint: when it fails,
+    /// none of its writes stay) and answers after the commit.
+    ///
+    /// # Errors
+    /// `work`'s error; [`JournalError::Store`] when the batch cannot start or commit.
+    pub(super) async fn call<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
+    ) -> Result<T, JournalError> {
+        let (reply, answer) = oneshot::channel();
+        let location = self.location.clone();
+        let job: Job = Box::new(move |connection| {
+            let store = move |message: &str| JournalError::Store {
+                location,
+                message: message.to_owned(),
+            };
+            let done = match connection {
+                Ok(connection) => in_savepoint(connection, work),
+                Err(message) => Err(message.to_owned()),
+            };
+            Box::new(move |committed: Result<(), &str>| {
+                let result = match (committed, done) {
+                    (Ok(()), Ok(result)) => result,
+                    (Ok(()), Err(message)) => Err(store(&message)),
+                    (Err(message), _) => Err(store(message)),
+                };
+                let _ = reply.send(result);
+            })
+        });
+        self.jobs.send(job).map_err(|_| self.stopped())?;
+        answer.await.map_err(|_| self.stopped())?
+    }
+
+    fn stopped(&self) -> JournalError {
+        JournalError::Store {
+            location: self.location.clone(),
+            message: "the journal's thread stopped".to_owned(),
+        }
+    }
+}
+
+/// Takes batches until every handle is gone.
+fn serve(connection: &Connection, queue: &mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(connection, batch);
+    }
+}
+
+/// One transaction for every job of `batch`, then the answers.
+fn run_batch(connection: &Connection, batch: Vec<Job>) {
+    // IMMEDIATE: the write lock is taken (or waited for, up to the busy timeout) here,
+    // not half-way through the batch.
+    if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+        let message = describe(&error);
+        for job in batch {
+            job(Err(&message))(Err(&message));
+        }
+        return;
+    }
+    let answers: Vec<Answer> = batch.into_iter().map(|job| job(Ok(connection))).collect();
+    let committed = connection.execute_batch("COMMIT").map_err(|error| {
+        // Nothing of the batch is kept.
+        let _ = connection.execute_batch("ROLLBACK");
+        describe(&error)
+    });
+    for answer in answers {
+        answer(committed.as_ref().copied().map_err(String::as_str));
+    }
+}
+
+/// `work` in a savepoint of its own, released when it succeeds and rolled back when it
+/// fails (or panics: the panic becomes its error, and the thread goes on). `Ok` holds
+/// the job's own outcome, `Err` the database's (or the panic's) message.
+fn in_savepoint<T>(
+    connection: &Connection,
+    work: impl FnOnce(&Connection) -> Result<T, JournalError>,
+) -> Result<Result<T, JournalError>, String> {
+    let run = |sql: &str| -> Result<(), String> {
+        connection
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.execute([]))
+            .map(|_| ())
+            .map_err(|e| describe(&e))
+    };
+    run("SAVEPOINT job")?;
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| work(connection)));
+    if !matches!(result, Ok(Ok(_))) {
+        run("ROLLBACK TO job")?;
+    }
+    run("RELEASE job")?;
+    result.map_err(|_| "a journal statement panicked".to_owned())
+}
+
+/// A SQLite error in a sentence: its message and extended code.
+pub(super) fn describe(error: &rusqlite::Error) -> String {
+    match error {
+        rusqlite::Error::SqliteFailure(failure, Some(message)) => {
+            format!("{message} (code {})", failure.extended_code)
+        }
+        rusqlite::Error::SqliteFailure(failure, None) => {
+            format!("{failure} (code {})", failure.extended_code)
+        }
+        other => other.to_string(),
+    }
+}
