@@ -1,7 +1,8 @@
 //! Signature Version 4 of our own: the signature `aws-sigv4` computes with its default
-//! settings (the ones AWS Backup takes), without its per-call allocations.
+//! settings (the ones AWS Backup takes), with few allocations per call and the signing
+//! key derived once a day per secret and Region.
 //!
-//! 1. The canonical request ([`canonical`]) is written into one pre-sized buffer:
+//! 1. The canonical request (module `canonical`) is written into one pre-sized buffer:
 //!    `METHOD\nURI\nQUERY\nHEADERS\n\nSIGNED_HEADERS\nhex(sha256(body))`. The URI is the
 //!    path normalized (dot and empty segments removed) and percent-encoded a second
 //!    time (every byte but `A-Z a-z 0-9 - _ . ~` and `/`); the query's pairs are
