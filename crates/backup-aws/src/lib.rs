@@ -12,7 +12,8 @@
 //! - [`BackupClient::cancel`]: `POST /backup-jobs/{id}` (`StopBackupJob`);
 //! - [`auth`]: credentials from `aws-config`'s default chain (environment, profiles,
 //!   SSO, web identity, container and instance roles), cached and refreshed, and every
-//!   request signed with `aws-sigv4` on backup-core's transport;
+//!   request signed with our own SigV4 signer ([`auth::sigv4`]) on backup-core's
+//!   transport;
 //! - [`ApiErrors`]: `x-amzn-ErrorType` / `__type` answers with `x-amzn-RequestId`,
 //!   throttling retried as AWS's clients retry it;
 //! - [`TriggerParams`] and [`Config`]: what plans and `backupctl` give (serde, and clap

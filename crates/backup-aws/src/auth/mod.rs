@@ -10,10 +10,12 @@
 //! Whatever the source, a backup-core [`TokenCache`](backup_core::auth::TokenCache)
 //! keeps the credentials until five minutes before they expire and shares one refresh
 //! among concurrent callers ([`CredentialsProvider`]). [`SigV4`] signs every attempt
-//! with `aws-sigv4` (service `backup`) on our own transport.
+//! with our own Signature Version 4 signer ([`sigv4`], service `backup`, checked against
+//! `aws-sigv4` by the tests) on our own transport.
 
 mod provider;
 mod signer;
+pub mod sigv4;
 
 use std::fmt;
 

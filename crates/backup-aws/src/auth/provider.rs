@@ -25,6 +25,7 @@ use time::OffsetDateTime;
 use tokio::sync::OnceCell;
 
 use super::Credential;
+use super::sigv4::Keys;
 use crate::VENDOR;
 
 /// What to tell a user for whom no source had credentials.
@@ -245,15 +246,34 @@ fn expiry_time(at: SystemTime) -> OffsetDateTime {
 /// # Errors
 /// [`Error::Auth`] when the secret is not of [`CredentialsProvider`]'s making.
 pub fn decode_credentials(secret: &SecretString) -> Result<Credentials> {
-    let mut parts = secret.expose_secret().split('\n');
-    let (Some(key), Some(secret)) = (parts.next(), parts.next()) else {
+    let keys = split_credentials(secret.expose_secret())?;
+    Ok(Credentials::new(
+        keys.access_key_id,
+        keys.secret_access_key,
+        keys.session_token.map(str::to_owned),
+        None,
+        "backup-rs",
+    ))
+}
+
+/// The keys in a cached generation's secret, borrowed from it (what signing a request
+/// reads, without copying them).
+///
+/// # Errors
+/// [`Error::Auth`] when the secret is not of [`CredentialsProvider`]'s making.
+pub(crate) fn split_credentials(secret: &str) -> Result<Keys<'_>> {
+    let mut parts = secret.split('\n');
+    let (Some(access_key_id), Some(secret_access_key)) = (parts.next(), parts.next()) else {
         return Err(Error::auth(
             VENDOR,
             "the cached credentials are not AWS keys",
         ));
     };
-    let token = parts.next().map(str::to_owned);
-    Ok(Credentials::new(key, secret, token, None, "backup-rs"))
+    Ok(Keys {
+        access_key_id,
+        secret_access_key,
+        session_token: parts.next(),
+    })
 }
 
 #[cfg(test)]

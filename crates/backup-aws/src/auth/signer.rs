@@ -1,25 +1,28 @@
-//! [`SigV4`]: signs each attempt of a request with `aws-sigv4` (Signature Version 4,
-//! service `backup`), with the cached credentials.
+//! [`SigV4`]: signs each attempt of a request with our own Signature Version 4 signer
+//! ([`super::sigv4`], service `backup`), with the cached credentials.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
-use backup_core::auth::{AuthTicket, Authenticator, TokenCache};
+use backup_core::auth::{AuthTicket, Authenticator, ExposeSecret, TokenCache};
 use backup_core::transport::Request;
 use backup_core::{Error, Result};
 use http::header::AUTHORIZATION;
 use http::{HeaderName, HeaderValue};
-use tracing::subscriber::NoSubscriber;
 
-use super::decode_credentials;
+use super::provider::split_credentials;
+use super::sigv4::{self, Keys, Scope, SigningKeys};
 use crate::VENDOR;
 
 /// The signing name of AWS Backup (the model's `signingName`, its `endpointPrefix`).
 pub const SERVICE_NAME: &str = "backup";
+
+/// `x-amz-date`.
+const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+/// `x-amz-security-token`.
+const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
 
 /// The headers a signature sets, removed before each attempt is signed again.
 const SIGNATURE_HEADERS: [&str; 4] = [
@@ -34,6 +37,7 @@ const SIGNATURE_HEADERS: [&str; 4] = [
 pub struct SigV4 {
     credentials: Arc<TokenCache>,
     region: Arc<str>,
+    keys: Arc<SigningKeys>,
 }
 
 impl fmt::Debug for SigV4 {
@@ -42,16 +46,29 @@ impl fmt::Debug for SigV4 {
             .field("region", &self.region)
             .field("service", &SERVICE_NAME)
             .field("credentials", &self.credentials)
+            .field("keys", &self.keys)
             .finish()
     }
 }
 
 impl SigV4 {
-    /// A signer for `region` with the credentials `credentials` caches.
+    /// A signer for `region` with the credentials `credentials` caches (and signing
+    /// keys of its own).
     pub fn new(credentials: Arc<TokenCache>, region: impl Into<Arc<str>>) -> Self {
+        Self::with_keys(credentials, region, Arc::default())
+    }
+
+    /// A signer for `region` that keeps its derived signing keys in `keys`, which
+    /// signers made for each call of one client share.
+    pub fn with_keys(
+        credentials: Arc<TokenCache>,
+        region: impl Into<Arc<str>>,
+        keys: Arc<SigningKeys>,
+    ) -> Self {
         Self {
             credentials,
             region: region.into(),
+            keys,
         }
     }
 
@@ -61,75 +78,54 @@ impl SigV4 {
         &self.region
     }
 
-    /// Signs `request` as of `time` with `credentials` (what `authorize` does with the
-    /// cached credentials and the clock; for tests with a fixed time).
+    /// Signs `request` as of `time` with `keys` (what `authorize` does with the cached
+    /// credentials and the clock; for tests with a fixed time): sets `x-amz-date`,
+    /// `authorization` and, with a session token, `x-amz-security-token`.
     ///
     /// # Errors
     /// [`Error::Auth`] when the request cannot be signed (a header that is no text, a
-    /// URL `aws-sigv4` refuses).
-    pub fn sign_at(
-        &self,
-        request: &mut Request,
-        credentials: aws_credential_types::Credentials,
-        time: SystemTime,
-    ) -> Result<()> {
+    /// URL without a host, keys that are no header value).
+    pub fn sign_at(&self, request: &mut Request, keys: Keys<'_>, time: SystemTime) -> Result<()> {
         for name in SIGNATURE_HEADERS {
             request.headers.remove(name);
         }
-        let identity = credentials.into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name(SERVICE_NAME)
-            .time(time)
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| unsignable(&e))?
-            .into();
-        let mut headers = Vec::with_capacity(request.headers.len());
-        for (name, value) in &request.headers {
-            let value = value
-                .to_str()
-                .map_err(|_| Error::auth(VENDOR, format!("header {name} is not text")))?;
-            headers.push((name.as_str(), value));
-        }
-        let signable = SignableRequest::new(
-            request.method.as_str(),
-            request.url.as_str(),
-            headers.into_iter(),
-            SignableBody::Bytes(&request.body),
-        )
-        .map_err(|e| unsignable(&e))?;
-        // aws-sigv4 traces its parameters, the access key id among them: sign with no
-        // subscriber listening (the canonical request is ours to know, and the key id
-        // is kept out of every log, as backupctl's secret checks demand).
-        let signed =
-            tracing::subscriber::with_default(NoSubscriber::default(), || sign(signable, &params));
-        let (instructions, _signature) = signed.map_err(|e| unsignable(&e))?.into_parts();
-        let (signed_headers, _query) = instructions.into_parts();
-        for header in signed_headers {
-            let name = HeaderName::from_static(header.name());
-            let mut value = HeaderValue::from_str(header.value())
-                .map_err(|_| Error::auth(VENDOR, "the signature is not a header value"))?;
-            if header.sensitive() || name == AUTHORIZATION {
-                value.set_sensitive(true);
-            }
-            request.headers.insert(name, value);
+        let token = keys.session_token.map(sensitive_value).transpose()?;
+        let scope = Scope {
+            region: &self.region,
+            service: SERVICE_NAME,
+        };
+        let signature = sigv4::sign(request, keys, scope, time, &self.keys)?;
+        request.headers.insert(
+            X_AMZ_DATE,
+            HeaderValue::from_str(&signature.amz_date).map_err(|_| unsignable())?,
+        );
+        request
+            .headers
+            .insert(AUTHORIZATION, sensitive_value(&signature.authorization)?);
+        if let Some(token) = token {
+            request.headers.insert(X_AMZ_SECURITY_TOKEN, token);
         }
         Ok(())
     }
 }
 
-fn unsignable(error: &dyn std::error::Error) -> Error {
-    Error::auth(VENDOR, format!("cannot sign the request: {error}"))
+/// `value` as a header value kept out of logs.
+fn sensitive_value(value: &str) -> Result<HeaderValue> {
+    let mut value = HeaderValue::from_str(value).map_err(|_| unsignable())?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn unsignable() -> Error {
+    Error::auth(VENDOR, "the signature is not a header value")
 }
 
 #[async_trait]
 impl Authenticator for SigV4 {
     async fn authorize(&self, request: &mut Request) -> Result<AuthTicket> {
         let cached = self.credentials.token().await?;
-        let credentials = decode_credentials(&cached.token.secret)?;
-        self.sign_at(request, credentials, SystemTime::now())?;
+        let keys = split_credentials(cached.token.secret.expose_secret())?;
+        self.sign_at(request, keys, SystemTime::now())?;
         Ok(AuthTicket {
             generation: Some(cached.generation),
         })

@@ -263,6 +263,7 @@ impl BackupClientBuilder for ClientBuilder {
             endpoint,
             region: Arc::new(region),
             parents: Arc::new(ParentJobs::default()),
+            signing_keys: Arc::default(),
             credential_kind,
         })
     }

@@ -26,6 +26,7 @@ pub use request::{
     TriggerRequest,
 };
 
+use crate::auth::sigv4::SigningKeys;
 use crate::auth::{ENVIRONMENT, SigV4};
 use crate::endpoint::Endpoint;
 use crate::error::{AUTH_HINT, is_expired_token};
@@ -51,6 +52,8 @@ pub struct Client {
     endpoint: Endpoint,
     region: Arc<RegionSource>,
     parents: Arc<ParentJobs>,
+    /// The derived SigV4 signing keys, shared by the signers of every call.
+    signing_keys: Arc<SigningKeys>,
     credential_kind: &'static str,
 }
 
@@ -322,10 +325,19 @@ impl Client {
         Ok(jobs)
     }
 
+    /// A signer for `region` with the client's credentials and signing keys.
+    fn signer(&self, region: &str) -> SigV4 {
+        SigV4::with_keys(
+            Arc::clone(&self.credentials),
+            region,
+            Arc::clone(&self.signing_keys),
+        )
+    }
+
     /// Sends `request` signed for `region`; an expired session token gets fresh
     /// credentials and one more attempt.
     async fn send(&self, region: &str, request: Request) -> Result<Response> {
-        let signer = SigV4::new(Arc::clone(&self.credentials), region);
+        let signer = self.signer(region);
         let generation = self.credentials.fresh_generation();
         match self.transport.send(request.clone(), &signer).await {
             Err(Error::Api(api)) if is_expired_token(api.code.as_deref()) => {
@@ -349,7 +361,7 @@ impl Client {
         request: Request,
         decode: fn(&Response) -> Result<T>,
     ) -> Result<T> {
-        let signer = SigV4::new(Arc::clone(&self.credentials), region);
+        let signer = self.signer(region);
         let generation = self.credentials.fresh_generation();
         match self
             .transport

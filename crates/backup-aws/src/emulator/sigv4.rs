@@ -1,7 +1,8 @@
 //! A Signature Version 4 verifier of its own, written from AWS's SigV4 documentation and
 //! checked against AWS's published signing test suite (the `v4` vectors that
 //! `awslabs/aws-c-auth` and the AWS SDKs share: `tests/it/sigv4_vectors.rs`), never
-//! against the client's signer (`aws-sigv4`), which the emulator is there to check.
+//! against the client's signer (`auth::sigv4`, itself checked against `aws-sigv4`),
+//! which the emulator is there to check.
 //!
 //! 1. Canonical request: `METHOD\nURI\nQUERY\nHEADERS\n\nSIGNED_HEADERS\nPAYLOAD_HASH`.
 //!    The URI is the path with dot segments and empty segments removed (services other

@@ -7,6 +7,7 @@ mod properties;
 mod real_clients;
 mod requests;
 mod secrets;
+mod sigv4_oracle;
 mod sigv4_vectors;
 
 // The fault and contract suites every vendor runs (backup-core's `testing` feature).
