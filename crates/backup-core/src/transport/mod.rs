@@ -12,9 +12,14 @@
 //! `host:port`, and says "TLS handshake failed" or "the server speaks plain HTTP" where
 //! that is what happened. A failure of the credential step before a trigger is never
 //! an unknown outcome: it says that no backup was requested.
+//!
+//! At most [`TransportBuilder::max_concurrent_requests`] requests are in flight at
+//! once through one transport (so its connections are bounded too); a request waits
+//! for a slot within the time it has, and one that gets none is not sent.
 
 mod activity;
 mod deadline;
+mod limit;
 mod options;
 mod redact;
 mod request;
@@ -29,6 +34,7 @@ use http::HeaderName;
 
 pub use activity::{InFlight, in_flight, track_in_flight};
 pub use deadline::{deadline, time_left, with_deadline};
+pub use limit::DEFAULT_MAX_CONCURRENT_REQUESTS;
 pub use options::TransportOptions;
 pub use redact::{REDACTED, Redactor};
 pub use request::{ErrorDecoder, Idempotency, PlainErrors, Request, Response, Step};
@@ -55,6 +61,7 @@ struct Inner {
     request_id_headers: Vec<HeaderName>,
     retry: RetryPolicy,
     errors: Arc<dyn ErrorDecoder>,
+    slots: limit::Slots,
 }
 
 impl fmt::Debug for Transport {
@@ -66,6 +73,7 @@ impl fmt::Debug for Transport {
             .field("connect_timeout", &self.inner.connect_timeout)
             .field("request_timeout", &self.inner.request_timeout)
             .field("retry", &self.inner.retry)
+            .field("max_concurrent_requests", &self.inner.slots.max())
             .finish_non_exhaustive()
     }
 }
@@ -112,6 +120,12 @@ impl Transport {
     pub fn request_timeout(&self) -> Duration {
         self.inner.request_timeout
     }
+
+    /// The most requests in flight at once through this transport (and its clones).
+    #[must_use]
+    pub fn max_concurrent_requests(&self) -> usize {
+        self.inner.slots.max()
+    }
 }
 
 /// Builds a [`Transport`].
@@ -121,6 +135,7 @@ pub struct TransportBuilder {
     connect_timeout: Duration,
     request_timeout: Duration,
     body_cap: usize,
+    max_concurrent_requests: usize,
     request_id_headers: Vec<HeaderName>,
     retry: RetryPolicy,
     errors: Arc<dyn ErrorDecoder>,
@@ -136,6 +151,7 @@ impl fmt::Debug for TransportBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("body_cap", &self.body_cap)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("retry", &self.retry)
             .field("root_certificates", &self.root_certificates.len())
             .field("accept_invalid_certs", &self.accept_invalid_certs)
@@ -144,8 +160,9 @@ impl fmt::Debug for TransportBuilder {
 }
 
 impl TransportBuilder {
-    /// Defaults: connect timeout 10 s, request timeout 60 s, body cap 8 MiB, request ids
-    /// from `x-request-id`, [`RetryPolicy::default`], [`PlainErrors`].
+    /// Defaults: connect timeout 10 s, request timeout 60 s, body cap 8 MiB,
+    /// [`DEFAULT_MAX_CONCURRENT_REQUESTS`] requests in flight, request ids from
+    /// `x-request-id`, [`RetryPolicy::default`], [`PlainErrors`].
     #[must_use]
     pub fn new(vendor: &'static str, crate_name: &'static str) -> Self {
         Self {
@@ -154,6 +171,7 @@ impl TransportBuilder {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             body_cap: DEFAULT_BODY_CAP,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             request_id_headers: vec![HeaderName::from_static("x-request-id")],
             retry: RetryPolicy::default(),
             errors: Arc::new(PlainErrors),
@@ -181,6 +199,17 @@ impl TransportBuilder {
     #[must_use]
     pub fn body_cap(mut self, bytes: usize) -> Self {
         self.body_cap = bytes;
+        self
+    }
+
+    /// The most requests in flight at once (default
+    /// [`DEFAULT_MAX_CONCURRENT_REQUESTS`]), token and login requests included; it
+    /// also caps the idle connections kept per host. A request beyond it waits for a
+    /// slot within the time it has (its connect and request timeouts, and the deadline
+    /// in force), then fails unsent. Zero is refused at build.
+    #[must_use]
+    pub fn max_concurrent_requests(mut self, max: usize) -> Self {
+        self.max_concurrent_requests = max;
         self
     }
 
@@ -232,7 +261,8 @@ impl TransportBuilder {
     /// Builds the transport.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a zero timeout; [`Error::Config`] when a certificate
+    /// [`Error::InvalidInput`] for a zero timeout or `max_concurrent_requests` of zero;
+    /// [`Error::Config`] when a certificate
     /// cannot be parsed or the TLS stack cannot be set up.
     pub fn build(self) -> Result<Transport> {
         for (field, timeout) in [
@@ -247,6 +277,7 @@ impl TransportBuilder {
                 ));
             }
         }
+        let slots = limit::Slots::new(self.vendor, self.max_concurrent_requests)?;
         let mut user_agent = format!("backup-rs/{} ({})", crate::VERSION, self.crate_name);
         if let Some(suffix) = &self.user_agent_suffix {
             user_agent.push(' ');
@@ -257,7 +288,10 @@ impl TransportBuilder {
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(60));
+            .pool_idle_timeout(Duration::from_secs(60))
+            // No more idle connections than requests can be in flight: the pool never
+            // keeps connections it cannot use at once.
+            .pool_max_idle_per_host(slots.max());
         for pem in &self.root_certificates {
             for certificate in parse_certificates(self.vendor, pem)? {
                 builder = builder.add_root_certificate(certificate);
@@ -294,6 +328,7 @@ impl TransportBuilder {
                 request_id_headers: self.request_id_headers,
                 retry: self.retry,
                 errors: self.errors,
+                slots,
             }),
         })
     }

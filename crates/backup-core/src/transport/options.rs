@@ -3,9 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{DEFAULT_BODY_CAP, RetryPolicy, TransportBuilder};
+use super::{DEFAULT_BODY_CAP, DEFAULT_MAX_CONCURRENT_REQUESTS, RetryPolicy, TransportBuilder};
 
-/// Retry policy, timeouts, body cap, TLS trust and user agent of a client: what every
+/// Retry policy, timeouts, body cap, request limit, TLS trust and user agent of a client: what every
 /// vendor's `ClientBuilder` holds and hands to [`TransportBuilder`] at build time.
 ///
 /// Vendor builders get the setters with [`crate::transport_setters!`].
@@ -19,6 +19,14 @@ pub struct TransportOptions {
     pub request_timeout: Duration,
     /// The largest answer body read (default 8 MiB).
     pub body_cap: usize,
+    /// The most requests in flight at once through the client, token requests
+    /// included (default [`DEFAULT_MAX_CONCURRENT_REQUESTS`], 32; zero is refused).
+    /// It bounds the connections the client opens and keeps idle per host (each
+    /// HTTP/1.1 connection costs tens of KB of buffers): without it, a client
+    /// following thousands of backups against a slow service opens about one
+    /// connection per backup in flight. Others wait for a slot in turn, within their
+    /// timeouts and deadline, and are not sent when none comes free in time.
+    pub max_concurrent_requests: usize,
     /// Extra root certificates (PEM).
     pub root_certificates: Vec<Vec<u8>>,
     /// Whether any server certificate is accepted (dangerous; see
@@ -35,6 +43,7 @@ impl Default for TransportOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             body_cap: DEFAULT_BODY_CAP,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             root_certificates: Vec::new(),
             accept_invalid_certs: false,
             user_agent_suffix: None,
@@ -49,6 +58,7 @@ impl fmt::Debug for TransportOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("body_cap", &self.body_cap)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("root_certificates", &self.root_certificates.len())
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("user_agent_suffix", &self.user_agent_suffix)
@@ -65,6 +75,7 @@ impl TransportOptions {
             .connect_timeout(self.connect_timeout)
             .request_timeout(self.request_timeout)
             .body_cap(self.body_cap)
+            .max_concurrent_requests(self.max_concurrent_requests)
             .danger_accept_invalid_certs(self.accept_invalid_certs);
         for pem in &self.root_certificates {
             builder = builder.root_certificate_pem(pem.clone());
@@ -77,7 +88,7 @@ impl TransportOptions {
 }
 
 /// Adds the transport setters (`retry`, `connect_timeout`, `request_timeout`,
-/// `body_cap`, `root_certificate_pem`, `danger_accept_invalid_certs`,
+/// `body_cap`, `max_concurrent_requests`, `root_certificate_pem`, `danger_accept_invalid_certs`,
 /// `user_agent_suffix`) to a vendor's client builder whose field `$field` is a
 /// [`TransportOptions`]. Invoke it inside the builder's `impl` block.
 #[macro_export]
@@ -109,6 +120,17 @@ macro_rules! transport_setters {
         #[must_use]
         pub fn body_cap(mut self, bytes: usize) -> Self {
             self.$field.body_cap = bytes;
+            self
+        }
+
+        /// The most requests in flight at once through the client, token requests
+        /// included (default 32). It bounds the connections the client opens, each of
+        /// which costs tens of KB; a request beyond it waits for a slot within its
+        /// timeouts and deadline, and is not sent when none comes free in time. Zero
+        /// is refused at build.
+        #[must_use]
+        pub fn max_concurrent_requests(mut self, max: usize) -> Self {
+            self.$field.max_concurrent_requests = max;
             self
         }
 
@@ -160,6 +182,7 @@ mod tests {
             .connect_timeout(Duration::from_secs(1))
             .request_timeout(Duration::from_secs(2))
             .body_cap(10)
+            .max_concurrent_requests(3)
             .root_certificate_pem(include_bytes!("../../tests/fixtures/test-ca.pem").to_vec())
             .danger_accept_invalid_certs(false)
             .user_agent_suffix("app/1");
@@ -171,7 +194,26 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(transport.body_cap(), 10);
+        assert_eq!(transport.max_concurrent_requests(), 3);
         assert_eq!(transport.retry_policy().max_attempts, 1);
         assert!(transport.user_agent().ends_with("(backup-v) app/1"));
+    }
+
+    #[test]
+    fn zero_concurrent_requests_are_refused_at_build() {
+        let builder = Builder::default().max_concurrent_requests(0);
+        let error = builder
+            .transport
+            .apply(Transport::builder("v", "backup-v"))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&error, crate::Error::InvalidInput { field, .. } if field == "max_concurrent_requests"),
+            "{error:?}"
+        );
+        assert_eq!(
+            Builder::default().transport.max_concurrent_requests,
+            DEFAULT_MAX_CONCURRENT_REQUESTS
+        );
     }
 }
