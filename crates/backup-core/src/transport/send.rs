@@ -72,8 +72,8 @@ impl Transport {
             if deadline::time_left().is_some_and(|left| left.is_zero()) {
                 return Err(self.deadline_passed(request, step));
             }
-            // Held for this attempt only, body included, and given back before any
-            // backoff: a retry waits for a slot again.
+            // With a limit (opt-in): held for this attempt only, body included, and
+            // given back before any backoff, so a retry waits for a slot again.
             let slot = self.slot(request, step).await?;
             let span = tracing::debug_span!(
                 "backup_request",
@@ -225,16 +225,20 @@ impl Transport {
         }
     }
 
-    /// A slot among the transport's requests in flight for `request`, waited for
-    /// within the time the request has: its connect timeout and its own request
-    /// timeout, or less when the deadline in force is nearer. Without one in time the
-    /// request is not sent, and the error says so (never retried here: every slot is
-    /// taken, and another wait would only add to the queue).
+    /// A slot among the transport's requests in flight for `request` when the
+    /// transport has a limit (`None` at once when it has none), waited for within the
+    /// time the request has: its connect timeout and its own request timeout, or less
+    /// when the deadline in force is nearer. Without one in time the request is not
+    /// sent, and the error says so (never retried here: every slot is taken, and
+    /// another wait would only add to the queue).
     async fn slot(
         &self,
         request: &Request,
         step: Step,
-    ) -> Result<tokio::sync::SemaphorePermit<'_>, Error> {
+    ) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, Error> {
+        let Some(slots) = &self.inner.slots else {
+            return Ok(None);
+        };
         let own = self
             .inner
             .connect_timeout
@@ -243,8 +247,8 @@ impl Transport {
             Some(left) if left < own => (left, true),
             _ => (own, false),
         };
-        if let Some(slot) = self.inner.slots.acquire(limit).await {
-            return Ok(slot);
+        if let Some(slot) = slots.acquire(limit).await {
+            return Ok(Some(slot));
         }
         let until = if cut_by_deadline {
             "the deadline came"
@@ -260,7 +264,7 @@ impl Transport {
                 request.host_port(),
                 request.action,
                 seconds(limit),
-                self.inner.slots.max(),
+                slots.max(),
                 not_sent(request, step)
             ),
             sent: RequestSent::No,

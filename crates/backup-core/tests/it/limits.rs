@@ -1,15 +1,16 @@
-//! The limit on requests in flight through one transport (`max_concurrent_requests`):
-//! never more at once than it allows, a wait for a slot bounded by the request's
-//! deadline and timeouts (and then nothing is sent), and slots given back on errors,
-//! on cancellation and before a backoff. The servers run on the test's runtime with a
-//! paused clock, so that no outcome depends on the machine's speed.
+//! The opt-in limit on requests in flight through one transport
+//! (`max_concurrent_requests`): none by default; when set, never more at once than it
+//! allows, a wait for a slot bounded by the request's deadline and timeouts (and then
+//! nothing is sent), and slots given back on errors, on cancellation and before a
+//! backoff. The servers run on the test's runtime with a paused clock, so that no
+//! outcome depends on the machine's speed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use backup_core::auth::NoAuth;
-use backup_core::transport::{DEFAULT_MAX_CONCURRENT_REQUESTS, with_deadline};
+use backup_core::transport::with_deadline;
 use backup_core::{Error, Request, RequestSent, Response, RetryPolicy, Transport};
 use futures_util::future::join_all;
 use tokio::io::AsyncWriteExt;
@@ -36,6 +37,9 @@ struct Seen {
 enum Answer {
     /// `200 {}` after this long.
     OkAfter(Duration),
+    /// `200 {}` once the server has read this many requests: a barrier, which no
+    /// request passes unless that many are in flight at once.
+    OkOnceSeen(usize),
     /// `503` at once, asking to retry after 30 s.
     Busy,
     /// Nothing, ever.
@@ -50,6 +54,10 @@ async fn serve(mut stream: TcpStream, answer: Answer, seen: Arc<Seen>) {
         let reply: &[u8] = match answer {
             Answer::OkAfter(delay) => {
                 tokio::time::sleep(delay).await;
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+            }
+            Answer::OkOnceSeen(requests) => {
+                until_seen(&seen, requests).await;
                 b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
             }
             Answer::Busy => {
@@ -110,7 +118,7 @@ fn spawn_send(
 async fn no_more_requests_reach_the_server_at_once_than_the_limit() {
     let (url, seen) = server(Answer::OkAfter(Duration::from_secs(1))).await;
     let transport = limited(3, RetryPolicy::never());
-    assert_eq!(transport.max_concurrent_requests(), 3);
+    assert_eq!(transport.max_concurrent_requests(), Some(3));
     let started = Instant::now();
     let sends = (0..10).map(|_| transport.send(get(&url), &NoAuth));
     for result in join_all(sends).await {
@@ -282,10 +290,32 @@ fn zero_slots_are_refused_before_anything_is_sent() {
         "{error:?}"
     );
     assert!(error.to_string().contains("at least 1"), "{error}");
-    let transport = Transport::builder("test", "t").build().unwrap();
-    assert_eq!(
-        transport.max_concurrent_requests(),
-        DEFAULT_MAX_CONCURRENT_REQUESTS
-    );
-    assert!(format!("{transport:?}").contains("max_concurrent_requests: 32"));
+    let transport = Transport::builder("test", "t")
+        .max_concurrent_requests(32)
+        .build()
+        .unwrap();
+    assert!(format!("{transport:?}").contains("max_concurrent_requests: Some(32)"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn by_default_there_is_no_limit_on_requests_in_flight() {
+    // More at once than the 32 this limit once defaulted to: the server answers none
+    // of them before it has read them all, so with any limit below it none would end
+    // (the deadline would fail them).
+    const AT_ONCE: usize = 100;
+    let (url, seen) = server(Answer::OkOnceSeen(AT_ONCE)).await;
+    let transport = Transport::builder("test", "backup-core-tests")
+        .retry(RetryPolicy::never())
+        .build()
+        .unwrap();
+    assert_eq!(transport.max_concurrent_requests(), None);
+    assert!(format!("{transport:?}").contains("max_concurrent_requests: None"));
+    let sends =
+        (0..AT_ONCE).map(|_| transport.send(get(&url).timeout(Duration::from_secs(3600)), &NoAuth));
+    let results = with_deadline(Instant::now() + Duration::from_secs(600), join_all(sends)).await;
+    for result in results {
+        result.unwrap();
+    }
+    assert_eq!(seen.requests.load(Ordering::SeqCst), AT_ONCE);
+    assert_eq!(seen.most.load(Ordering::SeqCst), AT_ONCE);
 }
