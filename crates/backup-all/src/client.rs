@@ -2,6 +2,7 @@
 //! vendor's environment names are read from.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use backup_core::contract::{BackupClient, BackupClientBuilder, Lookup, process_env};
@@ -28,7 +29,8 @@ impl EnvNames {
 
 /// Transport settings applied to every client a plan or `backupctl` builds, whatever
 /// its vendor, through [`BackupClientBuilder::transport_options_mut`]. A setting left
-/// `None` keeps the vendor builder's default (connect 10 s, request 60 s).
+/// `None` keeps the vendor builder's default (connect 10 s, request 60 s, no limit on
+/// requests in flight).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TransportSettings {
     /// The time allowed to open a connection.
@@ -36,6 +38,16 @@ pub struct TransportSettings {
     /// The time allowed for one request, from sending to the end of the answer (token
     /// and login requests included).
     pub request_timeout: Option<Duration>,
+    /// Opts in to a limit on each client's requests in flight at once, token and
+    /// login requests included (`None`, the default: no limit). Each client of the
+    /// plan has its own limit. Use it to bound memory and file descriptors when a
+    /// client follows many backups at once against a slow service (each open
+    /// connection costs tens of KB). What it costs: requests beyond the limit wait for
+    /// a slot, so state changes are noticed later, and one that gets no slot within
+    /// its timeouts (or before the deadline) fails without being sent (for a trigger:
+    /// no backup was requested). See backup-core's
+    /// `TransportBuilder::max_concurrent_requests`.
+    pub max_concurrent_requests: Option<NonZeroUsize>,
 }
 
 impl TransportSettings {
@@ -46,6 +58,9 @@ impl TransportSettings {
         }
         if let Some(timeout) = self.request_timeout {
             options.request_timeout = timeout;
+        }
+        if let Some(max) = self.max_concurrent_requests {
+            options.max_concurrent_requests = Some(max.get());
         }
     }
 }
@@ -62,6 +77,20 @@ pub(crate) fn build_client<B: BackupClientBuilder>(
     reference: Option<&OperationRef>,
     settings: &TransportSettings,
 ) -> Result<B::Client> {
+    client_builder::<B>(config, lookup, reference, settings)?.build()
+}
+
+/// The builder [`build_client`] builds its client with.
+#[allow(
+    dead_code,
+    reason = "called by build_client only: a build without a vendor feature has no caller"
+)]
+fn client_builder<B: BackupClientBuilder>(
+    config: &<B::Client as BackupClient>::Config,
+    lookup: Lookup<'_>,
+    reference: Option<&OperationRef>,
+    settings: &TransportSettings,
+) -> Result<B> {
     let mut builder = match reference {
         Some(reference) => {
             let config = <B::Client as BackupClient>::config_for_reference(config, reference);
@@ -70,7 +99,7 @@ pub(crate) fn build_client<B: BackupClientBuilder>(
         None => B::from_config(config, lookup)?,
     };
     settings.apply(builder.transport_options_mut());
-    builder.build()
+    Ok(builder)
 }
 
 /// The contract says a successful trigger returns at least one operation; a caller
@@ -219,5 +248,49 @@ impl AnyClient {
     pub async fn trigger_params(&self, params: &AnyParams) -> Result<Vec<Operation>> {
         let request = AnyRequest::from_params(params)?;
         self.trigger(&request).await
+    }
+}
+
+#[cfg(all(test, feature = "yandex"))]
+mod tests {
+    use super::*;
+    use backup_core::Transport;
+
+    /// The builder a plan's client is built with (here Yandex's: every vendor's goes
+    /// through the same `client_builder`) gets the settings given, and nothing else:
+    /// no limit on requests in flight unless one is set.
+    #[test]
+    fn transport_settings_reach_the_client_builder_and_its_transport() {
+        let lookup = |name: &str| (name == "YC_IAM_TOKEN").then(|| "t1.token".to_owned());
+        let config = backup_yandex::Config::default();
+        let builder = |settings: &TransportSettings| {
+            let mut builder =
+                client_builder::<backup_yandex::ClientBuilder>(&config, &lookup, None, settings)
+                    .unwrap();
+            builder.transport_options_mut().clone()
+        };
+
+        let default = builder(&TransportSettings::default());
+        assert_eq!(default.max_concurrent_requests, None);
+        assert_eq!(default.connect_timeout, Duration::from_secs(10));
+        let transport = default
+            .apply(Transport::builder("yandex", "backup-yandex"))
+            .build()
+            .unwrap();
+        assert_eq!(transport.max_concurrent_requests(), None);
+
+        let options = builder(&TransportSettings {
+            connect_timeout: Some(Duration::from_secs(3)),
+            request_timeout: None,
+            max_concurrent_requests: NonZeroUsize::new(5),
+        });
+        assert_eq!(options.max_concurrent_requests, Some(5));
+        assert_eq!(options.connect_timeout, Duration::from_secs(3));
+        assert_eq!(options.request_timeout, default.request_timeout);
+        let transport = options
+            .apply(Transport::builder("yandex", "backup-yandex"))
+            .build()
+            .unwrap();
+        assert_eq!(transport.max_concurrent_requests(), Some(5));
     }
 }

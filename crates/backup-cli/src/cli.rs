@@ -314,6 +314,9 @@ impl TimeoutArgs {
         backup_all::TransportSettings {
             connect_timeout: self.connect_timeout,
             request_timeout: self.request_timeout,
+            // One backup's client: no limit (a plan's `max_concurrent_requests`, or
+            // `run --max-concurrent-requests`, sets one).
+            max_concurrent_requests: None,
         }
     }
 }
@@ -432,6 +435,12 @@ pub struct RunArgs {
     /// Connect and request timeouts (override the plan's).
     #[command(flatten)]
     pub timeouts: TimeoutArgs,
+    /// Opt in to a limit on each client's requests in flight at once (overrides the
+    /// plan's; default: no limit). It bounds memory and connections when thousands of
+    /// backups are followed at once, at a cost: requests wait their turn, so ends are
+    /// noticed later, and one without a turn within its timeouts fails unsent.
+    #[arg(long, value_name = "N")]
+    pub max_concurrent_requests: Option<std::num::NonZeroUsize>,
     /// The run journal: resuming, several hosts.
     #[command(flatten, next_help_heading = "Journal")]
     pub journal: JournalArgs,

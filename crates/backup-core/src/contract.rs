@@ -270,7 +270,7 @@ impl<C: BackupClient> Pollable for C {
 ///
 /// Besides the trait, every vendor builder has the transport setters of
 /// [`crate::transport_setters!`] (`retry`, `connect_timeout`, `request_timeout`,
-/// `body_cap`, `root_certificate_pem` ...) and its own credential and endpoint setters.
+/// `body_cap`, `max_concurrent_requests`, `root_certificate_pem` ...) and its own credential and endpoint setters.
 pub trait BackupClientBuilder: fmt::Debug + Default + Send + Sized + 'static {
     /// The client it builds.
     type Client: BackupClient<Builder = Self>;

@@ -7,6 +7,7 @@
 //! poll_interval = "10s"    # how often to poll (default 10s)
 //! connect_timeout = "10s"  # time to open a connection (default 10s)
 //! request_timeout = "60s"  # time for one request, token requests included (default 60s)
+//! max_concurrent_requests = 64  # opt-in: requests in flight per client (default: no limit)
 //!
 //! [[target]]
 //! name = "web-vm"
@@ -69,7 +70,8 @@ pub struct PlanSettings {
     /// How often operations are polled.
     pub poll_interval: Duration,
     /// Connect and request timeouts of every target's client (`connect_timeout`,
-    /// `request_timeout`).
+    /// `request_timeout`), and its opt-in limit on requests in flight
+    /// (`max_concurrent_requests`).
     pub transport: TransportSettings,
 }
 

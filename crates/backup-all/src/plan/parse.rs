@@ -8,13 +8,14 @@ use super::{Plan, PlanError, PlanErrors, PlanSettings, PlanTarget};
 use crate::decode::FieldFault;
 use crate::{AnyConfig, AnyParams, EnvNames, Vendor, parse_duration};
 
-const SETTINGS: [&str; 7] = [
+const SETTINGS: [&str; 8] = [
     "concurrency",
     "timeout",
     "fail_fast",
     "poll_interval",
     "connect_timeout",
     "request_timeout",
+    "max_concurrent_requests",
     "target",
 ];
 pub(super) fn parse(file: &str, text: &str) -> Result<Plan, PlanErrors> {
@@ -105,6 +106,19 @@ fn settings(file: &str, table: &Table, errors: &mut Vec<PlanError>) -> PlanSetti
             (Ok(d), "request_timeout") => settings.transport.request_timeout = Some(d),
             (Ok(d), _) => settings.poll_interval = d,
             (Err(message), _) => errors.push(PlanError::new(file, message).field(key)),
+        }
+    }
+    if let Some(value) = table.get("max_concurrent_requests") {
+        match value
+            .as_integer()
+            .and_then(|n| usize::try_from(n).ok())
+            .and_then(std::num::NonZeroUsize::new)
+        {
+            Some(n) => settings.transport.max_concurrent_requests = Some(n),
+            None => errors.push(
+                PlanError::new(file, "must be a whole number, at least 1")
+                    .field("max_concurrent_requests"),
+            ),
         }
     }
     if let Some(value) = table.get("fail_fast") {

@@ -31,11 +31,47 @@ fn bad_toml_names_the_line() {
 
 #[test]
 fn settings_are_checked() {
-    let e = errors("concurrency = 0\ntimeout = \"soon\"\nfail_fast = 1\nretries = 3\n");
+    let e = errors(
+        "concurrency = 0\ntimeout = \"soon\"\nfail_fast = 1\nretries = 3\nmax_concurrent_requests = 0\n",
+    );
     let fields: Vec<_> = e.iter().filter_map(|e| e.field.as_deref()).collect();
-    for expected in ["retries", "concurrency", "timeout", "fail_fast", "target"] {
+    for expected in [
+        "retries",
+        "concurrency",
+        "timeout",
+        "fail_fast",
+        "max_concurrent_requests",
+        "target",
+    ] {
         assert!(fields.contains(&expected), "{expected} in {fields:?}");
     }
+    for value in ["-1", "\"32\"", "1.5"] {
+        let e = errors(&format!("max_concurrent_requests = {value}\n"));
+        assert!(
+            e.iter()
+                .any(|e| e.field.as_deref() == Some("max_concurrent_requests")
+                    && e.message.contains("at least 1")),
+            "{value}: {e:?}"
+        );
+    }
+}
+
+#[cfg(feature = "veeam")]
+#[test]
+fn the_request_limit_is_read_and_off_by_default() {
+    const TARGET: &str = "[[target]]\nname = \"t\"\nvendor = \"veeam\"\npolicy = \"p\"\n";
+    let plan = Plan::parse(
+        "plan.toml",
+        &format!("max_concurrent_requests = 48\n{TARGET}"),
+    )
+    .unwrap();
+    assert_eq!(
+        plan.settings.transport.max_concurrent_requests,
+        std::num::NonZeroUsize::new(48)
+    );
+    let plan = Plan::parse("plan.toml", TARGET).unwrap();
+    assert_eq!(plan.settings.transport, TransportSettings::default());
+    assert_eq!(plan.settings.transport.max_concurrent_requests, None);
 }
 
 #[test]
@@ -115,6 +151,34 @@ mod with_all_vendors {
             assert_eq!(target.params, params, "{vendor}");
             assert_eq!(target.config, config, "{vendor}");
         }
+    }
+
+    /// The example in this module's documentation is a valid plan, its settings read
+    /// as its comments say.
+    #[test]
+    fn the_module_documentations_example_plan_parses() {
+        let doc: Vec<&str> = include_str!("mod.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("//!"))
+            .map(|line| line.strip_prefix(' ').unwrap_or(line))
+            .collect();
+        let doc = doc.join("\n");
+        let block = doc
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a toml block in plan/mod.rs");
+        let plan = Plan::parse("plan/mod.rs", block).unwrap();
+        assert_eq!(plan.targets.len(), 2);
+        assert_eq!(plan.settings.concurrency, 4);
+        assert_eq!(plan.settings.poll_interval, Duration::from_secs(10));
+        let transport = plan.settings.transport;
+        assert_eq!(transport.connect_timeout, Some(Duration::from_secs(10)));
+        assert_eq!(transport.request_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(
+            transport.max_concurrent_requests,
+            std::num::NonZeroUsize::new(64)
+        );
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub async fn run(args: RunArgs, output: Output) -> Exit {
     if timeouts.request_timeout.is_some() {
         plan.settings.transport.request_timeout = timeouts.request_timeout;
     }
+    if args.max_concurrent_requests.is_some() {
+        plan.settings.transport.max_concurrent_requests = args.max_concurrent_requests;
+    }
     for target in &plan.targets {
         super::warn_insecure(crate::connect::insecure(&target.config));
     }

@@ -803,7 +803,7 @@ fn the_screen_model_wraps_and_redraws_as_a_terminal() {
 }
 
 /// The fenced blocks of `markdown` whose info string is `lang`, in order.
-fn fenced(markdown: &str, lang: &str) -> Vec<String> {
+pub(crate) fn fenced(markdown: &str, lang: &str) -> Vec<String> {
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in markdown.lines() {

@@ -300,3 +300,68 @@ fn the_example_plan_is_valid() {
             .unwrap_or_else(|e| panic!("{}: {e}", target.name));
     }
 }
+
+/// The README's plan (its one `toml` block) is valid, its settings read as its comments
+/// say: the opt-in request limit included.
+#[test]
+fn the_readmes_plan_is_valid() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let blocks = crate::habits::fenced(&readme, "toml");
+    let [block] = blocks.as_slice() else {
+        panic!("README.md has {} toml blocks, not one", blocks.len());
+    };
+    let plan = backup_all::Plan::parse("README.md", block).unwrap();
+    assert_eq!(plan.targets.len(), 2);
+    assert_eq!(plan.settings.concurrency, 4);
+    let transport = plan.settings.transport;
+    assert_eq!(
+        transport.connect_timeout,
+        Some(std::time::Duration::from_secs(10))
+    );
+    assert_eq!(
+        transport.request_timeout,
+        Some(std::time::Duration::from_secs(60))
+    );
+    assert_eq!(
+        transport.max_concurrent_requests,
+        std::num::NonZeroUsize::new(64)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_runs_with_a_request_limit_and_zero_is_refused() {
+    let yc = Setup::start(Vendor::Yandex).await;
+    let plan = format!(
+        "poll_interval = \"20ms\"\nmax_concurrent_requests = 2\n\
+         [[target]]\nname = \"one\"\n{}\n",
+        yc.plan()
+    );
+    let path = temp_file("limited.toml", &plan);
+    // The plan's limit, then the command line's over it: one request at a time.
+    for extra in [&[][..], &["--max-concurrent-requests", "1"][..]] {
+        let mut args = vec![
+            "run",
+            path.to_str().unwrap(),
+            "--new-run",
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let run = backupctl(&args, &yc.env).await.expect(0);
+        assert_eq!(run.one()["outcome"], "succeeded", "{run:#?}");
+    }
+    let run = backupctl(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--max-concurrent-requests",
+            "0",
+        ],
+        &yc.env,
+    )
+    .await
+    .expect(2);
+    assert!(run.stderr.contains("--max-concurrent-requests"), "{run:#?}");
+    assert_eq!(yc.accepted(), 2);
+}

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use super::{DEFAULT_BODY_CAP, RetryPolicy, TransportBuilder};
 
-/// Retry policy, timeouts, body cap, TLS trust and user agent of a client: what every
-/// vendor's `ClientBuilder` holds and hands to [`TransportBuilder`] at build time.
+/// Retry policy, timeouts, body cap, opt-in request limit, TLS trust and user agent of
+/// a client: what every vendor's `ClientBuilder` holds and hands to
+/// [`TransportBuilder`] at build time.
 ///
 /// Vendor builders get the setters with [`crate::transport_setters!`].
 #[derive(Clone, PartialEq, Eq)]
@@ -19,6 +20,16 @@ pub struct TransportOptions {
     pub request_timeout: Duration,
     /// The largest answer body read (default 8 MiB).
     pub body_cap: usize,
+    /// The most requests in flight at once through the client, token requests
+    /// included: `None` (the default) for no limit; opt in with `Some(n)` (zero is
+    /// refused at build). A limit bounds the connections the client opens and keeps
+    /// idle per host (each HTTP/1.1 connection costs tens of KB of buffers): without
+    /// one, a client following thousands of backups against a slow service opens
+    /// about one connection per backup in flight. What it costs: the others wait for
+    /// a slot in turn, so state changes are noticed later, and a request that gets no
+    /// slot within its timeouts and deadline fails without being sent. See
+    /// [`TransportBuilder::max_concurrent_requests`].
+    pub max_concurrent_requests: Option<usize>,
     /// Extra root certificates (PEM).
     pub root_certificates: Vec<Vec<u8>>,
     /// Whether any server certificate is accepted (dangerous; see
@@ -35,6 +46,7 @@ impl Default for TransportOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             body_cap: DEFAULT_BODY_CAP,
+            max_concurrent_requests: None,
             root_certificates: Vec::new(),
             accept_invalid_certs: false,
             user_agent_suffix: None,
@@ -49,6 +61,7 @@ impl fmt::Debug for TransportOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("body_cap", &self.body_cap)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("root_certificates", &self.root_certificates.len())
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("user_agent_suffix", &self.user_agent_suffix)
@@ -66,6 +79,9 @@ impl TransportOptions {
             .request_timeout(self.request_timeout)
             .body_cap(self.body_cap)
             .danger_accept_invalid_certs(self.accept_invalid_certs);
+        if let Some(max) = self.max_concurrent_requests {
+            builder = builder.max_concurrent_requests(max);
+        }
         for pem in &self.root_certificates {
             builder = builder.root_certificate_pem(pem.clone());
         }
@@ -77,8 +93,8 @@ impl TransportOptions {
 }
 
 /// Adds the transport setters (`retry`, `connect_timeout`, `request_timeout`,
-/// `body_cap`, `root_certificate_pem`, `danger_accept_invalid_certs`,
-/// `user_agent_suffix`) to a vendor's client builder whose field `$field` is a
+/// `body_cap`, `max_concurrent_requests`, `root_certificate_pem`,
+/// `danger_accept_invalid_certs`, `user_agent_suffix`) to a vendor's client builder whose field `$field` is a
 /// [`TransportOptions`]. Invoke it inside the builder's `impl` block.
 #[macro_export]
 macro_rules! transport_setters {
@@ -109,6 +125,19 @@ macro_rules! transport_setters {
         #[must_use]
         pub fn body_cap(mut self, bytes: usize) -> Self {
             self.$field.body_cap = bytes;
+            self
+        }
+
+        /// Opts in to a limit on requests in flight at once through the client, token
+        /// requests included (default: no limit). Use it to bound the client's memory
+        /// and connections when it follows many backups at once against a slow
+        /// service (each connection costs tens of KB). What it costs: a request
+        /// beyond the limit waits for a slot, so state changes are noticed later, and
+        /// one that gets no slot within its timeouts and deadline fails without being
+        /// sent (for a trigger: no backup was requested). Zero is refused at build.
+        #[must_use]
+        pub fn max_concurrent_requests(mut self, max: usize) -> Self {
+            self.$field.max_concurrent_requests = Some(max);
             self
         }
 
@@ -160,6 +189,7 @@ mod tests {
             .connect_timeout(Duration::from_secs(1))
             .request_timeout(Duration::from_secs(2))
             .body_cap(10)
+            .max_concurrent_requests(3)
             .root_certificate_pem(include_bytes!("../../tests/fixtures/test-ca.pem").to_vec())
             .danger_accept_invalid_certs(false)
             .user_agent_suffix("app/1");
@@ -171,7 +201,35 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(transport.body_cap(), 10);
+        assert_eq!(transport.max_concurrent_requests(), Some(3));
         assert_eq!(transport.retry_policy().max_attempts, 1);
         assert!(transport.user_agent().ends_with("(backup-v) app/1"));
+    }
+
+    #[test]
+    fn zero_concurrent_requests_are_refused_at_build() {
+        let builder = Builder::default().max_concurrent_requests(0);
+        let error = builder
+            .transport
+            .apply(Transport::builder("v", "backup-v"))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&error, crate::Error::InvalidInput { field, .. } if field == "max_concurrent_requests"),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn by_default_there_is_no_limit() {
+        let builder = Builder::default();
+        assert_eq!(builder.transport.max_concurrent_requests, None);
+        let transport = builder
+            .transport
+            .apply(Transport::builder("v", "backup-v"))
+            .build()
+            .unwrap();
+        assert_eq!(transport.max_concurrent_requests(), None);
+        assert!(format!("{transport:?}").contains("max_concurrent_requests: None"));
     }
 }

@@ -72,6 +72,9 @@ impl Transport {
             if deadline::time_left().is_some_and(|left| left.is_zero()) {
                 return Err(self.deadline_passed(request, step));
             }
+            // With a limit (opt-in): held for this attempt only, body included, and
+            // given back before any backoff, so a retry waits for a slot again.
+            let slot = self.slot(request, step).await?;
             let span = tracing::debug_span!(
                 "backup_request",
                 vendor = self.inner.vendor,
@@ -87,6 +90,7 @@ impl Transport {
             } else {
                 self.attempt(request, step).instrument(span.clone()).await
             };
+            drop(slot);
             match outcome {
                 Ok(response) => {
                     span.record("status", response.status.as_u16());
@@ -197,7 +201,10 @@ impl Transport {
         auth: &dyn Authenticator,
         step: Step,
     ) -> Result<AuthTicket, Error> {
-        let own = self.inner.connect_timeout + self.inner.request_timeout;
+        let own = self
+            .inner
+            .connect_timeout
+            .saturating_add(self.inner.request_timeout);
         let limit = deadline::time_left().map_or(own, |left| left.min(own));
         let authorizing = AUTHORIZING.scope((), auth.authorize(request));
         match tokio::time::timeout(limit, authorizing).await {
@@ -216,6 +223,53 @@ impl Transport {
                 source: None,
             }),
         }
+    }
+
+    /// A slot among the transport's requests in flight for `request` when the
+    /// transport has a limit (`None` at once when it has none), waited for within the
+    /// time the request has: its connect timeout and its own request timeout, or less
+    /// when the deadline in force is nearer. Without one in time the request is not
+    /// sent, and the error says so (never retried here: every slot is taken, and
+    /// another wait would only add to the queue).
+    async fn slot(
+        &self,
+        request: &Request,
+        step: Step,
+    ) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, Error> {
+        let Some(slots) = &self.inner.slots else {
+            return Ok(None);
+        };
+        let own = self
+            .inner
+            .connect_timeout
+            .saturating_add(request.timeout.unwrap_or(self.inner.request_timeout));
+        let (limit, cut_by_deadline) = match deadline::time_left() {
+            Some(left) if left < own => (left, true),
+            _ => (own, false),
+        };
+        if let Some(slot) = slots.acquire(limit).await {
+            return Ok(Some(slot));
+        }
+        let until = if cut_by_deadline {
+            "the deadline came"
+        } else {
+            "its connect and request timeouts passed"
+        };
+        Err(Error::Transport {
+            vendor: self.inner.vendor,
+            message: format!(
+                "no slot for the {step} request to {} ({}) within {}: the client's {} \
+                 requests in flight (max_concurrent_requests) were all still running when \
+                 {until}; {}",
+                request.host_port(),
+                request.action,
+                seconds(limit),
+                slots.max(),
+                not_sent(request, step)
+            ),
+            sent: RequestSent::No,
+            source: None,
+        })
     }
 
     /// An error of the credential step, as the error of the request it was for: that

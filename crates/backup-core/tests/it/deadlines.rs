@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use url::Url;
 
 /// Reads one request head (up to the blank line).
-async fn read_head(stream: &mut TcpStream) -> bool {
+pub(crate) async fn read_head(stream: &mut TcpStream) -> bool {
     let mut head = Vec::new();
     let mut byte = [0_u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -84,7 +84,8 @@ async fn silent_server() -> (Url, Arc<AtomicUsize>) {
     (url, requests)
 }
 
-fn refused_url(path: &str) -> Url {
+/// A URL on a local port where nothing listens.
+pub(crate) fn refused_url(path: &str) -> Url {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);

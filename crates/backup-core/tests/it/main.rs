@@ -5,6 +5,7 @@ mod emulator_control;
 mod emulator_lifecycle;
 mod emulator_server;
 mod emulator_tokens;
+mod limits;
 mod poller;
 mod properties;
 mod secrets;
