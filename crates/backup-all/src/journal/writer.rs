@@ -21,6 +21,10 @@ use super::JournalError;
 /// The most jobs one transaction takes.
 const MAX_BATCH: usize = 1024;
 
+/// Why the jobs after a transaction SQLite rolled back on its own are not run.
+const ROLLED_BACK: &str =
+    "the journal's transaction was rolled back by SQLite (a full disk or an I/O error?)";
+
 /// Runs a job's statements on the batch's connection (`Err`: the batch could not
 /// start, with why) and gives back what to answer once the batch is committed.
 type Job = Box<dyn FnOnce(Result<&Connection, &str>) -> Answer + Send>;
@@ -84,10 +88,11 @@ impl Writer {
                 Err(message) => Err(message.to_owned()),
             };
             Box::new(move |committed: Result<(), &str>| {
+                // The job's own database error says more than the commit's.
                 let result = match (committed, done) {
                     (Ok(()), Ok(result)) => result,
-                    (Ok(()), Err(message)) => Err(store(&message)),
-                    (Err(message), _) => Err(store(message)),
+                    (_, Err(message)) => Err(store(&message)),
+                    (Err(message), Ok(_)) => Err(store(message)),
                 };
                 let _ = reply.send(result);
             })
@@ -129,7 +134,20 @@ fn run_batch(connection: &Connection, batch: Vec<Job>) {
         }
         return;
     }
-    let answers: Vec<Answer> = batch.into_iter().map(|job| job(Ok(connection))).collect();
+    let answers: Vec<Answer> = batch
+        .into_iter()
+        .map(|job| {
+            // SQLite rolls a whole transaction back on some errors (a full disk, an
+            // I/O error): the jobs after it would otherwise run outside any
+            // transaction, each committed on its own while its caller is told the
+            // batch failed.
+            if connection.is_autocommit() {
+                job(Err(ROLLED_BACK))
+            } else {
+                job(Ok(connection))
+            }
+        })
+        .collect();
     let committed = connection.execute_batch("COMMIT").map_err(|error| {
         // Nothing of the batch is kept.
         let _ = connection.execute_batch("ROLLBACK");
@@ -173,5 +191,163 @@ pub(super) fn describe(error: &rusqlite::Error) -> String {
             format!("{failure} (code {})", failure.extended_code)
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn writer() -> (Writer, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "backup-all-writer-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("journal.sqlite");
+        let file = path.clone();
+        let writer = Writer::start("test".to_owned(), move || {
+            let connection = Connection::open(&file).map_err(|e| describe(&e))?;
+            connection
+                .execute_batch("CREATE TABLE IF NOT EXISTS steps (n INTEGER NOT NULL)")
+                .map_err(|e| describe(&e))?;
+            Ok(connection)
+        })
+        .await
+        .unwrap();
+        (writer, path)
+    }
+
+    fn insert(n: i64) -> impl FnOnce(&Connection) -> Result<(), JournalError> + Send {
+        move |connection| {
+            connection
+                .execute("INSERT INTO steps (n) VALUES (?1)", [n])
+                .map(|_| ())
+                .map_err(|e| JournalError::Store {
+                    location: "test".to_owned(),
+                    message: describe(&e),
+                })
+        }
+    }
+
+    fn steps(path: &std::path::Path) -> Vec<i64> {
+        let connection = Connection::open(path).unwrap();
+        let mut statement = connection
+            .prepare("SELECT n FROM steps ORDER BY n")
+            .unwrap();
+        statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// A job that holds the thread (in a batch of its own: it is running) until the
+    /// sender is used, so that the jobs sent meanwhile form the next batch together.
+    async fn hold_the_thread(
+        writer: &std::sync::Arc<Writer>,
+    ) -> (
+        tokio::task::JoinHandle<Result<(), JournalError>>,
+        std::sync::mpsc::Sender<()>,
+    ) {
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (running, started) = oneshot::channel::<()>();
+        let busy = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .call(move |_| {
+                        let _ = running.send(());
+                        let _ = hold.recv();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        started.await.unwrap();
+        (busy, release)
+    }
+
+    /// Jobs queued while the thread is busy share one batch; one that fails leaves
+    /// nothing of its own and fails nothing else; each caller's answer comes after the
+    /// commit.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_batch_commits_every_job_but_the_one_that_failed() {
+        let (writer, path) = writer().await;
+        let writer = std::sync::Arc::new(writer);
+        let (busy, release) = hold_the_thread(&writer).await;
+        let queued: Vec<_> = [1, 2, 3]
+            .into_iter()
+            .map(|n| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    writer
+                        .call(move |connection| {
+                            insert(n)(connection)?;
+                            if n == 2 {
+                                return Err(JournalError::LostClaim {
+                                    run_id: "r".to_owned(),
+                                    target: "t".to_owned(),
+                                    worker: "w".to_owned(),
+                                });
+                            }
+                            Ok(n)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        // Each spawned caller sends its job at its first poll.
+        tokio::task::yield_now().await;
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        let mut answers = Vec::new();
+        for caller in queued {
+            answers.push(caller.await.unwrap());
+        }
+        assert!(matches!(answers[0], Ok(1)), "{answers:?}");
+        assert!(
+            matches!(answers[1], Err(JournalError::LostClaim { .. })),
+            "{answers:?}"
+        );
+        assert!(matches!(answers[2], Ok(3)), "{answers:?}");
+        assert_eq!(steps(&path), [1, 3]);
+    }
+
+    /// When SQLite ends the transaction under a job, the jobs after it in the batch
+    /// are not run outside it: they fail, and none of their writes stays.
+    #[tokio::test(flavor = "current_thread")]
+    async fn jobs_after_a_transaction_sqlite_rolled_back_are_not_run() {
+        let (writer, path) = writer().await;
+        let writer = std::sync::Arc::new(writer);
+        let (busy, release) = hold_the_thread(&writer).await;
+        let first = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .call(|connection| {
+                        insert(1)(connection)?;
+                        // What SQLite does on a full disk: the whole transaction goes.
+                        connection.execute_batch("ROLLBACK").unwrap();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        let second = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.call(insert(2)).await }
+        });
+        tokio::task::yield_now().await;
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        let first = first.await.unwrap();
+        let second = second.await.unwrap();
+        assert!(first.is_err(), "{first:?}");
+        let text = second.unwrap_err().to_string();
+        assert!(text.contains("rolled back"), "{text}");
+        assert_eq!(steps(&path), Vec::<i64>::new());
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }
