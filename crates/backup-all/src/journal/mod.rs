@@ -159,7 +159,8 @@ pub trait Journal: Send + Sync + fmt::Debug {
     /// lease, for `lease`; `None` when there is none. Which one: first a target whose
     /// claim has expired or was released (a dead worker's target comes back once its
     /// lease has expired: it may be a backup running with nobody watching it), lowest
-    /// position first; else the first target nobody has claimed, in plan order.
+    /// position first; else the first target with no owner or no lease (nobody has
+    /// claimed it), in plan order.
     ///
     /// # Errors
     /// [`JournalError::Store`].

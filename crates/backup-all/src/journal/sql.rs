@@ -24,7 +24,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// The migrations, in order: (`SQLite`, `PostgreSQL`). Version N is `MIGRATIONS[N-1]`.
 /// Never edit one that has shipped: add the next.
-pub(super) const MIGRATIONS: [(&str, &str); 3] = [
+pub(super) const MIGRATIONS: [(&str, &str); 4] = [
     (
         // 1: runs, targets, events.
         "CREATE TABLE backupctl_runs (
@@ -117,6 +117,13 @@ pub(super) const MIGRATIONS: [(&str, &str); 3] = [
         CLAIM_INDEXES,
         CLAIM_INDEXES,
     ),
+    (
+        // 4: the targets a claim may take without a lease to wait out, one index: the
+        // unclaimed ones, and any other open target with no owner or no lease (which
+        // version 3's claim found only by reading every open target).
+        UNLEASED_INDEX,
+        UNLEASED_INDEX,
+    ),
 ];
 
 /// Migration 3 (the same in both dialects): the claimed targets not ended by the end
@@ -131,6 +138,15 @@ const CLAIM_INDEXES: &str = "CREATE INDEX backupctl_targets_leased ON backupctl_
        WHERE state = 'pending' AND owner IS NULL;
     CREATE INDEX backupctl_targets_open ON backupctl_targets (run_id, position) \
        WHERE state IN ('pending', 'triggering', 'waiting');";
+
+/// Migration 4 (the same in both dialects): the open targets with no owner or no
+/// lease, in plan order (replacing version 3's index of the unclaimed ones). The claim
+/// repeats its condition word for word, which is what lets both databases use it.
+const UNLEASED_INDEX: &str = "CREATE INDEX backupctl_targets_unleased ON backupctl_targets \
+       (run_id, position) \
+       WHERE state IN ('pending', 'triggering', 'waiting') \
+         AND (owner IS NULL OR lease_until IS NULL);
+    DROP INDEX backupctl_targets_unclaimed;";
 
 /// The statements of one migration, in order.
 pub(super) fn migration_statements(text: &'static str) -> impl Iterator<Item = &'static str> {
@@ -278,14 +294,11 @@ impl Sql {
                 "SELECT {run_columns} FROM backupctl_runs r \
                  ORDER BY r.started_at DESC, r.id DESC LIMIT $1"
             }
-            // The COALESCE's picks are searches on migration 3's partial indexes:
-            // an expired claim (`leased`, a range below now), the first unclaimed
-            // target (`unclaimed`), and an owned target with no lease (`leased`, its
-            // NULLs). No statement writes the last kind; it is a safety net, so that
-            // such a row (a journal edited by hand, a future statement) is still
-            // claimed rather than left open for ever. Each pick reads at most one
-            // row: a claim that finds nothing (every idle loop's) costs no scan of the
-            // run's targets.
+            // The COALESCE's two picks are searches on partial indexes, each reading
+            // one row at most (a claim that finds nothing, every idle loop's, costs no
+            // scan of the run's targets): an expired or released claim first (`leased`,
+            // a range below now), then the first open target with no owner or no lease
+            // (`unleased`, migration 4: the unclaimed targets, and any other such row).
             Sql::Claim => {
                 "UPDATE backupctl_targets SET previous_owner = owner, owner = $2, \
                    lease_until = {now} + $3, claims = claims + 1, updated_at = {now} \
@@ -297,12 +310,9 @@ impl Sql {
                          AND lease_until < {now} \
                        ORDER BY position LIMIT 1 {lock}), \
                      (SELECT name FROM backupctl_targets \
-                       WHERE run_id = $1 AND state = 'pending' AND owner IS NULL \
-                       ORDER BY position LIMIT 1 {lock}), \
-                     (SELECT name FROM backupctl_targets \
-                       WHERE run_id = $1 AND state IN {open} AND owner IS NOT NULL \
-                         AND lease_until IS NULL \
-                       LIMIT 1 {lock})) \
+                       WHERE run_id = $1 AND state IN {open} \
+                         AND (owner IS NULL OR lease_until IS NULL) \
+                       ORDER BY position LIMIT 1 {lock})) \
                  RETURNING {target_columns}"
             }
             Sql::Renew => {

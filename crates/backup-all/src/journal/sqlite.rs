@@ -499,23 +499,19 @@ mod tests {
                 "{sql:?}: {steps:#?}"
             );
             if sql == Sql::Claim {
-                // Each pick reads one row of its own index: the expired claims, the
-                // unclaimed targets, the owned targets without a lease.
+                // Each pick reads one row of its own index: the expired claims, then
+                // the open targets with no owner or no lease.
                 let picks: Vec<&String> = steps
                     .iter()
                     .filter(|step| step.starts_with("SEARCH backupctl_targets USING INDEX"))
                     .skip(1)
                     .collect();
-                assert_eq!(picks.len(), 3, "{steps:#?}");
+                assert_eq!(picks.len(), 2, "{steps:#?}");
                 assert!(
                     picks[0].contains("_leased (run_id=? AND lease_until<?)"),
                     "{steps:#?}"
                 );
-                assert!(picks[1].contains("_unclaimed (run_id=?)"), "{steps:#?}");
-                assert!(
-                    picks[2].contains("_leased (run_id=? AND lease_until=?)"),
-                    "{steps:#?}"
-                );
+                assert!(picks[1].contains("_unleased (run_id=?)"), "{steps:#?}");
             }
         }
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
