@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 use backup_core::transport::Request;
 use backup_core::{Error, Result};
 use http::header::HOST;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use url::form_urlencoded;
 
@@ -245,26 +246,26 @@ fn write_query(out: &mut String, query: &str) {
     }
 }
 
-/// Whether AWS's URI encoding keeps `byte` as it is (RFC 3986's unreserved set).
-fn unreserved(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~')
-}
+/// What AWS's URI encoding encodes: every byte but RFC 3986's unreserved ones (upper-case
+/// hex, as percent-encoding writes it).
+const ENCODED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
-/// Upper-case hex digits, as percent-encoding has them.
-const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+/// [`ENCODED`] but `/`, for a path kept whole.
+const ENCODED_BUT_SLASH: &AsciiSet = &ENCODED.remove(b'/');
 
 /// `text` percent-encoded into `out`: every byte but the unreserved ones (and `/` when
 /// `keep_slash`) as `%XY`.
 fn encode_into(out: &mut String, text: &str, keep_slash: bool) {
-    for byte in text.bytes() {
-        if unreserved(byte) || (keep_slash && byte == b'/') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(UPPER_HEX[usize::from(byte >> 4)]));
-            out.push(char::from(UPPER_HEX[usize::from(byte & 0x0f)]));
-        }
-    }
+    let set = if keep_slash {
+        ENCODED_BUT_SLASH
+    } else {
+        ENCODED
+    };
+    out.extend(utf8_percent_encode(text, set));
 }
 
 #[cfg(test)]
