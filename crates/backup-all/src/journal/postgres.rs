@@ -57,6 +57,19 @@ impl PostgresJournal {
         })
     }
 
+    /// The rows `statement` returns, each made into a record by `record`.
+    async fn rows<T>(
+        &self,
+        statement: Statement,
+        record: impl Fn(&PgRow) -> Result<T, String>,
+    ) -> Result<Vec<T>, JournalError> {
+        let rows = query(&statement)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.store_error(&e))?;
+        rows.iter().map(|row| self.record(record(row))).collect()
+    }
+
     /// Applies every migration the journal lacks, in one transaction; hosts starting
     /// together migrate one after the other.
     async fn migrate(&self) -> Result<(), JournalError> {
@@ -321,14 +334,10 @@ impl Journal for PostgresJournal {
     }
 
     async fn runs(&self, limit: u32) -> Result<Vec<RunRecord>, JournalError> {
-        let statement = by(Sql::Runs, vec![i64::from(limit).into()]);
-        let rows = query(&statement)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.store_error(&e))?;
-        rows.iter()
-            .map(|row| self.record(sql::run_of(row)))
-            .collect()
+        self.rows(by(Sql::Runs, vec![i64::from(limit).into()]), |row| {
+            sql::run_of(row)
+        })
+        .await
     }
 
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, JournalError> {
@@ -336,14 +345,10 @@ impl Journal for PostgresJournal {
     }
 
     async fn targets(&self, run_id: &str) -> Result<Vec<TargetRecord>, JournalError> {
-        let statement = by(Sql::Targets, vec![run_id.into()]);
-        let rows = query(&statement)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.store_error(&e))?;
-        rows.iter()
-            .map(|row| self.record(sql::target_of(row)))
-            .collect()
+        self.rows(by(Sql::Targets, vec![run_id.into()]), |row| {
+            sql::target_of(row)
+        })
+        .await
     }
 
     async fn open_targets(&self, run_id: &str) -> Result<u64, JournalError> {
@@ -357,14 +362,10 @@ impl Journal for PostgresJournal {
     }
 
     async fn events(&self, run_id: &str) -> Result<Vec<EventRecord>, JournalError> {
-        let statement = by(Sql::Events, vec![run_id.into()]);
-        let rows = query(&statement)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.store_error(&e))?;
-        rows.iter()
-            .map(|row| self.record(sql::event_of(row)))
-            .collect()
+        self.rows(by(Sql::Events, vec![run_id.into()]), |row| {
+            sql::event_of(row)
+        })
+        .await
     }
 }
 

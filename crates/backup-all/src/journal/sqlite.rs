@@ -29,7 +29,8 @@ const PLACEHOLDERS: [&str; 9] = ["$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8",
 /// (`synchronous = FULL`, WAL).
 #[derive(Debug, Clone)]
 pub struct SqliteJournal {
-    location: String,
+    /// Shared with every job (an error names it), not copied per step.
+    location: Arc<str>,
     writer: Arc<Writer>,
 }
 
@@ -52,11 +53,11 @@ impl SqliteJournal {
                 .map_err(|e| open_error(format!("cannot create {}: {e}", dir.display())))?;
         }
         let file = path.to_path_buf();
-        let writer = Writer::start(location.clone(), move || connect(&file))
+        let writer = Writer::start(location.as_str().into(), move || connect(&file))
             .await
             .map_err(open_error)?;
         let journal = Self {
-            location: location.clone(),
+            location: location.as_str().into(),
             writer: Arc::new(writer),
         };
         journal.migrate().await.map_err(|error| match error {
@@ -68,7 +69,7 @@ impl SqliteJournal {
 
     /// Applies every migration the journal lacks, in one transaction.
     async fn migrate(&self) -> Result<(), JournalError> {
-        let location = self.location.clone();
+        let location = Arc::clone(&self.location);
         self.call_checked(move |connection| {
             execute(connection, &query(Sql::CreateSchemaTable, vec![]))?;
             let version: Option<i64> = prepare(connection, &query(Sql::SchemaVersion, vec![]))?
@@ -101,14 +102,7 @@ impl SqliteJournal {
         &self,
         work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, JournalError> {
-        let location = self.location.clone();
-        self.writer
-            .call(move |connection| {
-                work(connection).map_err(|e| JournalError::Store {
-                    location,
-                    message: describe(&e),
-                })
-            })
+        self.call_checked(move |connection| work(connection).map(Ok))
             .await
     }
 
@@ -118,23 +112,16 @@ impl SqliteJournal {
         &self,
         work: impl FnOnce(&Connection) -> rusqlite::Result<Result<T, JournalError>> + Send + 'static,
     ) -> Result<T, JournalError> {
-        let location = self.location.clone();
+        let location = Arc::clone(&self.location);
         self.writer
-            .call(move |connection| match work(connection) {
-                Ok(result) => result,
-                Err(e) => Err(JournalError::Store {
-                    location,
-                    message: describe(&e),
-                }),
+            .call(move |connection| {
+                work(connection).unwrap_or_else(|e| Err(store_error(&location, describe(&e))))
             })
             .await
     }
 
     fn store(&self, message: String) -> JournalError {
-        JournalError::Store {
-            location: self.location.clone(),
-            message,
-        }
+        store_error(&self.location, message)
     }
 
     /// The rows `statement` returns, each made into a record by `record`.
@@ -157,6 +144,14 @@ impl SqliteJournal {
         rows.into_iter()
             .map(|row| row.map_err(|message| self.store(message)))
             .collect()
+    }
+}
+
+/// A read or write of the journal at `location` that failed.
+fn store_error(location: &str, message: String) -> JournalError {
+    JournalError::Store {
+        location: location.to_owned(),
+        message,
     }
 }
 
@@ -323,7 +318,7 @@ impl Journal for SqliteJournal {
         lease: Duration,
     ) -> Result<Option<TargetRecord>, JournalError> {
         let (run_id, worker) = (run_id.to_owned(), worker.to_owned());
-        let location = self.location.clone();
+        let location = Arc::clone(&self.location);
         self.call_checked(move |connection| {
             let claim = sql::claim(&run_id, &worker, lease);
             let Some(target) = first_row(connection, &claim, |row| sql::target_of(row))? else {
@@ -331,7 +326,7 @@ impl Journal for SqliteJournal {
             };
             let target = match target {
                 Ok(target) => target,
-                Err(message) => return Ok(Err(JournalError::Store { location, message })),
+                Err(message) => return Ok(Err(store_error(&location, message))),
             };
             execute(connection, &sql::claimed(&run_id, &worker, lease, &target))?;
             Ok(Ok(Some(target)))

@@ -11,7 +11,7 @@
 //! and commits like the others.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -36,7 +36,7 @@ type Answer = Box<dyn FnOnce(Result<(), &str>) + Send>;
 /// finish the jobs it has and close the connection.
 #[derive(Debug)]
 pub(super) struct Writer {
-    location: String,
+    location: Arc<str>,
     jobs: mpsc::Sender<Job>,
 }
 
@@ -44,7 +44,7 @@ impl Writer {
     /// Starts the thread, which opens the connection with `open`; `open`'s error when
     /// it cannot.
     pub(super) async fn start(
-        location: String,
+        location: Arc<str>,
         open: impl FnOnce() -> Result<Connection, String> + Send + 'static,
     ) -> Result<Self, String> {
         let (jobs, queue) = mpsc::channel::<Job>();
@@ -77,10 +77,10 @@ impl Writer {
         work: impl FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
     ) -> Result<T, JournalError> {
         let (reply, answer) = oneshot::channel();
-        let location = self.location.clone();
+        let location = Arc::clone(&self.location);
         let job: Job = Box::new(move |connection| {
             let store = move |message: &str| JournalError::Store {
-                location,
+                location: location.to_string(),
                 message: message.to_owned(),
             };
             let done = match connection {
@@ -103,7 +103,7 @@ impl Writer {
 
     fn stopped(&self) -> JournalError {
         JournalError::Store {
-            location: self.location.clone(),
+            location: self.location.to_string(),
             message: "the journal's thread stopped".to_owned(),
         }
     }
@@ -207,7 +207,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("journal.sqlite");
         let file = path.clone();
-        let writer = Writer::start("test".to_owned(), move || {
+        let writer = Writer::start("test".into(), move || {
             let connection = Connection::open(&file).map_err(|e| describe(&e))?;
             connection
                 .execute_batch("CREATE TABLE IF NOT EXISTS steps (n INTEGER NOT NULL)")
