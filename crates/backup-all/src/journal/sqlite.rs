@@ -511,4 +511,40 @@ mod tests {
         }
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
+
+    /// No write to a target builds a temporary b-tree to test its state against the
+    /// open states (an IN list of three constants did, once for each partial index's
+    /// condition at every claim and step): the claim's two are the sort of its expired
+    /// claims by position and the row its `RETURNING` gives back.
+    #[tokio::test]
+    async fn the_hot_writes_build_no_temporary_b_tree_for_the_open_states() {
+        let path = std::env::temp_dir()
+            .join(format!("backup-all-ephemeral-{}", std::process::id()))
+            .join("journal.sqlite");
+        drop(SqliteJournal::open(&path).await.unwrap());
+        let connection = Connection::open(&path).unwrap();
+        for (sql, sorters) in [
+            (Sql::Claim, 2),
+            (Sql::Renew, 0),
+            (Sql::Intent, 0),
+            (Sql::Triggered, 0),
+            (Sql::Observed, 0),
+            (Sql::Ended, 0),
+            (Sql::OpenTargets, 0),
+        ] {
+            let mut program = connection
+                .prepare(&format!("EXPLAIN {}", STATEMENTS.get(sql)))
+                .unwrap();
+            let mut rows = program.raw_query();
+            let mut ephemeral = 0;
+            while let Some(row) = rows.next().unwrap() {
+                let opcode: String = row.get(1).unwrap();
+                if opcode == "OpenEphemeral" {
+                    ephemeral += 1;
+                }
+            }
+            assert_eq!(ephemeral, sorters, "{sql:?}");
+        }
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
 }
