@@ -13,6 +13,7 @@
 //! strings (and the other way round) are accepted in both forms
 //! ([`backup_core::lenient`]).
 
+mod create_task_xml;
 pub mod details;
 pub mod job;
 pub mod login;

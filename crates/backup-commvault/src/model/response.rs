@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::create_task_xml;
 use crate::error::{GenericError, parse_generic, xml_root};
 use backup_core::lenient;
 
@@ -32,7 +33,7 @@ impl CreateTaskResp {
 }
 
 /// `<TMMsg_CreateTaskResp taskId=".."><jobIds val=".."/></TMMsg_CreateTaskResp>`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, PartialEq, Eq)]
 struct XmlCreateTaskResp {
     #[serde(rename = "@taskId", default)]
     task_id: Option<String>,
@@ -40,12 +41,25 @@ struct XmlCreateTaskResp {
     job_ids: Vec<XmlJobId>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, PartialEq, Eq)]
 struct XmlJobId {
     #[serde(rename = "@val", default)]
     val: Option<String>,
     #[serde(rename = "$text", default)]
     text: Option<String>,
+}
+
+impl From<create_task_xml::TaskAnswer> for XmlCreateTaskResp {
+    fn from(read: create_task_xml::TaskAnswer) -> Self {
+        Self {
+            task_id: read.task_id,
+            job_ids: read
+                .job_ids
+                .into_iter()
+                .map(|val| XmlJobId { val, text: None })
+                .collect(),
+        }
+    }
 }
 
 /// `{"taskId": 4038, "jobIds": ["5976"]}`.
@@ -88,10 +102,18 @@ impl CreateTaskAnswer {
         let text = String::from_utf8_lossy(body);
         let text = text.trim_start_matches('\u{feff}').trim();
         if text.starts_with('<') {
-            let root = xml_root(text.as_bytes()).unwrap_or_default();
-            if root == "TMMsg_CreateTaskResp" {
-                let parsed: XmlCreateTaskResp = quick_xml::de::from_str(text)
-                    .map_err(|e| format!("invalid TMMsg_CreateTaskResp: {e}"))?;
+            // The usual answer from its events; any other form the general way.
+            let read = create_task_xml::read(text);
+            let root = match read {
+                Some(_) => String::new(),
+                None => xml_root(text.as_bytes()).unwrap_or_default(),
+            };
+            if read.is_some() || root == "TMMsg_CreateTaskResp" {
+                let parsed = match read {
+                    Some(read) => XmlCreateTaskResp::from(read),
+                    None => quick_xml::de::from_str(text)
+                        .map_err(|e| format!("invalid TMMsg_CreateTaskResp: {e}"))?,
+                };
                 let task_id = parsed
                     .task_id
                     .map(|id| id.trim().to_owned())
@@ -129,6 +151,105 @@ impl CreateTaskAnswer {
             Some(found) if found.failed => Ok(Self::Refused(found)),
             Some(found) if found.code.is_some() => Ok(Self::NothingStarted(found)),
             _ => Err(format!("unexpected answer ({root}) without a taskId")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The task id and job ids as `parse` makes them of a decoded answer.
+    fn ids(parsed: XmlCreateTaskResp) -> (Option<String>, Vec<String>) {
+        (
+            parsed.task_id,
+            clean_ids(parsed.job_ids.into_iter().filter_map(|j| j.val.or(j.text))),
+        )
+    }
+
+    /// Checks that where the event reader answers, the deserializer reads the same.
+    fn same_as_the_deserializer(text: &str) -> bool {
+        let Some(read) = create_task_xml::read(text) else {
+            return false;
+        };
+        let general: XmlCreateTaskResp =
+            quick_xml::de::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(ids(XmlCreateTaskResp::from(read)), ids(general), "{text}");
+        true
+    }
+
+    #[test]
+    fn the_usual_answers_are_read_from_events() {
+        for text in [
+            r#"<TMMsg_CreateTaskResp taskId="4040"/>"#,
+            "<?xml version=\"1.0\"?>\n<TMMsg_CreateTaskResp taskId=\"4042\"><jobIds val=\"1\"/><jobIds val=\"2\"/></TMMsg_CreateTaskResp>",
+            "<TMMsg_CreateTaskResp jobIds=\"9\" taskId=\" 7 \">\n  <jobIds val=\"&#53;\"></jobIds>\n  <!-- x -->\n  <jobIds other=\"a\" val=\"\"/>\n</TMMsg_CreateTaskResp>\n",
+            r#"<TMMsg_CreateTaskResp><jobIds val="3"/></TMMsg_CreateTaskResp>"#,
+            r#"<TMMsg_CreateTaskResp taskId="1"><jobIds/></TMMsg_CreateTaskResp>"#,
+        ] {
+            assert!(same_as_the_deserializer(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn other_forms_are_left_to_the_deserializer() {
+        for text in [
+            r#"<TMMsg_CreateTaskResp taskId="1"><jobIds>5</jobIds></TMMsg_CreateTaskResp>"#,
+            r#"<TMMsg_CreateTaskResp taskId="1" taskId="2"/>"#,
+            r#"<TMMsg_CreateTaskResp x:taskId="1"/>"#,
+            r#"<TMMsg_CreateTaskResp taskId="1"><other/></TMMsg_CreateTaskResp>"#,
+            r#"<TMMsg_CreateTaskResp taskId="1">text</TMMsg_CreateTaskResp>"#,
+            r#"<TMMsg_CreateTaskResp taskId="1"/><more/>"#,
+            r#"<TMMsg_CreateTaskResp taskId="1"><jobIds val="1"/>"#,
+            r#"<TMMsg_CreateTaskResp taskId="&bad;"/>"#,
+            r#"<TMMsg_GenericResp errorCode="0" errorMessage=""/>"#,
+        ] {
+            assert_eq!(create_task_xml::read(text), None, "{text}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn the_event_reader_agrees_with_the_deserializer(
+            declaration in any::<bool>(),
+            task_id in proptest::option::of("[0-9 a&<>\"'\u{e9}]{0,6}"),
+            children in proptest::collection::vec(
+                (0_u8..5, "[0-9 a&<>\"'\u{e9}]{0,4}"),
+                0..4,
+            ),
+            spaces in "[ \n]{0,2}",
+        ) {
+            let escape = |text: &str| quick_xml::escape::escape(text).into_owned();
+            let mut text = String::new();
+            if declaration {
+                text.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+            }
+            text.push_str("<TMMsg_CreateTaskResp");
+            if let Some(id) = &task_id {
+                text.push_str(&format!(" taskId=\"{}\"", escape(id)));
+            }
+            text.push('>');
+            for (form, value) in &children {
+                text.push_str(&spaces);
+                let value = escape(value);
+                text.push_str(&match form {
+                    0 => format!("<jobIds val=\"{value}\"/>"),
+                    1 => format!("<jobIds val=\"{value}\"></jobIds>"),
+                    2 => format!("<jobIds>{value}</jobIds>"),
+                    3 => "<!-- note -->".to_owned(),
+                    _ => format!("<jobIds a=\"x\" val=\"{value}\" />"),
+                });
+            }
+            text.push_str(&spaces);
+            text.push_str("</TMMsg_CreateTaskResp>");
+            text.push_str(&spaces);
+            let read = same_as_the_deserializer(&text);
+            let only_usual = children.iter().all(|(form, _)| *form != 2);
+            prop_assert_eq!(read, only_usual, "{}", text);
         }
     }
 }

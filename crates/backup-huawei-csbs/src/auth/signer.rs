@@ -11,7 +11,7 @@ use http::{HeaderName, HeaderValue};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::canonical::{self, SigningInput};
+use super::canonical::{self, RequestParts};
 use crate::VENDOR;
 
 /// The header carrying the signing time.
@@ -137,31 +137,21 @@ impl AkSk {
                 .headers
                 .insert(HeaderName::from_static(X_SECURITY_TOKEN), value);
         }
-        let headers: Vec<(String, String)> = request
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let canonical = canonical::canonical_request(&SigningInput {
-            method: request.method.as_str(),
-            path: request.url.path(),
-            query: request.url.query(),
-            headers: &headers,
-            body: &request.body,
-        });
-        let to_sign = canonical::string_to_sign(&date, &canonical);
-        let signature = canonical::signature(self.secret_key.expose_secret().as_bytes(), &to_sign);
-        let mut value = HeaderValue::from_str(&canonical::authorization(
+        let authorization = canonical::sign_parts(
             &self.access_key,
-            &canonical.signed_headers,
-            &signature,
-        ))
-        .map_err(|_| {
+            self.secret_key.expose_secret().as_bytes(),
+            &date,
+            RequestParts {
+                method: request.method.as_str(),
+                path: request.url.path(),
+                query: request.url.query(),
+                headers: request.headers.iter().map(|(name, value)| {
+                    (name.as_str(), String::from_utf8_lossy(value.as_bytes()))
+                }),
+                body: &request.body,
+            },
+        );
+        let mut value = HeaderValue::try_from(authorization).map_err(|_| {
             Error::auth(
                 vendor,
                 "the access key holds characters that cannot be sent in a header",

@@ -14,7 +14,7 @@ use backup_core::{Error, Result, Transport, path};
 use http::HeaderName;
 use url::Url;
 
-use super::Client;
+use super::{Client, DEFAULT_PROVIDER_ID, trigger};
 use crate::auth::{
     AkSk, Credential, ENV_AK, ENV_PROJECT_ID, ENV_REGION, ENV_SECURITY_TOKEN, ENV_SK,
     IamTokenProvider, X_AUTH_TOKEN,
@@ -264,11 +264,14 @@ impl BackupClientBuilder for ClientBuilder {
                 ))
             }
         };
+        let default_checkpoints =
+            trigger::checkpoints_url(&endpoint, &project_id, DEFAULT_PROVIDER_ID).ok();
         Ok(Client {
             transport,
             auth,
             endpoint,
             project_id,
+            default_checkpoints,
         })
     }
 }

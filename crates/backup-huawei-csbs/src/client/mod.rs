@@ -29,6 +29,9 @@ pub struct Client {
     auth: Arc<dyn Authenticator>,
     endpoint: Url,
     project_id: String,
+    /// The trigger's URL with the default provider, joined once when the client is
+    /// built (`None` when it cannot be: each trigger then joins it and reports why).
+    default_checkpoints: Option<Url>,
 }
 
 impl fmt::Debug for Client {

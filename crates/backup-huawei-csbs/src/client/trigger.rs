@@ -2,6 +2,7 @@
 
 use backup_core::{Request, Result, path};
 use time::OffsetDateTime;
+use url::Url;
 
 use super::Client;
 use crate::VENDOR;
@@ -106,6 +107,15 @@ impl TriggerRequest {
     }
 }
 
+/// `{endpoint}/v1/{project_id}/providers/{provider_id}/checkpoints`.
+pub(super) fn checkpoints_url(endpoint: &Url, project_id: &str, provider_id: &str) -> Result<Url> {
+    path::join_segments(
+        VENDOR,
+        endpoint,
+        &["v1", project_id, "providers", provider_id, "checkpoints"],
+    )
+}
+
 impl Client {
     /// Executes a backup policy (creates a checkpoint) and returns the answer as
     /// documented ([`BackupClient::trigger`](backup_core::BackupClient::trigger) makes
@@ -127,17 +137,10 @@ impl Client {
             .provider_id
             .as_deref()
             .unwrap_or(DEFAULT_PROVIDER_ID);
-        let url = path::join_segments(
-            VENDOR,
-            self.endpoint(),
-            &[
-                "v1",
-                self.project_id(),
-                "providers",
-                provider,
-                "checkpoints",
-            ],
-        )?;
+        let url = match &self.default_checkpoints {
+            Some(url) if provider == DEFAULT_PROVIDER_ID => url.clone(),
+            _ => checkpoints_url(self.endpoint(), self.project_id(), provider)?,
+        };
         let http = Request::post(VENDOR, url)
             .trigger(format!("execute backup policy {}", request.plan_id))
             .json(&request.body())?;

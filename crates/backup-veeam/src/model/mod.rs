@@ -10,6 +10,7 @@
 //! every documented form of a field is read (the `session` module lists them), so an odd
 //! format never fails a decode.
 
+mod links_de;
 mod produced;
 mod session;
 
