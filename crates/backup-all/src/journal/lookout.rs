@@ -118,9 +118,7 @@ mod tests {
     /// them claims again (which, loop after loop, was quadratic in the concurrency).
     #[tokio::test]
     async fn every_waiting_loop_ends_with_the_lookout() {
-        let path = std::env::temp_dir()
-            .join(format!("backup-all-lookout-{}", std::process::id()))
-            .join("journal.sqlite");
+        let (_dir, path) = crate::journal::tests::temp_path("journal.sqlite");
         let journal = SqliteJournal::open(&path).await.unwrap();
         let plan = NewRun {
             plan_path: "plan.toml".to_owned(),
@@ -155,6 +153,5 @@ mod tests {
             nexts.iter().all(|next| matches!(next, Ok(Next::Done))),
             "{nexts:?}"
         );
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }

@@ -467,9 +467,7 @@ mod tests {
     /// once scanned every open target, at every idle loop's try).
     #[tokio::test]
     async fn the_hot_statements_search_indexes_and_scan_nothing() {
-        let path = std::env::temp_dir()
-            .join(format!("backup-all-plans-{}", std::process::id()))
-            .join("journal.sqlite");
+        let (_dir, path) = crate::journal::tests::temp_path("journal.sqlite");
         drop(SqliteJournal::open(&path).await.unwrap());
         let connection = Connection::open(&path).unwrap();
         for sql in [
@@ -509,7 +507,6 @@ mod tests {
                 assert!(picks[1].contains("_unleased (run_id=?)"), "{steps:#?}");
             }
         }
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
     /// No write to a target builds a temporary b-tree to test its state against the
@@ -518,9 +515,7 @@ mod tests {
     /// claims by position and the row its `RETURNING` gives back.
     #[tokio::test]
     async fn the_hot_writes_build_no_temporary_b_tree_for_the_open_states() {
-        let path = std::env::temp_dir()
-            .join(format!("backup-all-ephemeral-{}", std::process::id()))
-            .join("journal.sqlite");
+        let (_dir, path) = crate::journal::tests::temp_path("journal.sqlite");
         drop(SqliteJournal::open(&path).await.unwrap());
         let connection = Connection::open(&path).unwrap();
         for (sql, sorters) in [
@@ -545,6 +540,5 @@ mod tests {
             }
             assert_eq!(ephemeral, sorters, "{sql:?}");
         }
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }

@@ -2,7 +2,6 @@
 //! migrations, unreadable files, claims, leases and takeovers.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use backup_core::{Operation, OperationRef, OperationStatus};
@@ -10,15 +9,16 @@ use backup_core::{Operation, OperationRef, OperationStatus};
 use super::*;
 use crate::run::TargetOutcome;
 
-fn temp_path(name: &str) -> PathBuf {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    std::env::temp_dir()
-        .join(format!(
-            "backup-all-journal-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ))
-        .join(name)
+/// A path for a journal file `name` in a directory that does not exist yet (opening
+/// creates it), inside a new temporary directory that the returned guard removes with
+/// everything in it when dropped, whether the test passed or not.
+pub(super) fn temp_path(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("backup-all-journal-")
+        .tempdir()
+        .expect("a temporary directory");
+    let path = dir.path().join("journal").join(name);
+    (dir, path)
 }
 
 fn new_run(hash: &str) -> NewRun {
@@ -301,7 +301,7 @@ async fn claims_and_steps(journal: &dyn Journal) {
 
 #[tokio::test]
 async fn sqlite_records_claims_leases_and_every_step() {
-    let path = temp_path("journal.sqlite");
+    let (_dir, path) = temp_path("journal.sqlite");
     let journal = SqliteJournal::open(&path).await.unwrap();
     claims_and_steps(&journal).await;
 }
@@ -358,7 +358,7 @@ async fn postgres_gives_each_target_to_exactly_one_of_many_workers() {
 
 #[tokio::test]
 async fn a_journal_of_an_older_version_opens_and_is_migrated() {
-    let path = temp_path("old.sqlite");
+    let (_dir, path) = temp_path("old.sqlite");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     // A journal as version 1 wrote it: its schema and one unfinished run.
     {
@@ -402,7 +402,7 @@ async fn a_journal_of_an_older_version_opens_and_is_migrated() {
 
 #[tokio::test]
 async fn a_corrupt_file_is_a_clear_error_naming_it() {
-    let path = temp_path("corrupt.sqlite");
+    let (_dir, path) = temp_path("corrupt.sqlite");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(
         &path,
@@ -421,7 +421,7 @@ async fn a_corrupt_file_is_a_clear_error_naming_it() {
 
 #[tokio::test]
 async fn a_journal_of_a_newer_version_is_refused() {
-    let path = temp_path("newer.sqlite");
+    let (_dir, path) = temp_path("newer.sqlite");
     drop(SqliteJournal::open(&path).await.unwrap());
     rusqlite::Connection::open(&path)
         .unwrap()
@@ -436,7 +436,7 @@ async fn a_journal_of_a_newer_version_is_refused() {
 
 #[tokio::test]
 async fn a_missing_journal_is_not_created_for_reading() {
-    let path = temp_path("absent.sqlite");
+    let (_dir, path) = temp_path("absent.sqlite");
     let text = open_existing(path.display().to_string())
         .await
         .unwrap_err()

@@ -198,14 +198,9 @@ pub(super) fn describe(error: &rusqlite::Error) -> String {
 mod tests {
     use super::*;
 
-    async fn writer() -> (Writer, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!(
-            "backup-all-writer-{}-{}",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("journal.sqlite");
+    async fn writer() -> (Writer, tempfile::TempDir, std::path::PathBuf) {
+        let (dir, path) = crate::journal::tests::temp_path("journal.sqlite");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let file = path.clone();
         let writer = Writer::start("test".into(), move || {
             let connection = Connection::open(&file).map_err(|e| describe(&e))?;
@@ -216,7 +211,7 @@ mod tests {
         })
         .await
         .unwrap();
-        (writer, path)
+        (writer, dir, path)
     }
 
     fn insert(n: i64) -> impl FnOnce(&Connection) -> Result<(), JournalError> + Send {
@@ -274,7 +269,7 @@ mod tests {
     /// commit.
     #[tokio::test(flavor = "current_thread")]
     async fn a_batch_commits_every_job_but_the_one_that_failed() {
-        let (writer, path) = writer().await;
+        let (writer, _dir, path) = writer().await;
         let writer = std::sync::Arc::new(writer);
         let (busy, release) = hold_the_thread(&writer).await;
         let queued: Vec<_> = [1, 2, 3]
@@ -319,7 +314,7 @@ mod tests {
     /// are not run outside it: they fail, and none of their writes stays.
     #[tokio::test(flavor = "current_thread")]
     async fn jobs_after_a_transaction_sqlite_rolled_back_are_not_run() {
-        let (writer, path) = writer().await;
+        let (writer, _dir, path) = writer().await;
         let writer = std::sync::Arc::new(writer);
         let (busy, release) = hold_the_thread(&writer).await;
         let first = tokio::spawn({
@@ -348,6 +343,5 @@ mod tests {
         let text = second.unwrap_err().to_string();
         assert!(text.contains("rolled back"), "{text}");
         assert_eq!(steps(&path), Vec::<i64>::new());
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }

@@ -58,17 +58,22 @@ fn new_run(plan: &PreparedPlan, hash: &str) -> NewRun {
     }
 }
 
-fn journal_path(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir()
-        .join(format!("backup-all-it-{}-{name}", std::process::id()))
-        .join("journal.sqlite")
+/// A journal's path in a new temporary directory, removed with it when the guard drops.
+fn journal_path(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("backup-all-it-{name}-"))
+        .tempdir()
+        .expect("a temporary directory");
+    let path = dir.path().join("journal.sqlite");
+    (dir, path)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_run_resumes_from_its_recorded_references() {
     let emulators = emulators(40).await;
     let plan = plan(&emulators, 8, false);
-    let journal = SqliteJournal::open(&journal_path("resume")).await.unwrap();
+    let (_dir, path) = journal_path("resume");
+    let journal = SqliteJournal::open(&path).await.unwrap();
     let first = WorkerOptions::default();
     let opened = journal
         .open_run(
@@ -177,9 +182,8 @@ async fn fail_fast_skips_the_targets_not_started_and_ends_the_run() {
         .as_dyn()
         .set_lifecycle(LifecycleSpec::after_polls(1).failing("tape jammed"));
     let plan = plan(&emulators, 1, true);
-    let journal = SqliteJournal::open(&journal_path("fail-fast"))
-        .await
-        .unwrap();
+    let (_dir, path) = journal_path("fail-fast");
+    let journal = SqliteJournal::open(&path).await.unwrap();
     let worker = WorkerOptions::default();
     let run_id = journal
         .open_run(
