@@ -124,9 +124,9 @@ pub enum JournalError {
         /// This worker.
         worker: String,
     },
-    /// The plan's targets differ from the run's (a run id given with a plan whose
-    /// targets it does not have).
-    #[error("run {run_id} has no target {target} of the plan")]
+    /// The plan's targets differ from the run's: the run has a target the plan does
+    /// not (a run id given with another plan).
+    #[error("run {run_id} has a target {target} that the plan does not have")]
     UnknownTarget {
         /// The run.
         run_id: String,

@@ -218,3 +218,50 @@ async fn fail_fast_skips_the_targets_not_started_and_ends_the_run() {
         assert_eq!(emulator.as_dyn().accepted_backups(), u64::from(i == 0));
     }
 }
+
+/// A claimed target is found in the plan by its name: one the plan does not have (a
+/// run opened from another plan) is a clear error naming it, and only it is left
+/// unstarted; the plan's own targets, claimed before it, end as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_target_the_plan_lacks_is_an_error_naming_it() {
+    let emulators = emulators(1).await;
+    let whole = plan(&emulators, 1, false);
+    let (_dir, path) = journal_path("unknown");
+    let journal = SqliteJournal::open(&path).await.unwrap();
+    let worker = WorkerOptions::default();
+    let run_id = journal
+        .open_run(&new_run(&whole, "unknown"), &RunSelect::New, &worker.worker)
+        .await
+        .unwrap()
+        .run
+        .id;
+    let mut partial = plan(&emulators, 1, false);
+    let missing = partial.targets.pop().unwrap().name;
+    let error = partial
+        .run_journaled(
+            &journal,
+            &run_id,
+            &worker,
+            &|_, _| {},
+            std::future::pending(),
+        )
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains(&missing), "{text}");
+    let targets = journal.targets(&run_id).await.unwrap();
+    for target in &targets {
+        let expected = if target.name == missing {
+            TargetState::Pending
+        } else {
+            TargetState::Ended(TargetOutcome::Succeeded)
+        };
+        assert_eq!(target.state, expected, "{}", target.name);
+    }
+    for (i, emulator) in emulators.iter().enumerate() {
+        assert_eq!(
+            emulator.as_dyn().accepted_backups(),
+            u64::from(i + 1 < emulators.len())
+        );
+    }
+}
