@@ -38,6 +38,7 @@
 //! ```
 
 mod lookout;
+mod pacing;
 mod postgres;
 mod record;
 mod run;

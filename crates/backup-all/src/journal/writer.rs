@@ -7,16 +7,21 @@
 //! before, but a thousand targets' steps share one commit (one `fsync`) instead of
 //! each paying for its own, and no statement is a round trip between threads.
 //!
+//! While the journal is busy, batches start at most every [`BUSY_SPACING`] so that
+//! more jobs share each commit (see [`super::pacing`]).
+//!
 //! A caller that stops waiting (its future dropped) does not withdraw its job: it runs
 //! and commits like the others.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::JournalError;
+use super::pacing::{BUSY_SPACING, Pacing};
 
 /// The most jobs one transaction takes.
 const MAX_BATCH: usize = 1024;
@@ -47,6 +52,17 @@ impl Writer {
         location: Arc<str>,
         open: impl FnOnce() -> Result<Connection, String> + Send + 'static,
     ) -> Result<Self, String> {
+        Self::start_paced(location, open, BUSY_SPACING, std::thread::sleep).await
+    }
+
+    /// [`Writer::start`] with the busy journal's `spacing` between batches, waited
+    /// through `pause`.
+    async fn start_paced(
+        location: Arc<str>,
+        open: impl FnOnce() -> Result<Connection, String> + Send + 'static,
+        spacing: Duration,
+        pause: impl Fn(Duration) + Send + 'static,
+    ) -> Result<Self, String> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let (opened, opening) = oneshot::channel();
         std::thread::Builder::new()
@@ -54,7 +70,7 @@ impl Writer {
             .spawn(move || match open() {
                 Ok(connection) => {
                     let _ = opened.send(Ok(()));
-                    serve(&connection, &queue);
+                    serve(&connection, &queue, spacing, &pause);
                 }
                 Err(message) => {
                     let _ = opened.send(Err(message));
@@ -109,9 +125,20 @@ impl Writer {
     }
 }
 
-/// Takes batches until every handle is gone.
-fn serve(connection: &Connection, queue: &mpsc::Receiver<Job>) {
+/// Takes batches until every handle is gone; while the journal is busy, each batch
+/// starts `spacing` after the last (`pause` waits), taking the jobs that came meanwhile.
+fn serve(
+    connection: &Connection,
+    queue: &mpsc::Receiver<Job>,
+    spacing: Duration,
+    pause: &dyn Fn(Duration),
+) {
+    let mut pacing = Pacing::default();
     while let Ok(first) = queue.recv() {
+        let wait = pacing.wait(Instant::now(), spacing);
+        if !wait.is_zero() {
+            pause(wait);
+        }
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -119,6 +146,7 @@ fn serve(connection: &Connection, queue: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        pacing.started(Instant::now(), batch.len());
         run_batch(connection, batch);
     }
 }
@@ -199,18 +227,28 @@ mod tests {
     use super::*;
 
     async fn writer() -> (Writer, tempfile::TempDir, std::path::PathBuf) {
+        writer_paced(BUSY_SPACING, std::thread::sleep).await
+    }
+
+    /// A writer on a new file with a table `steps`, its batches paced by `spacing`
+    /// and `pause`.
+    async fn writer_paced(
+        spacing: Duration,
+        pause: impl Fn(Duration) + Send + 'static,
+    ) -> (Writer, tempfile::TempDir, std::path::PathBuf) {
         let (dir, path) = crate::journal::tests::temp_path("journal.sqlite");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let file = path.clone();
-        let writer = Writer::start("test".into(), move || {
+        let open = move || {
             let connection = Connection::open(&file).map_err(|e| describe(&e))?;
             connection
                 .execute_batch("CREATE TABLE IF NOT EXISTS steps (n INTEGER NOT NULL)")
                 .map_err(|e| describe(&e))?;
             Ok(connection)
-        })
-        .await
-        .unwrap();
+        };
+        let writer = Writer::start_paced("test".into(), open, spacing, pause)
+            .await
+            .unwrap();
         (writer, dir, path)
     }
 
@@ -343,5 +381,79 @@ mod tests {
         let text = second.unwrap_err().to_string();
         assert!(text.contains("rolled back"), "{text}");
         assert_eq!(steps(&path), Vec::<i64>::new());
+    }
+
+    /// Spawns a caller of `job` and lets it send the job (at its first poll).
+    async fn send<T: Send + 'static>(
+        writer: &std::sync::Arc<Writer>,
+        job: impl FnOnce(&Connection) -> Result<T, JournalError> + Send + 'static,
+    ) -> tokio::task::JoinHandle<Result<T, JournalError>> {
+        let writer = writer.clone();
+        let caller = tokio::spawn(async move { writer.call(job).await });
+        tokio::task::yield_now().await;
+        caller
+    }
+
+    /// After a batch of more than one job, the next batch first waits (here until the
+    /// test resumes it, not for a time) and takes every job sent meanwhile into one
+    /// transaction; after a batch of one job, the next does not wait.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_busy_journal_paces_its_batches_and_a_lone_job_does_not_wait() {
+        const SPACING: Duration = Duration::from_secs(3600);
+        const PATIENCE: Duration = Duration::from_secs(60);
+        let (paused, pauses) = std::sync::mpsc::channel::<Duration>();
+        let (resume, resumed) = std::sync::mpsc::channel::<()>();
+        let (writer, _dir, path) = writer_paced(SPACING, move |wait| {
+            paused.send(wait).unwrap();
+            resumed.recv().unwrap();
+        })
+        .await;
+        let writer = std::sync::Arc::new(writer);
+
+        // One job alone, then two together: no pause before either.
+        let (busy, release) = hold_the_thread(&writer).await;
+        let two = [
+            send(&writer, insert(1)).await,
+            send(&writer, insert(2)).await,
+        ];
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        for caller in two {
+            caller.await.unwrap().unwrap();
+        }
+        assert!(pauses.try_recv().is_err(), "no batch before was busy");
+
+        // After the busy batch, the next waits; the jobs sent meanwhile join it.
+        let third = send(&writer, insert(3)).await;
+        let wait = pauses.recv_timeout(PATIENCE).expect("the writer paused");
+        assert!(!wait.is_zero() && wait <= SPACING, "{wait:?}");
+        let fourth = send(&writer, insert(4)).await;
+        let committed_before = path.clone();
+        let fifth = send(&writer, move |connection: &Connection| {
+            insert(5)(connection)?;
+            let count = |connection: &Connection| -> i64 {
+                connection
+                    .query_row("SELECT COUNT(*) FROM steps", [], |row| row.get(0))
+                    .unwrap()
+            };
+            let reader = Connection::open(&committed_before).unwrap();
+            Ok((count(connection), count(&reader)))
+        })
+        .await;
+        resume.send(()).unwrap();
+        third.await.unwrap().unwrap();
+        fourth.await.unwrap().unwrap();
+        // The fifth job saw 3, 4 and 5 in its transaction, none of them committed yet.
+        assert_eq!(fifth.await.unwrap().unwrap(), (5, 2));
+
+        // That batch was busy: a lone job after it waits too ...
+        let sixth = send(&writer, insert(6)).await;
+        pauses.recv_timeout(PATIENCE).expect("the writer paused");
+        resume.send(()).unwrap();
+        sixth.await.unwrap().unwrap();
+        // ... and, after that batch of one, the next does not.
+        send(&writer, insert(7)).await.await.unwrap().unwrap();
+        assert!(pauses.try_recv().is_err(), "no pause after a lone job");
+        assert_eq!(steps(&path), [1, 2, 3, 4, 5, 6, 7]);
     }
 }
